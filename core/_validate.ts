@@ -1,0 +1,148 @@
+// Argument checks shared by the core. Messages name the option and the value,
+// in the "Cannot enqueue job: payload.at is a function" style.
+
+const NAME_RULES = {
+  task: { pattern: /^[A-Za-z0-9_.:/@-]+$/, max: 200, chars: "A-Z a-z 0-9 _ . : / @ -" },
+  queue: { pattern: /^[A-Za-z0-9_.-]+$/, max: 100, chars: "A-Z a-z 0-9 _ . -" },
+} as const;
+
+/** Throws unless `value` is a valid task or queue name. */
+export function validateName(value: unknown, what: string, kind: "task" | "queue"): void {
+  const rule = NAME_RULES[kind];
+  if (typeof value !== "string") {
+    throw new TypeError(`${what} must be a string, got ${describe(value)}`);
+  }
+  if (value.length === 0) throw new RangeError(`${what} must not be empty`);
+  if (value.length > rule.max) {
+    throw new RangeError(`${what} is ${value.length} characters long; the limit is ${rule.max}`);
+  }
+  if (!rule.pattern.test(value)) {
+    throw new RangeError(`${what} "${value}" may only contain ${rule.chars}`);
+  }
+}
+
+/** Throws unless `value` is a valid caller-chosen job id. */
+export function validateJobId(value: unknown, what: string): void {
+  if (typeof value !== "string") {
+    throw new TypeError(`${what} must be a string, got ${describe(value)}`);
+  }
+  if (value.length === 0) throw new RangeError(`${what} must not be empty`);
+  if (value.length > 256) {
+    throw new RangeError(`${what} is ${value.length} characters long; the limit is 256`);
+  }
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(value)) {
+    throw new RangeError(`${what} must not contain control characters`);
+  }
+}
+
+/** Throws unless `value` is an integer in [min, max]. */
+export function checkInt(value: unknown, min: number, max: number, what: string): void {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`${what} must be an integer, got ${describe(value)}`);
+  }
+  if (value < min || value > max) {
+    throw new RangeError(`${what} must be between ${min} and ${max}, got ${value}`);
+  }
+}
+
+/** Throws unless `value` is a finite number in [min, max]. */
+export function checkNumber(value: unknown, min: number, max: number, what: string): void {
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new TypeError(`${what} must be a finite number, got ${describe(value)}`);
+  }
+  if (value < min || value > max) {
+    throw new RangeError(`${what} must be between ${min} and ${max}, got ${value}`);
+  }
+}
+
+/** A short, safe rendering of a value for an error message. */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
+    case "number":
+    case "boolean":
+      return String(value);
+    case "bigint":
+      return `${value}n (a BigInt)`;
+    case "undefined":
+      return "undefined";
+    case "function":
+      return "a function";
+    case "symbol":
+      return "a symbol";
+    default:
+      return "an object";
+  }
+}
+
+/**
+ * Checks that `value` is plain JSON and returns its serialized form. Throws a
+ * TypeError naming the path of the first value JSON cannot carry faithfully
+ * (functions, symbols, BigInt, cycles, non-finite numbers, class instances
+ * other than Date, undefined at the top or in arrays).
+ */
+export function toJson(value: unknown, root: string, where: string): string {
+  checkJson(value, root, where, new Set());
+  return JSON.stringify(value);
+}
+
+function checkJson(value: unknown, path: string, where: string, seen: Set<object>): void {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return;
+    case "number":
+      if (!Number.isFinite(value)) {
+        throw new TypeError(`${where}: ${path} is ${value}, which JSON cannot represent`);
+      }
+      return;
+    case "undefined":
+      throw new TypeError(`${where}: ${path} is undefined, which JSON cannot represent`);
+    case "function":
+      throw new TypeError(`${where}: ${path} is a function`);
+    case "symbol":
+      throw new TypeError(`${where}: ${path} is a symbol`);
+    case "bigint":
+      throw new TypeError(`${where}: ${path} is a BigInt, which JSON cannot represent`);
+  }
+  if (value === null) return;
+  const object = value as object;
+  if (seen.has(object)) throw new TypeError(`${where}: ${path} is a circular reference`);
+  if (Array.isArray(object)) {
+    seen.add(object);
+    for (let i = 0; i < object.length; i++) checkJson(object[i], `${path}[${i}]`, where, seen);
+    seen.delete(object);
+    return;
+  }
+  const proto = Object.getPrototypeOf(object);
+  if (proto !== Object.prototype && proto !== null) {
+    if (object instanceof Date) return; // serialized as an ISO string, which callers expect
+    const kind = proto?.constructor?.name ?? "unknown";
+    throw new TypeError(`${where}: ${path} is a ${kind} instance, not a plain object`);
+  }
+  seen.add(object);
+  for (const key of Object.keys(object)) {
+    const child = (object as Record<string, unknown>)[key];
+    // JSON.stringify drops undefined properties; that is fine below the top level.
+    if (child === undefined) continue;
+    checkJson(child, /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, where, seen);
+  }
+  for (const symbol of Object.getOwnPropertySymbols(object)) {
+    if (Object.prototype.propertyIsEnumerable.call(object, symbol)) {
+      throw new TypeError(`${where}: ${path} has a symbol key ${String(symbol)}`);
+    }
+  }
+  seen.delete(object);
+}
+
+/**
+ * Parses stored JSON. `JSON.parse` defines a `__proto__` key as an ordinary own
+ * property, so payloads cannot pollute prototypes; nothing is ever evaluated.
+ */
+export function parseJson(text: string): unknown {
+  return JSON.parse(text);
+}

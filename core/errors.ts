@@ -1,0 +1,149 @@
+/**
+ * Error classes callers are meant to catch or throw. Bad arguments are plain
+ * `TypeError` / `RangeError`; these are for conditions of the job system.
+ *
+ * @module
+ */
+
+import type { JobError } from "./task.ts";
+
+/**
+ * Throw from a handler to fail the job at once, skipping remaining attempts.
+ *
+ * @example
+ * ```ts
+ * import { defineTask, UnrecoverableError } from "@taskmill/taskmill";
+ *
+ * const charge = defineTask({
+ *   name: "charge",
+ *   handler: (payload: { card: string }) => {
+ *     if (payload.card === "") throw new UnrecoverableError("no card on file");
+ *     return "ok";
+ *   },
+ * });
+ * ```
+ */
+export class UnrecoverableError extends Error {
+  /** Creates the error; `cause` is kept. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UnrecoverableError";
+  }
+}
+
+/**
+ * Recorded when an attempt ran past its task's `timeout`.
+ *
+ * @example
+ * ```ts
+ * import { JobTimeoutError } from "@taskmill/taskmill";
+ *
+ * const error = new JobTimeoutError(5_000);
+ * console.log(error.message); // "Job timed out after 5000 ms"
+ * ```
+ */
+export class JobTimeoutError extends Error {
+  /** The timeout that was exceeded, in ms. */
+  readonly timeout: number;
+  /** Creates the error for a timeout of `timeout` ms. */
+  constructor(timeout: number) {
+    super(`Job timed out after ${timeout} ms`);
+    this.name = "JobTimeoutError";
+    this.timeout = timeout;
+  }
+}
+
+/**
+ * A job failed for good; thrown by `Queue.result()` and carried by `failed`
+ * events.
+ *
+ * @example
+ * ```ts
+ * import { JobFailedError } from "@taskmill/taskmill";
+ *
+ * const error = new JobFailedError("job-1", { message: "boom", name: "Error", attempt: 3, at: 0 });
+ * console.log(error.message); // 'Job job-1 failed: boom'
+ * ```
+ */
+export class JobFailedError extends Error {
+  /** The failed job's id. */
+  readonly jobId: string;
+  /** The recorded last error. */
+  readonly jobError: JobError;
+  /** Creates the error for job `jobId` whose last attempt failed with `jobError`. */
+  constructor(jobId: string, jobError: JobError) {
+    super(`Job ${jobId} failed: ${jobError.message}`);
+    this.name = "JobFailedError";
+    this.jobId = jobId;
+    this.jobError = jobError;
+  }
+}
+
+/**
+ * Thrown by `Queue.result()` when the wait ran out before the job finished.
+ *
+ * @example
+ * ```ts
+ * import { ResultTimeoutError } from "@taskmill/taskmill";
+ *
+ * console.log(new ResultTimeoutError("job-1", 100).message);
+ * ```
+ */
+export class ResultTimeoutError extends Error {
+  /** The job waited for. */
+  readonly jobId: string;
+  /** Creates the error. */
+  constructor(jobId: string, timeout: number) {
+    super(`Job ${jobId} did not finish within ${timeout} ms`);
+    this.name = "ResultTimeoutError";
+    this.jobId = jobId;
+  }
+}
+
+/**
+ * A storage operation failed (connection lost, server error). The worker
+ * emits it as an `error` event and retries with backoff; it never dies of it.
+ *
+ * @example
+ * ```ts
+ * import { StorageError } from "@taskmill/taskmill";
+ *
+ * const error = new StorageError("Cannot reserve jobs: connection lost");
+ * console.log(error.name); // "StorageError"
+ * ```
+ */
+export class StorageError extends Error {
+  /** Creates the error; pass the underlying error as `cause`. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "StorageError";
+  }
+}
+
+/** Converts anything thrown into a readable {@linkcode JobError}. */
+export function toJobError(thrown: unknown, attempt: number, at: number): JobError {
+  if (thrown instanceof Error) {
+    const error: JobError = {
+      message: String(thrown.message),
+      name: thrown.name || "Error",
+      attempt,
+      at,
+    };
+    if (typeof thrown.stack === "string") error.stack = thrown.stack.slice(0, 4_000);
+    return error;
+  }
+  return { message: renderThrown(thrown), name: "NonError", attempt, at };
+}
+
+function renderThrown(thrown: unknown): string {
+  if (typeof thrown === "string") return thrown;
+  if (thrown === undefined) return "undefined was thrown";
+  if (typeof thrown === "object" && thrown !== null) {
+    try {
+      return `Non-error thrown: ${JSON.stringify(thrown)?.slice(0, 1_000)}`;
+    } catch {
+      return `Non-error thrown: ${Object.prototype.toString.call(thrown)}`;
+    }
+  }
+  return `Non-error thrown: ${String(thrown)}`;
+}

@@ -1,0 +1,266 @@
+/**
+ * The Storage port: the contract between taskmill's core and a storage
+ * adapter (`MemoryStorage`, `RedisStorage`, or your own).
+ *
+ * The port is batch-first and takes `now` from the caller on every call: the
+ * core owns time, so the whole system, Redis included, runs on a fake clock in
+ * tests, and an adapter needs one round trip per step. Every adapter must pass
+ * the conformance suite in `tests/storage_contract.ts`, which proves each
+ * promise written here.
+ *
+ * Ordering promises shared by every method:
+ * - Within one queue, waiting jobs are reserved highest `priority` first, then
+ *   in the order they became waiting (first in, first out).
+ * - Across the queues of one {@linkcode ReserveRequest}, earlier queues are
+ *   drained first.
+ * - A delayed job becomes waiting once `runAt <= now`; due delayed jobs enter
+ *   the waiting order by `runAt`, then by the order they were delayed.
+ *
+ * Atomicity: each method call is atomic with respect to every other call on
+ * any instance sharing the same backing store: no job is reserved twice for
+ * overlapping leases, and no settle is applied twice.
+ *
+ * @module
+ */
+
+import type { JobError, JobRecord, JobState, JsonValue } from "./task.ts";
+
+/** A job to store, as built by `Queue.enqueue`. */
+export interface NewJob {
+  /** Id: unique in the store. Enqueuing an id that exists stores nothing. */
+  id: string;
+  /** Task name. */
+  name: string;
+  /** Queue name. */
+  queue: string;
+  /** The payload, already checked to be JSON. */
+  payload: unknown;
+  /** Higher runs first. */
+  priority: number;
+  /** Attempts allowed in all. */
+  maxAttempts: number;
+  /** Lease reclaims allowed before the job fails. */
+  maxStalls: number;
+  /** Per-attempt timeout in ms (0 = none). */
+  timeout: number;
+  /** When it may first run; `<= now` means waiting at once, later means delayed. */
+  runAt: number;
+}
+
+/** The outcome of storing one {@linkcode NewJob}. */
+export interface EnqueueResult {
+  /** The stored job: the new one, or the one already stored under that id. */
+  job: JobRecord;
+  /** False when a job with that id already existed (nothing was stored). */
+  created: boolean;
+}
+
+/** What a worker asks for when it has free slots. */
+export interface ReserveRequest {
+  /** Queues in priority order: the first is drained before the second is looked at. */
+  queues: readonly string[];
+  /** Most jobs to return (>= 1). */
+  limit: number;
+  /** The worker's id, recorded in each lease. */
+  owner: string;
+  /** Lease length in ms: each returned job's lease expires at `now + leaseMs`. */
+  leaseMs: number;
+  /** The core's clock. */
+  now: number;
+}
+
+/** What {@linkcode Storage.reserve} returns. */
+export interface ReserveResult {
+  /**
+   * Reserved jobs, now `active`, with `attempt` incremented, `startedAt = now`
+   * and a fresh lease whose token no other reservation of the job ever had.
+   */
+  jobs: JobRecord[];
+  /**
+   * The earliest time after `now` at which a job in the requested queues
+   * becomes reservable without any other call (a delayed job's `runAt`, or an
+   * active job's lease expiry), or `null` if there is none. Paused queues do
+   * not count. Workers sleep until then (or until woken).
+   */
+  nextAt: number | null;
+}
+
+/** A finished attempt, reported with the lease token it ran under. */
+export type Settlement =
+  | {
+    /** The attempt succeeded: the job becomes `completed`. */
+    kind: "complete";
+    id: string;
+    token: string;
+    /** The handler's result, already checked to be JSON (undefined = none). */
+    result?: unknown;
+  }
+  | {
+    /** The attempt failed and will be retried: `delayed` until `runAt` (`waiting` if due). */
+    kind: "retry";
+    id: string;
+    token: string;
+    error: JobError;
+    runAt: number;
+  }
+  | {
+    /** The attempt failed for good: the job becomes `failed` (the dead-letter set). */
+    kind: "fail";
+    id: string;
+    token: string;
+    error: JobError;
+  }
+  | {
+    /**
+     * The worker gives the job back unrun (graceful stop, unknown task): the
+     * attempt is not counted (`attempt` is decremented) and the job becomes
+     * waiting, or delayed until `runAt` when given.
+     */
+    kind: "release";
+    id: string;
+    token: string;
+    runAt?: number;
+  };
+
+/** Bounds on kept completed and failed jobs, per queue. */
+export interface RetentionPolicy {
+  /** Keep at most this many (the newest). */
+  count: number;
+  /** Drop those finished more than this many ms ago. */
+  age: number;
+}
+
+/** Retention for both finished states. */
+export interface Retention {
+  /** For completed jobs. */
+  completed: RetentionPolicy;
+  /** For failed jobs (the dead-letter set). */
+  failed: RetentionPolicy;
+}
+
+/** Options of {@linkcode Storage.settle}. */
+export interface SettleOptions {
+  /** The core's clock: `finishedAt` of completed/failed jobs. */
+  now: number;
+  /**
+   * When given, the adapter prunes finished jobs of the touched queues beyond
+   * it in the same call (bounded work per call, so pruning never stalls).
+   */
+  retention?: Retention;
+}
+
+/** Number of jobs in each state of one queue. */
+export type Counts = Record<JobState, number>;
+
+/** Paging for {@linkcode Storage.list}. */
+export interface ListOptions {
+  /** Jobs to skip. Default 0. */
+  offset?: number;
+  /** Jobs to return at most. Default 100. */
+  limit?: number;
+}
+
+/**
+ * The storage port. Every method is atomic (see the module doc). Methods that
+ * take a batch return one entry per input, in input order.
+ */
+export interface Storage {
+  /**
+   * Stores new jobs. Idempotent by id: a job whose id exists is not stored
+   * again, and its entry returns the stored job with `created: false` (this
+   * holds within one batch too: the first of two equal ids wins). Wakes
+   * workers waiting in {@linkcode Storage.waitForWork} on the jobs' queues.
+   */
+  enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]>;
+
+  /**
+   * In one atomic step: reclaims active jobs of the requested queues whose
+   * lease expired at or before `now` (each reclaim adds 1 to `stalls`; a job
+   * whose `stalls` exceeds `maxStalls` or whose `attempt` reached
+   * `maxAttempts` becomes `failed` with a `StalledError`, otherwise `waiting`),
+   * promotes due delayed jobs, and reserves up to `limit` waiting jobs from
+   * unpaused queues in order. Records whose stored text cannot be parsed are
+   * moved to `failed` with the text kept in `raw`, and are not returned.
+   */
+  reserve(request: ReserveRequest): Promise<ReserveResult>;
+
+  /**
+   * Applies finished attempts. Each entry returns true if applied, false if
+   * refused: the job is gone, is not active, or its lease token differs (the
+   * lease was lost and the job reclaimed, so a late attempt cannot overwrite
+   * a newer one). Keeps the last 10 attempt errors in `errors`.
+   */
+  settle(settlements: readonly Settlement[], options: SettleOptions): Promise<boolean[]>;
+
+  /**
+   * Heartbeat: sets each lease's expiry to `now + leaseMs`. Each entry returns
+   * false when the lease is no longer held (the token differs or the job is
+   * not active), which tells the worker to abort that attempt.
+   */
+  extendLeases(
+    leases: readonly { id: string; token: string }[],
+    leaseMs: number,
+    now: number,
+  ): Promise<boolean[]>;
+
+  /**
+   * Records a handler's progress on an active job. False if the lease token
+   * no longer matches.
+   */
+  setProgress(id: string, token: string, progress: JsonValue): Promise<boolean>;
+
+  /**
+   * Resolves when work may have arrived on one of `queues` (a job enqueued,
+   * released, retried, or a queue resumed), or after at most `maxWaitMs` of
+   * real time (adapters may return earlier), or when `signal` aborts. It may
+   * resolve spuriously; callers re-check with `reserve`. It must not miss a
+   * wake-up that happens after the call began.
+   */
+  waitForWork(queues: readonly string[], maxWaitMs: number, signal: AbortSignal): Promise<void>;
+
+  /** The job, or null if there is none with that id. */
+  getJob(id: string): Promise<JobRecord | null>;
+
+  /** Jobs in each state in one queue. */
+  counts(queue: string): Promise<Counts>;
+
+  /**
+   * Jobs of one queue in one state. Order: waiting in reservation order,
+   * delayed by `runAt`, active by `startedAt`, completed and failed newest
+   * finished first.
+   */
+  list(queue: string, state: JobState, options?: ListOptions): Promise<JobRecord[]>;
+
+  /**
+   * Moves a failed job back to waiting with a fresh budget of attempts
+   * (`attempt` and `stalls` reset to 0, errors kept). False if it is not failed.
+   */
+  retryFailed(id: string, now: number): Promise<boolean>;
+
+  /** Deletes a job that is not active. False if it is missing or active. */
+  remove(id: string): Promise<boolean>;
+
+  /** Stops reservations from a queue (enqueue still works). */
+  pause(queue: string): Promise<void>;
+
+  /** Lets reservations from a queue happen again, and wakes waiting workers. */
+  resume(queue: string): Promise<void>;
+
+  /** Whether a queue is paused. */
+  isPaused(queue: string): Promise<boolean>;
+
+  /** Removes finished jobs of a queue beyond `retention`. Returns how many were removed. */
+  prune(queue: string, retention: Retention, now: number): Promise<number>;
+
+  /** Releases what the adapter opened itself. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Attempt errors kept per job in `errors`. */
+export const MAX_ERROR_HISTORY = 10;
+
+/** The retention used when none is configured: bounded, never forever. */
+export const DEFAULT_RETENTION: Retention = Object.freeze({
+  completed: Object.freeze({ count: 1_000, age: 24 * 60 * 60 * 1000 }),
+  failed: Object.freeze({ count: 10_000, age: 7 * 24 * 60 * 60 * 1000 }),
+});
