@@ -147,3 +147,41 @@ function renderThrown(thrown: unknown): string {
   }
   return `Non-error thrown: ${String(thrown)}`;
 }
+
+/**
+ * The abort reason of `ctx.signal` when the worker lost the job's lease (it
+ * was reclaimed after the lease expired): the attempt's outcome is discarded.
+ *
+ * @example
+ * ```ts
+ * import { LeaseLostError } from "@taskmill/taskmill";
+ *
+ * console.log(new LeaseLostError("job-1").name); // "LeaseLostError"
+ * ```
+ */
+export class LeaseLostError extends Error {
+  /** Creates the error for job `jobId`. */
+  constructor(jobId: string) {
+    super(`Lost the lease of job ${jobId}: it ran past its lease and may run elsewhere`);
+    this.name = "LeaseLostError";
+  }
+}
+
+/**
+ * The abort reason of `ctx.signal` when `worker.stop()` ran out of time: the
+ * job was handed back to the queue for another worker.
+ *
+ * @example
+ * ```ts
+ * import { WorkerStoppedError } from "@taskmill/taskmill";
+ *
+ * console.log(new WorkerStoppedError().name); // "WorkerStoppedError"
+ * ```
+ */
+export class WorkerStoppedError extends Error {
+  /** Creates the error. */
+  constructor() {
+    super("The worker stopped before this job finished; the job was handed back");
+    this.name = "WorkerStoppedError";
+  }
+}

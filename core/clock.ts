@@ -1,0 +1,68 @@
+/**
+ * The Clock port: the only source of time in taskmill's core. The system
+ * clock is the default; tests inject a `FakeClock` (from `./testing`).
+ *
+ * @module
+ */
+
+/**
+ * Where time comes from.
+ *
+ * @example A clock that is always one hour ahead
+ * ```ts
+ * import { type Clock, systemClock } from "@taskmill/taskmill";
+ *
+ * const ahead: Clock = {
+ *   now: () => systemClock.now() + 3_600_000,
+ *   sleep: (ms, signal) => systemClock.sleep(ms, signal),
+ * };
+ * console.log(ahead.now() > Date.now());
+ * ```
+ */
+export interface Clock {
+  /** Current time, epoch milliseconds. */
+  now(): number;
+  /**
+   * Resolves after `ms` milliseconds of this clock's time. Rejects with
+   * `signal.reason` if `signal` aborts first (and at once if already aborted).
+   */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/**
+ * The real clock: `Date.now()` and `setTimeout`. The only place in the core
+ * that touches global time.
+ *
+ * @example
+ * ```ts
+ * import { systemClock } from "@taskmill/taskmill";
+ *
+ * const start = systemClock.now();
+ * await systemClock.sleep(5);
+ * console.log(systemClock.now() - start >= 4);
+ * ```
+ */
+export const systemClock: Clock = Object.freeze({
+  now(): number {
+    return Date.now();
+  },
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal!.reason);
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, Math.max(0, ms));
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  },
+});
+
+/** Sleeps on `clock`, resolving (not rejecting) early when `signal` aborts. */
+export function sleepUnlessAborted(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return clock.sleep(ms, signal).catch(() => {});
+}

@@ -1,0 +1,170 @@
+/**
+ * A clock that moves only when a test says so. Hours of retries and delays
+ * run in milliseconds, the same way every time.
+ *
+ * @module
+ */
+
+import type { Clock } from "./clock.ts";
+
+interface Timer {
+  at: number;
+  seq: number;
+  resolve: () => void;
+  cancel?: () => void;
+}
+
+/** 2026-01-01T00:00:00.000Z: the default start, so ids and dates are stable across runs. */
+const DEFAULT_START = 1_767_225_600_000;
+
+/**
+ * A manual {@linkcode Clock} for tests. `advance(ms)` moves time forward,
+ * firing due timers in time order (ties in the order they were set), and
+ * after each one lets the promise chains it started settle before moving on,
+ * so a test reads like a timeline.
+ *
+ * @example Retries on a fake clock
+ * ```ts
+ * import { defineTask, fixed, MemoryStorage, Queue, Worker } from "@taskmill/taskmill";
+ * import { FakeClock } from "@taskmill/taskmill/testing";
+ *
+ * const clock = new FakeClock();
+ * const storage = new MemoryStorage({ clock });
+ * let calls = 0;
+ * const flaky = defineTask({
+ *   name: "flaky",
+ *   maxAttempts: 3,
+ *   retry: fixed(60_000),
+ *   handler: () => {
+ *     if (++calls < 3) throw new Error("not yet");
+ *     return "done";
+ *   },
+ * });
+ * const queue = new Queue({ storage, clock });
+ * const worker = new Worker({ storage, clock, tasks: [flaky] });
+ * await worker.start();
+ * const job = await queue.enqueue(flaky, null);
+ * await clock.advance(120_000); // two minutes of retries, instantly
+ * console.log((await queue.getJob(job.id))?.state); // "completed"
+ * await worker.stop();
+ * ```
+ */
+export class FakeClock implements Clock {
+  #now: number;
+  #seq = 0;
+  #timers: Timer[] = [];
+
+  /** Starts at `start` (epoch ms), by default 2026-01-01T00:00:00Z. */
+  constructor(start: number = DEFAULT_START) {
+    if (!Number.isFinite(start)) throw new TypeError(`FakeClock start must be a finite number`);
+    this.#now = start;
+  }
+
+  /** The current fake time, epoch ms. */
+  now(): number {
+    return this.#now;
+  }
+
+  /** Resolves when the clock is advanced past `now() + ms`. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      const timer: Timer = { at: this.#now + Math.max(0, ms), seq: this.#seq++, resolve };
+      if (signal) {
+        const onAbort = () => {
+          this.#remove(timer);
+          reject(signal.reason);
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+        timer.resolve = () => {
+          signal.removeEventListener("abort", onAbort);
+          resolve();
+        };
+      }
+      this.#insert(timer);
+    });
+  }
+
+  /** How many timers are waiting. */
+  get pendingTimers(): number {
+    return this.#timers.length;
+  }
+
+  /** When the next timer fires, or null if none is set. */
+  get nextTimerAt(): number | null {
+    return this.#timers[0]?.at ?? null;
+  }
+
+  /**
+   * Moves time forward by `ms`, firing every timer due on the way at its own
+   * time, including timers set by the code those timers woke.
+   */
+  async advance(ms: number): Promise<void> {
+    if (!Number.isFinite(ms) || ms < 0) {
+      throw new RangeError(`FakeClock.advance(ms): ms must be a finite number >= 0, got ${ms}`);
+    }
+    await this.advanceTo(this.#now + ms);
+  }
+
+  /** Moves time forward to `time` (epoch ms), firing due timers on the way. */
+  async advanceTo(time: number): Promise<void> {
+    if (time < this.#now) {
+      throw new RangeError(`FakeClock.advanceTo: cannot go back from ${this.#now} to ${time}`);
+    }
+    await settle();
+    while (this.#timers.length > 0 && this.#timers[0].at <= time) {
+      const timer = this.#timers.shift()!;
+      this.#now = timer.at;
+      timer.resolve();
+      await settle();
+    }
+    this.#now = time;
+    await settle();
+  }
+
+  /**
+   * Fires timers in order until none is left (time jumps to each one).
+   * Throws after `limit` timers, which means something re-arms forever (a
+   * running worker always has a timer: stop it first, or use `advance`).
+   */
+  async runAll(limit = 10_000): Promise<void> {
+    await settle();
+    for (let fired = 0; this.#timers.length > 0; fired++) {
+      if (fired >= limit) {
+        throw new Error(`FakeClock.runAll: still ${this.#timers.length} timers after ${limit}`);
+      }
+      const timer = this.#timers.shift()!;
+      this.#now = timer.at;
+      timer.resolve();
+      await settle();
+    }
+  }
+
+  /** Lets pending promise chains settle without moving time. */
+  flush(): Promise<void> {
+    return settle();
+  }
+
+  #insert(timer: Timer): void {
+    // Timers are few in tests; a sorted array keeps firing order obvious.
+    let i = this.#timers.length;
+    while (i > 0 && this.#timers[i - 1].at > timer.at) i--;
+    this.#timers.splice(i, 0, timer);
+  }
+
+  #remove(timer: Timer): void {
+    const i = this.#timers.indexOf(timer);
+    if (i >= 0) this.#timers.splice(i, 1);
+  }
+}
+
+// A macrotask turn drains every queued microtask, so promise chains started
+// by a timer (storage calls, handlers, settles) run to their next real wait.
+// This yields to the event loop; it does not read or wait on time.
+const yieldMacrotask: () => Promise<void> = typeof setImmediate === "function"
+  ? () => new Promise<void>((resolve) => setImmediate(resolve))
+  : () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await yieldMacrotask();
+}

@@ -1,0 +1,298 @@
+/**
+ * The producer side: enqueue jobs, inspect them, wait for results, and manage
+ * the dead-letter set.
+ *
+ * @module
+ */
+
+import { type Clock, systemClock } from "./clock.ts";
+import { JobFailedError, ResultTimeoutError } from "./errors.ts";
+import type { Counts, ListOptions, NewJob, Retention, Storage } from "./storage.ts";
+import { DEFAULT_RETENTION } from "./storage.ts";
+import type { JobRecord, JobState, Task } from "./task.ts";
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS, JOB_STATES } from "./task.ts";
+import {
+  checkInt,
+  checkNumber,
+  describe,
+  toJson,
+  validateJobId,
+  validateName,
+} from "./_validate.ts";
+import { createIdGenerator } from "./_id.ts";
+
+/** Options of {@linkcode Queue}. */
+export interface QueueOptions {
+  /** Where jobs are kept. */
+  storage: Storage;
+  /** Source of time. Default: the system clock. */
+  clock?: Clock;
+  /** Largest accepted payload, in bytes of its JSON (UTF-8). Default 1 MiB. */
+  maxPayloadBytes?: number;
+}
+
+/** Options of {@linkcode Queue.enqueue}. */
+export interface EnqueueOptions {
+  /** Run no sooner than this many ms from now. */
+  delay?: number;
+  /** Run no sooner than this time (epoch ms or Date). Exclusive with `delay`. */
+  runAt?: number | Date;
+  /** Higher runs first within its queue; an integer in [-1000, 1000]. Default 0. */
+  priority?: number;
+  /** Caller-chosen id: enqueueing an id that exists returns that job and stores nothing. */
+  id?: string;
+  /** Queue to use instead of the task's default. */
+  queue?: string;
+  /** Overrides the task's `maxAttempts` for this job. */
+  maxAttempts?: number;
+  /** Overrides the task's `timeout` (ms) for this job. */
+  timeout?: number;
+}
+
+/** A task, or just its name (for producers that do not import the handler code). */
+// deno-lint-ignore no-explicit-any
+export type TaskRef<P> = Task<P, any> | string;
+
+/** Options of {@linkcode Queue.result}. */
+export interface ResultOptions {
+  /** Give up after this many ms (throws `ResultTimeoutError`). Default: wait forever. */
+  timeout?: number;
+  /** How often to look, in ms. Default 50. */
+  pollInterval?: number;
+  /** Stop waiting when this aborts (rejects with its reason). */
+  signal?: AbortSignal;
+}
+
+/** Largest priority magnitude: storage adapters rely on this range. */
+export const MAX_PRIORITY = 1000;
+
+const encoder = new TextEncoder();
+
+/**
+ * Enqueues and inspects jobs. Any number of Queues (in any process) may share
+ * one storage with any number of Workers.
+ *
+ * @example
+ * ```ts
+ * import { defineTask, MemoryStorage, Queue } from "@taskmill/taskmill";
+ *
+ * const resize = defineTask({ name: "resize", handler: (p: { url: string }) => p.url });
+ * const queue = new Queue({ storage: new MemoryStorage() });
+ * const job = await queue.enqueue(resize, { url: "a.png" }, { delay: 5_000, priority: 1 });
+ * await queue.enqueue(resize, { url: "a.png" }, { id: job.id }); // idempotent: same job back
+ * console.log(await queue.counts("default")); // { waiting: 0, delayed: 1, ... }
+ * ```
+ */
+export class Queue {
+  readonly #storage: Storage;
+  readonly #clock: Clock;
+  readonly #maxPayloadBytes: number;
+  readonly #nextId: (now: number) => string;
+
+  /** Creates a producer over `options.storage`. */
+  constructor(options: QueueOptions) {
+    if (typeof options !== "object" || options === null || !options.storage) {
+      throw new TypeError("Cannot create Queue: options.storage is required");
+    }
+    this.#storage = options.storage;
+    this.#clock = options.clock ?? systemClock;
+    this.#maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
+    checkInt(this.#maxPayloadBytes, 1, 512 * 1024 * 1024, "Cannot create Queue: maxPayloadBytes");
+    this.#nextId = createIdGenerator();
+  }
+
+  /** The storage this queue writes to. */
+  get storage(): Storage {
+    return this.#storage;
+  }
+
+  /**
+   * Enqueues one job and returns its stored record. The payload must be plain
+   * JSON no larger than `maxPayloadBytes`; otherwise a TypeError/RangeError
+   * names the bad path and nothing is stored.
+   */
+  async enqueue<P>(task: TaskRef<P>, payload: P, options: EnqueueOptions = {}): Promise<JobRecord<P>> {
+    const now = this.#clock.now();
+    const [result] = await this.#storage.enqueue([this.#build(task, payload, options, now, "payload")], now);
+    return result.job as JobRecord<P>;
+  }
+
+  /**
+   * Enqueues many jobs of one task in one storage call (one round trip on
+   * Redis). Every payload is checked before anything is stored: one bad
+   * payload stores none.
+   */
+  async enqueueMany<P>(
+    task: TaskRef<P>,
+    payloads: readonly P[],
+    options: Omit<EnqueueOptions, "id"> = {},
+  ): Promise<JobRecord<P>[]> {
+    if (!Array.isArray(payloads)) {
+      throw new TypeError(`Cannot enqueue jobs: payloads must be an array, got ${describe(payloads)}`);
+    }
+    if ("id" in options && options.id !== undefined) {
+      throw new TypeError("Cannot enqueue jobs: enqueueMany takes no id option; use enqueue() per id");
+    }
+    const now = this.#clock.now();
+    const jobs = payloads.map((payload, i) => this.#build(task, payload, options, now, `payloads[${i}]`));
+    if (jobs.length === 0) return [];
+    const results = await this.#storage.enqueue(jobs, now);
+    return results.map((r) => r.job as JobRecord<P>);
+  }
+
+  /** The job with `id`, or null. */
+  getJob<P = unknown, R = unknown>(id: string): Promise<JobRecord<P, R> | null> {
+    validateJobId(id, "Cannot get job: id");
+    return this.#storage.getJob(id) as Promise<JobRecord<P, R> | null>;
+  }
+
+  /** How many jobs of `queue` are in each state. */
+  counts(queue = "default"): Promise<Counts> {
+    validateName(queue, "Cannot count jobs: queue", "queue");
+    return this.#storage.counts(queue);
+  }
+
+  /** Jobs of `queue` in `state`, paged (see `Storage.list` for the order). */
+  list(queue: string, state: JobState, options: ListOptions = {}): Promise<JobRecord[]> {
+    validateName(queue, "Cannot list jobs: queue", "queue");
+    if (!JOB_STATES.includes(state)) {
+      throw new RangeError(`Cannot list jobs: state must be one of ${JOB_STATES.join(", ")}, got ${describe(state)}`);
+    }
+    if (options.offset !== undefined) checkInt(options.offset, 0, Number.MAX_SAFE_INTEGER, "Cannot list jobs: offset");
+    if (options.limit !== undefined) checkInt(options.limit, 1, 10_000, "Cannot list jobs: limit");
+    return this.#storage.list(queue, state, options);
+  }
+
+  /**
+   * Waits for the job to finish and returns its result. Throws
+   * `JobFailedError` if it failed for good, `ResultTimeoutError` if
+   * `timeout` ms pass first, and a RangeError if there is no such job.
+   */
+  async result<R = unknown>(id: string, options: ResultOptions = {}): Promise<R> {
+    validateJobId(id, "Cannot wait for result: id");
+    const { timeout, pollInterval = 50, signal } = options;
+    if (timeout !== undefined) checkNumber(timeout, 0, Number.MAX_SAFE_INTEGER, "Cannot wait for result: timeout");
+    checkNumber(pollInterval, 1, 3_600_000, "Cannot wait for result: pollInterval");
+    const deadline = timeout === undefined ? Infinity : this.#clock.now() + timeout;
+    for (;;) {
+      signal?.throwIfAborted();
+      const job = await this.#storage.getJob(id);
+      if (job === null) throw new RangeError(`Cannot wait for result: no job with id "${id}"`);
+      if (job.state === "completed") return job.result as R;
+      if (job.state === "failed") {
+        throw new JobFailedError(id, job.error ?? { message: "failed", name: "Error", attempt: job.attempt, at: 0 });
+      }
+      const now = this.#clock.now();
+      if (now >= deadline) throw new ResultTimeoutError(id, timeout!);
+      await this.#clock.sleep(Math.min(pollInterval, deadline - now), signal);
+    }
+  }
+
+  /** Moves a failed job back to waiting with a fresh budget of attempts. False if it is not failed. */
+  retryFailed(id: string): Promise<boolean> {
+    validateJobId(id, "Cannot retry job: id");
+    return this.#storage.retryFailed(id, this.#clock.now());
+  }
+
+  /** Deletes a job that is not running. False if it is missing or active. */
+  remove(id: string): Promise<boolean> {
+    validateJobId(id, "Cannot remove job: id");
+    return this.#storage.remove(id);
+  }
+
+  /** Stops workers from taking jobs from `queue`; enqueueing still works. */
+  pause(queue = "default"): Promise<void> {
+    validateName(queue, "Cannot pause queue", "queue");
+    return this.#storage.pause(queue);
+  }
+
+  /** Lets workers take jobs from `queue` again. */
+  resume(queue = "default"): Promise<void> {
+    validateName(queue, "Cannot resume queue", "queue");
+    return this.#storage.resume(queue);
+  }
+
+  /** Whether `queue` is paused. */
+  isPaused(queue = "default"): Promise<boolean> {
+    validateName(queue, "Cannot check queue", "queue");
+    return this.#storage.isPaused(queue);
+  }
+
+  /** Removes finished jobs of `queue` beyond the retention (default: `DEFAULT_RETENTION`). */
+  prune(queue = "default", retention: Retention = DEFAULT_RETENTION): Promise<number> {
+    validateName(queue, "Cannot prune queue", "queue");
+    return this.#storage.prune(queue, retention, this.#clock.now());
+  }
+
+  // deno-lint-ignore no-explicit-any
+  #build(task: TaskRef<any>, payload: unknown, options: EnqueueOptions, now: number, path: string): NewJob {
+    const where = "Cannot enqueue job";
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+    }
+    let name: string;
+    let defaults: { queue: string; maxAttempts: number; timeout: number; maxStalls: number };
+    if (typeof task === "string") {
+      validateName(task, `${where}: task name`, "task");
+      name = task;
+      defaults = { queue: "default", maxAttempts: DEFAULT_MAX_ATTEMPTS, timeout: 0, maxStalls: DEFAULT_MAX_STALLS };
+    } else if (typeof task === "object" && task !== null && typeof task.name === "string") {
+      name = task.name;
+      defaults = task;
+    } else {
+      throw new TypeError(`${where}: the first argument must be a task from defineTask() or a task name, got ${describe(task)}`);
+    }
+    if (payload === undefined) {
+      throw new TypeError(`${where}: ${path} is undefined; pass null for "no payload"`);
+    }
+    const json = toJson(payload, path, `${where} "${name}"`);
+    // A UTF-16 unit is at most 3 bytes of UTF-8, so short payloads skip the encode.
+    if (json.length * 3 > this.#maxPayloadBytes) {
+      const bytes = encoder.encode(json).length;
+      if (bytes > this.#maxPayloadBytes) {
+        throw new RangeError(
+          `${where} "${name}": ${path} is ${bytes} bytes as JSON; the limit is ${this.#maxPayloadBytes}`,
+        );
+      }
+    }
+    const queue = options.queue ?? defaults.queue;
+    validateName(queue, `${where} "${name}": queue`, "queue");
+    const priority = options.priority ?? 0;
+    checkInt(priority, -MAX_PRIORITY, MAX_PRIORITY, `${where} "${name}": priority`);
+    const maxAttempts = options.maxAttempts ?? defaults.maxAttempts;
+    checkInt(maxAttempts, 1, 1_000_000, `${where} "${name}": maxAttempts`);
+    const timeout = options.timeout ?? defaults.timeout;
+    checkInt(timeout, 0, 2_147_483_647, `${where} "${name}": timeout`);
+    let runAt = now;
+    if (options.delay !== undefined && options.runAt !== undefined) {
+      throw new TypeError(`${where} "${name}": give delay or runAt, not both`);
+    }
+    if (options.delay !== undefined) {
+      checkNumber(options.delay, 0, 100 * 365 * 86_400_000, `${where} "${name}": delay`);
+      runAt = now + Math.ceil(options.delay);
+    } else if (options.runAt !== undefined) {
+      const at = options.runAt instanceof Date ? options.runAt.getTime() : options.runAt;
+      checkNumber(at, 0, 8.64e15, `${where} "${name}": runAt`);
+      runAt = Math.max(now, Math.ceil(at));
+    }
+    let id: string;
+    if (options.id !== undefined) {
+      validateJobId(options.id, `${where} "${name}": id`);
+      id = options.id;
+    } else {
+      id = this.#nextId(now);
+    }
+    return {
+      id,
+      name,
+      queue,
+      // Stored as parsed-from-JSON so what a handler sees equals what was stored.
+      payload: JSON.parse(json),
+      priority,
+      maxAttempts,
+      maxStalls: defaults.maxStalls,
+      timeout,
+      runAt,
+    };
+  }
+}

@@ -1,0 +1,810 @@
+/**
+ * The consumer side: a Worker reserves jobs, runs their handlers with
+ * concurrency, leases, timeouts and retries, and reports what happened.
+ *
+ * @module
+ */
+
+import { type Clock, sleepUnlessAborted, systemClock } from "./clock.ts";
+import {
+  JobTimeoutError,
+  LeaseLostError,
+  toJobError,
+  UnrecoverableError,
+  WorkerStoppedError,
+} from "./errors.ts";
+import { Emitter } from "./events.ts";
+import type { WorkerEvents } from "./events.ts";
+import { RateMeter, SampleWindow, type WorkerMetrics } from "./metrics.ts";
+import { defaultRetry } from "./retry.ts";
+import { every, failureBackoff, waitFirst } from "./scheduler.ts";
+import type { Retention, Settlement, Storage } from "./storage.ts";
+import { DEFAULT_RETENTION } from "./storage.ts";
+import type { JobInfo, JobRecord, JsonValue, Task, TaskContext } from "./task.ts";
+import { checkInt, describe, toJson, validateName } from "./_validate.ts";
+
+/** What a middleware sees: the handler's context plus the payload and task. */
+export interface MiddlewareContext extends TaskContext {
+  /** The job's payload. */
+  readonly payload: unknown;
+  /** The task being run. */
+  readonly task: Task;
+}
+
+/**
+ * Wraps every handler call: code before `next()` runs before the handler,
+ * code after it sees the result, and a `catch` around it sees the error.
+ * Return (or rethrow) what `next()` gave to keep the outcome.
+ */
+export type Middleware = (ctx: MiddlewareContext, next: () => Promise<unknown>) => Promise<unknown>;
+
+/** Options of {@linkcode Worker}. */
+export interface WorkerOptions {
+  /** Where jobs are kept. */
+  storage: Storage;
+  /** The tasks this worker can run. Names must be unique. */
+  // deno-lint-ignore no-explicit-any
+  tasks: readonly Task<any, any>[];
+  /** Queues to serve, most important first. Default: the tasks' queues, in task order. */
+  queues?: readonly string[];
+  /** Handlers running at once, 1-1000. Default 10. */
+  concurrency?: number;
+  /**
+   * Jobs reserved ahead of free slots, so a handler finishing finds the next
+   * job already local (fewer round trips). 0-1000. Default: `concurrency`.
+   */
+  prefetch?: number;
+  /** Source of time. Default: the system clock. */
+  clock?: Clock;
+  /** This worker's id (recorded in leases). Default: a random UUID. */
+  id?: string;
+  /** Lease length in ms; a job whose worker stops renewing is reclaimed after it. Default 30 000. */
+  leaseMs?: number;
+  /** How often leases are renewed, in ms. Default `leaseMs / 3`. */
+  heartbeatMs?: number;
+  /** Stop after reserving this many jobs (and finishing them). Default: no limit. */
+  maxTasks?: number;
+  /** Bounds on kept completed and failed jobs. Default: `DEFAULT_RETENTION`. */
+  retention?: Partial<Retention>;
+  /**
+   * What to do with a job whose task this worker does not know: `"fail"` it
+   * with a clear reason (default), or `"wait"`: hand it back (not counted as
+   * an attempt) for a worker that knows it, looking again after `unknownTaskDelay`.
+   */
+  unknownTasks?: "fail" | "wait";
+  /** Delay in ms before a handed-back unknown job is due again. Default 5 000. */
+  unknownTaskDelay?: number;
+  /** Wraps every handler, outermost first. */
+  middleware?: readonly Middleware[];
+  /** Longest real wait, in ms, of one idle wait on storage before looking again. Default 5 000. */
+  idleWaitMs?: number;
+  /** How often finished jobs are pruned to the retention, in ms. Default 60 000. */
+  sweepMs?: number;
+}
+
+/** Options of {@linkcode Worker.stop}. */
+export interface StopOptions {
+  /**
+   * Ms to wait for running handlers before aborting their signals and
+   * handing their jobs back to the queue. Default 30 000.
+   */
+  timeout?: number;
+}
+
+/** What `worker.health()` reports. */
+export interface WorkerHealth {
+  /** The worker's id. */
+  workerId: string;
+  /** Lifecycle state. */
+  state: WorkerState;
+  /** True when running and storage answered the last call. */
+  healthy: boolean;
+  /** Handlers running now. */
+  running: number;
+  /** Storage calls that failed in a row (0 when storage is fine). */
+  storageFailures: number;
+  /** Clock time of the last lease renewal, or null before the first. */
+  lastHeartbeatAt: number | null;
+}
+
+/** A worker's lifecycle. */
+export type WorkerState = "idle" | "running" | "paused" | "stopping" | "stopped";
+
+interface Held {
+  job: JobRecord;
+  token: string;
+  controller: AbortController;
+  /** Handed back to the queue (stop): the attempt's outcome is discarded. */
+  released: boolean;
+  /** The lease was lost: the attempt's outcome is discarded. */
+  lost: boolean;
+  /** Its outcome is queued or being stored. */
+  settling: boolean;
+}
+
+interface PendingSettle {
+  held: Held;
+  settlement: Settlement;
+  onAccepted: () => void;
+}
+
+/** Resolves every current waiter on `notify()`; cheap to wait on repeatedly. */
+class Notifier {
+  #waiters: (() => void)[] = [];
+  wait(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      this.#waiters.push(done);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+  notify(): void {
+    const waiters = this.#waiters;
+    if (waiters.length === 0) return;
+    this.#waiters = [];
+    for (const done of waiters) done();
+  }
+}
+
+/**
+ * Runs jobs. Start it, and it reserves jobs from its queues (most important
+ * first) up to its concurrency, renews their leases while they run, settles
+ * their outcomes in batches, retries failures with backoff and sends jobs out
+ * of attempts to the dead-letter set.
+ *
+ * @example
+ * ```ts
+ * import { defineTask, MemoryStorage, Queue, Worker } from "@taskmill/taskmill";
+ *
+ * const storage = new MemoryStorage();
+ * const double = defineTask({ name: "double", handler: (n: number) => n * 2 });
+ * const worker = new Worker({ storage, tasks: [double], concurrency: 50 });
+ * worker.on("completed", ({ job, result }) => console.log(job.id, result));
+ * await worker.start();
+ * const queue = new Queue({ storage });
+ * const job = await queue.enqueue(double, 21);
+ * console.log(await queue.result(job.id, { timeout: 1_000 })); // 42
+ * await worker.stop();
+ * ```
+ */
+export class Worker {
+  readonly #storage: Storage;
+  readonly #clock: Clock;
+  // deno-lint-ignore no-explicit-any
+  readonly #tasks = new Map<string, Task<any, any>>();
+  // deno-lint-ignore no-explicit-any
+  readonly #composed = new Map<string, (payload: any, ctx: TaskContext) => Promise<unknown>>();
+  readonly #queues: readonly string[];
+  readonly #concurrency: number;
+  readonly #prefetch: number;
+  readonly #id: string;
+  readonly #leaseMs: number;
+  readonly #heartbeatMs: number;
+  readonly #maxTasks: number;
+  readonly #retention: Retention;
+  readonly #unknownTasks: "fail" | "wait";
+  readonly #unknownTaskDelay: number;
+  readonly #middleware: readonly Middleware[];
+  readonly #idleWaitMs: number;
+  readonly #sweepMs: number;
+  readonly #events = new Emitter<WorkerEvents>();
+
+  #state: WorkerState = "idle";
+  #life = new AbortController(); // aborted when the worker has fully stopped
+  #interrupt = new AbortController(); // aborted to wake the fetch loop (pause, stop)
+  #held = new Map<string, Held>();
+  #buffer: Held[] = [];
+  #running = 0;
+  #reserved = 0;
+  #slotFreed = new Notifier();
+  #idle = new Notifier();
+  #resumed = new Notifier();
+  #pending: PendingSettle[] = [];
+  #flushing: Promise<void> | null = null;
+  #storageFailures = 0;
+  #lastHeartbeatAt: number | null = null;
+  #loops: Promise<void>[] = [];
+  #stopping: Promise<void> | null = null;
+  #stopped: { promise: Promise<void>; resolve: () => void };
+
+  #succeeded = 0;
+  #failed = 0;
+  #retried = 0;
+  #durations = new SampleWindow();
+  #waits = new SampleWindow();
+  #rate: RateMeter;
+
+  /** Creates a worker; it does nothing until {@linkcode Worker.start}. */
+  constructor(options: WorkerOptions) {
+    const where = "Cannot create Worker";
+    if (typeof options !== "object" || options === null || !options.storage) {
+      throw new TypeError(`${where}: options.storage is required`);
+    }
+    if (!Array.isArray(options.tasks) || options.tasks.length === 0) {
+      throw new TypeError(`${where}: options.tasks must be a non-empty array of tasks from defineTask()`);
+    }
+    this.#storage = options.storage;
+    this.#clock = options.clock ?? systemClock;
+    for (const [i, task] of options.tasks.entries()) {
+      if (typeof task !== "object" || task === null || typeof task.handler !== "function") {
+        throw new TypeError(`${where}: tasks[${i}] is ${describe(task)}, not a task from defineTask()`);
+      }
+      if (this.#tasks.has(task.name)) {
+        throw new TypeError(`${where}: tasks[${i}] repeats the task name "${task.name}"`);
+      }
+      this.#tasks.set(task.name, task);
+    }
+    const queues = options.queues ?? [...new Set(options.tasks.map((t) => t.queue))];
+    if (!Array.isArray(queues) || queues.length === 0) {
+      throw new TypeError(`${where}: queues must be a non-empty array of queue names`);
+    }
+    queues.forEach((q, i) => validateName(q, `${where}: queues[${i}]`, "queue"));
+    this.#queues = Object.freeze([...new Set(queues)]);
+    this.#concurrency = options.concurrency ?? 10;
+    checkInt(this.#concurrency, 1, 1000, `${where}: concurrency`);
+    this.#prefetch = options.prefetch ?? this.#concurrency;
+    checkInt(this.#prefetch, 0, 1000, `${where}: prefetch`);
+    this.#id = options.id ?? crypto.randomUUID();
+    if (typeof this.#id !== "string" || this.#id.length === 0 || this.#id.length > 200) {
+      throw new TypeError(`${where}: id must be a string of 1-200 characters`);
+    }
+    this.#leaseMs = options.leaseMs ?? 30_000;
+    checkInt(this.#leaseMs, 100, 86_400_000, `${where}: leaseMs`);
+    this.#heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(this.#leaseMs / 3));
+    checkInt(this.#heartbeatMs, 1, this.#leaseMs - 1, `${where}: heartbeatMs`);
+    this.#maxTasks = options.maxTasks ?? Infinity;
+    if (this.#maxTasks !== Infinity) checkInt(this.#maxTasks, 1, Number.MAX_SAFE_INTEGER, `${where}: maxTasks`);
+    this.#retention = {
+      completed: { ...DEFAULT_RETENTION.completed, ...options.retention?.completed },
+      failed: { ...DEFAULT_RETENTION.failed, ...options.retention?.failed },
+    };
+    for (const state of ["completed", "failed"] as const) {
+      checkInt(this.#retention[state].count, 0, Number.MAX_SAFE_INTEGER, `${where}: retention.${state}.count`);
+      checkInt(this.#retention[state].age, 0, Number.MAX_SAFE_INTEGER, `${where}: retention.${state}.age`);
+    }
+    this.#unknownTasks = options.unknownTasks ?? "fail";
+    if (this.#unknownTasks !== "fail" && this.#unknownTasks !== "wait") {
+      throw new RangeError(`${where}: unknownTasks must be "fail" or "wait", got ${describe(this.#unknownTasks)}`);
+    }
+    this.#unknownTaskDelay = options.unknownTaskDelay ?? 5_000;
+    checkInt(this.#unknownTaskDelay, 0, 86_400_000, `${where}: unknownTaskDelay`);
+    this.#middleware = options.middleware ?? [];
+    this.#middleware.forEach((m, i) => {
+      if (typeof m !== "function") throw new TypeError(`${where}: middleware[${i}] must be a function`);
+    });
+    this.#idleWaitMs = options.idleWaitMs ?? 5_000;
+    checkInt(this.#idleWaitMs, 1, 3_600_000, `${where}: idleWaitMs`);
+    this.#sweepMs = options.sweepMs ?? 60_000;
+    checkInt(this.#sweepMs, 1, 86_400_000, `${where}: sweepMs`);
+    for (const task of this.#tasks.values()) this.#composed.set(task.name, this.#compose(task));
+    let resolve!: () => void;
+    this.#stopped = { promise: new Promise<void>((r) => (resolve = r)), resolve };
+    this.#rate = new RateMeter(this.#clock.now());
+  }
+
+  /** This worker's id. */
+  get id(): string {
+    return this.#id;
+  }
+
+  /** Lifecycle state. */
+  get state(): WorkerState {
+    return this.#state;
+  }
+
+  /** Queues served, most important first. */
+  get queues(): readonly string[] {
+    return this.#queues;
+  }
+
+  /** Adds a typed event listener; returns a function that removes it. */
+  on<K extends keyof WorkerEvents>(name: K, listener: (event: WorkerEvents[K]) => void | Promise<void>): () => void {
+    return this.#events.on(name, listener);
+  }
+
+  /** Adds a listener that runs once. */
+  once<K extends keyof WorkerEvents>(name: K, listener: (event: WorkerEvents[K]) => void | Promise<void>): () => void {
+    return this.#events.once(name, listener);
+  }
+
+  /** Removes a listener. */
+  off<K extends keyof WorkerEvents>(name: K, listener: (event: WorkerEvents[K]) => void | Promise<void>): void {
+    this.#events.off(name, listener);
+  }
+
+  /** Starts fetching and running jobs. Resolves once the worker is running. */
+  start(): Promise<void> {
+    if (this.#state !== "idle") {
+      return Promise.reject(new Error(`Cannot start worker ${this.#id}: it is ${this.#state}; create a new Worker`));
+    }
+    this.#state = "running";
+    const signal = this.#life.signal;
+    const report = (during: string) => (error: unknown) => this.#events.emit("error", { error, during });
+    this.#loops.push(
+      this.#fetchLoop(),
+      every(this.#clock, this.#heartbeatMs, () => this.#heartbeat(), signal, report("heartbeat")),
+      every(this.#clock, this.#sweepMs, () => this.#sweep(), signal, report("retention sweep")),
+    );
+    this.#events.emit("online", { workerId: this.#id });
+    return Promise.resolve();
+  }
+
+  /** Stops taking new jobs; running ones go on. */
+  pause(): void {
+    if (this.#state !== "running") return;
+    this.#state = "paused";
+    this.#wakeLoop();
+  }
+
+  /** Takes jobs again after {@linkcode Worker.pause}. */
+  resume(): void {
+    if (this.#state !== "paused") return;
+    this.#state = "running";
+    this.#resumed.notify();
+  }
+
+  /** Resolves once the worker has stopped (by `stop()`, or after `maxTasks`). */
+  stopped(): Promise<void> {
+    return this.#stopped.promise;
+  }
+
+  /**
+   * Graceful stop: takes no new jobs, hands back prefetched ones, waits up to
+   * `timeout` ms for running handlers, then aborts the rest (their
+   * `ctx.signal`) and hands their jobs back so another worker takes them at
+   * once. Resolves when everything is settled. Safe to call more than once.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    if (this.#state === "idle") {
+      this.#state = "stopped";
+      this.#life.abort();
+      this.#stopped.resolve();
+    }
+    if (this.#state === "stopped") return Promise.resolve();
+    const timeout = options.timeout ?? 30_000;
+    checkInt(timeout, 0, Number.MAX_SAFE_INTEGER, "Cannot stop worker: timeout");
+    this.#stopping ??= this.#shutdown(timeout);
+    return this.#stopping;
+  }
+
+  /** A snapshot of counters and recent latencies. */
+  metrics(): WorkerMetrics {
+    return {
+      processed: this.#succeeded + this.#failed + this.#retried,
+      succeeded: this.#succeeded,
+      failed: this.#failed,
+      retried: this.#retried,
+      inFlight: this.#held.size,
+      duration: {
+        p50: this.#durations.percentile(50),
+        p95: this.#durations.percentile(95),
+        p99: this.#durations.percentile(99),
+      },
+      queueWait: { p50: this.#waits.percentile(50), p95: this.#waits.percentile(95) },
+      throughput: this.#rate.rate(this.#clock.now()),
+    };
+  }
+
+  /** Whether the worker is running and its storage answers. */
+  health(): WorkerHealth {
+    return {
+      workerId: this.#id,
+      state: this.#state,
+      healthy: (this.#state === "running" || this.#state === "paused") && this.#storageFailures === 0,
+      running: this.#running,
+      storageFailures: this.#storageFailures,
+      lastHeartbeatAt: this.#lastHeartbeatAt,
+    };
+  }
+
+  // ---- fetching ----
+
+  async #fetchLoop(): Promise<void> {
+    while (this.#stopping === null) {
+      if (this.#state === "paused") {
+        await this.#resumed.wait(this.#interrupt.signal);
+        continue;
+      }
+      const left = this.#maxTasks - this.#reserved;
+      if (left <= 0) {
+        void this.#stopWhenDrained();
+        return;
+      }
+      const want = Math.min(left, this.#concurrency + this.#prefetch - this.#running - this.#buffer.length);
+      if (want <= 0) {
+        await this.#slotFreed.wait(this.#interrupt.signal);
+        continue;
+      }
+      let nextAt: number | null;
+      let got: number;
+      try {
+        const result = await this.#storage.reserve({
+          queues: this.#queues,
+          limit: want,
+          owner: this.#id,
+          leaseMs: this.#leaseMs,
+          now: this.#clock.now(),
+        });
+        this.#storageFailures = 0;
+        nextAt = result.nextAt;
+        got = result.jobs.length;
+        this.#reserved += got;
+        for (const job of result.jobs) {
+          const held: Held = {
+            job,
+            token: job.lease!.token,
+            controller: new AbortController(),
+            released: false,
+            lost: false,
+            settling: false,
+          };
+          this.#held.set(job.id, held);
+          this.#buffer.push(held);
+        }
+        this.#dispatch();
+      } catch (error) {
+        this.#storageFailures++;
+        this.#events.emit("error", { error, during: "reserve" });
+        await sleepUnlessAborted(this.#clock, failureBackoff(this.#storageFailures), this.#interrupt.signal);
+        continue;
+      }
+      if (got < want && this.#stopping === null && this.#state === "running") {
+        // The queues are drained: sleep until work arrives, the next delayed
+        // job or lease expiry is due, or pause/stop wakes us.
+        await waitFirst(
+          this.#clock,
+          nextAt,
+          (signal) => this.#storage.waitForWork(this.#queues, this.#idleWaitMs, signal),
+          this.#interrupt.signal,
+        );
+      }
+    }
+  }
+
+  #wakeLoop(): void {
+    this.#interrupt.abort();
+    this.#interrupt = new AbortController();
+  }
+
+  #dispatch(): void {
+    while (this.#running < this.#concurrency && this.#buffer.length > 0) {
+      const held = this.#buffer.shift()!;
+      this.#running++;
+      void this.#execute(held);
+    }
+  }
+
+  // ---- running ----
+
+  async #execute(held: Held): Promise<void> {
+    const { job } = held;
+    const run = this.#composed.get(job.name);
+    const startedAt = this.#clock.now();
+    let ok = false;
+    let value: unknown;
+    let thrown: unknown;
+    if (run === undefined) {
+      this.#unknownTask(held);
+    } else {
+      this.#waits.add(Math.max(0, startedAt - job.runAt));
+      this.#events.emit("active", { job });
+      const timeoutCancel = job.timeout > 0 ? this.#armTimeout(held, job.timeout) : null;
+      try {
+        value = await raceAbort(run(job.payload, this.#context(held)), held.controller.signal);
+        ok = true;
+      } catch (error) {
+        thrown = error;
+      } finally {
+        timeoutCancel?.abort();
+      }
+    }
+    this.#running--;
+    this.#dispatch();
+    this.#slotFreed.notify();
+    if (run === undefined) return;
+    if (held.released || held.lost) {
+      if (held.lost) this.#events.emit("stalled", { job, reason: "lease lost while running" });
+      this.#forget(held);
+      return;
+    }
+    const now = this.#clock.now();
+    const duration = now - startedAt;
+    this.#durations.add(duration);
+    if (ok) {
+      let result: unknown;
+      try {
+        result = value === undefined ? undefined : JSON.parse(toJson(value, "result", "Cannot store result"));
+      } catch (error) {
+        return this.#failAttempt(held, error, now, duration);
+      }
+      this.#settle(held, { kind: "complete", id: job.id, token: held.token, result }, () => {
+        this.#succeeded++;
+        this.#events.emit("completed", { job: { ...job, state: "completed", result, finishedAt: now }, result, duration });
+      });
+    } else {
+      this.#failAttempt(held, thrown, now, duration);
+    }
+  }
+
+  #failAttempt(held: Held, thrown: unknown, now: number, duration: number): void {
+    const { job } = held;
+    const task = this.#tasks.get(job.name)!;
+    const error = toJobError(thrown, job.attempt, now);
+    let retry = !(thrown instanceof UnrecoverableError) && job.attempt < job.maxAttempts;
+    if (retry && task.retryIf) {
+      try {
+        retry = Boolean(task.retryIf(thrown, job.attempt));
+      } catch (e) {
+        this.#events.emit("error", { error: e, during: `retryIf of task "${task.name}"` });
+      }
+    }
+    if (retry) {
+      let delay = 0;
+      try {
+        delay = (task.retry ?? defaultRetry)(job.attempt, thrown);
+      } catch (e) {
+        this.#events.emit("error", { error: e, during: `retry strategy of task "${task.name}"` });
+      }
+      if (typeof delay !== "number" || !Number.isFinite(delay) || delay < 0) delay = 0;
+      const runAt = now + Math.ceil(delay);
+      this.#settle(held, { kind: "retry", id: job.id, token: held.token, error, runAt }, () => {
+        this.#retried++;
+        this.#events.emit("retrying", { job: { ...job, state: "delayed", runAt, error }, error, runAt, delay });
+      });
+    } else {
+      this.#settle(held, { kind: "fail", id: job.id, token: held.token, error }, () => {
+        this.#failed++;
+        this.#events.emit("failed", { job: { ...job, state: "failed", error, finishedAt: now }, error, duration });
+      });
+    }
+  }
+
+  #unknownTask(held: Held): void {
+    const { job } = held;
+    const now = this.#clock.now();
+    if (this.#unknownTasks === "wait") {
+      this.#settle(held, {
+        kind: "release",
+        id: job.id,
+        token: held.token,
+        runAt: now + this.#unknownTaskDelay,
+      }, () => {});
+      return;
+    }
+    const known = [...this.#tasks.keys()].join(", ");
+    const error = {
+      name: "UnknownTaskError",
+      message: `No task named "${job.name}" is registered on worker ${this.#id} (it knows: ${known})`,
+      attempt: job.attempt,
+      at: now,
+    };
+    this.#settle(held, { kind: "fail", id: job.id, token: held.token, error }, () => {
+      this.#failed++;
+      this.#events.emit("failed", { job: { ...job, state: "failed", error, finishedAt: now }, error, duration: 0 });
+    });
+  }
+
+  #armTimeout(held: Held, timeout: number): AbortController {
+    const cancel = new AbortController();
+    this.#clock.sleep(timeout, cancel.signal).then(
+      () => held.controller.abort(new JobTimeoutError(timeout)),
+      () => {}, // cancelled: the handler finished first
+    );
+    return cancel;
+  }
+
+  #context(held: Held): TaskContext {
+    const { job } = held;
+    const info: JobInfo = {
+      id: job.id,
+      name: job.name,
+      queue: job.queue,
+      attempt: job.attempt,
+      maxAttempts: job.maxAttempts,
+      enqueuedAt: job.enqueuedAt,
+      priority: job.priority,
+    };
+    return {
+      job: info,
+      signal: held.controller.signal,
+      progress: async (value: JsonValue) => {
+        const progress = JSON.parse(toJson(value, "progress", "Cannot record progress")) as JsonValue;
+        const kept = await this.#storage.setProgress(job.id, held.token, progress);
+        if (kept) this.#events.emit("progress", { job: { ...job, progress }, progress });
+      },
+    };
+  }
+
+  // deno-lint-ignore no-explicit-any
+  #compose(task: Task<any, any>): (payload: unknown, ctx: TaskContext) => Promise<unknown> {
+    const handler = task.handler;
+    const middleware = this.#middleware;
+    if (middleware.length === 0) {
+      return (payload, ctx) => {
+        try {
+          return Promise.resolve(handler(payload, ctx));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      };
+    }
+    return (payload, ctx) => {
+      const mctx: MiddlewareContext = { job: ctx.job, signal: ctx.signal, progress: ctx.progress, payload, task };
+      const step = (i: number): Promise<unknown> => {
+        try {
+          if (i === middleware.length) return Promise.resolve(handler(payload, ctx));
+          return Promise.resolve(middleware[i](mctx, () => step(i + 1)));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      };
+      return step(0);
+    };
+  }
+
+  // ---- settling (group commit: settles that arrive while one is in flight go in the next batch) ----
+
+  #settle(held: Held, settlement: Settlement, onAccepted: () => void): void {
+    held.settling = true;
+    this.#pending.push({ held, settlement, onAccepted });
+    this.#flushing ??= this.#flush();
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending;
+      this.#pending = [];
+      let accepted: boolean[];
+      try {
+        accepted = await this.#storage.settle(batch.map((p) => p.settlement), {
+          now: this.#clock.now(),
+          retention: this.#retention,
+        });
+        this.#storageFailures = 0;
+      } catch (error) {
+        this.#storageFailures++;
+        this.#events.emit("error", { error, during: "settle" });
+        this.#pending = batch.concat(this.#pending);
+        if (this.#life.signal.aborted) break; // stopped for good: leases will expire and be reclaimed
+        await sleepUnlessAborted(this.#clock, failureBackoff(this.#storageFailures), this.#life.signal);
+        continue;
+      }
+      const now = this.#clock.now();
+      for (let i = 0; i < batch.length; i++) {
+        const { held, settlement, onAccepted } = batch[i];
+        this.#forget(held);
+        if (accepted[i]) {
+          if (settlement.kind !== "release") this.#rate.mark(now);
+          onAccepted();
+        } else if (settlement.kind !== "release") {
+          this.#events.emit("stalled", { job: held.job, reason: "lease lost before the outcome was stored" });
+        }
+      }
+    }
+    this.#flushing = null;
+    this.#idle.notify();
+  }
+
+  #forget(held: Held): void {
+    if (this.#held.get(held.job.id) === held) this.#held.delete(held.job.id);
+    if (this.#held.size === 0) this.#idle.notify();
+  }
+
+  // ---- periodic duties ----
+
+  async #heartbeat(): Promise<void> {
+    const now = this.#clock.now();
+    const live = [...this.#held.values()].filter((h) => !h.released && !h.lost);
+    if (live.length > 0) {
+      let kept: boolean[];
+      try {
+        kept = await this.#storage.extendLeases(
+          live.map((h) => ({ id: h.job.id, token: h.token })),
+          this.#leaseMs,
+          now,
+        );
+        this.#storageFailures = 0;
+      } catch (error) {
+        this.#storageFailures++;
+        this.#events.emit("error", { error, during: "lease renewal" });
+        return;
+      }
+      for (let i = 0; i < live.length; i++) {
+        if (kept[i]) continue;
+        const held = live[i];
+        held.lost = true;
+        held.controller.abort(new LeaseLostError(held.job.id));
+        const b = this.#buffer.indexOf(held);
+        if (b >= 0) {
+          // Reserved but not started: nothing runs, just let it go.
+          this.#buffer.splice(b, 1);
+          this.#forget(held);
+          this.#events.emit("stalled", { job: held.job, reason: "lease lost before the job started" });
+        }
+      }
+    }
+    this.#lastHeartbeatAt = now;
+    this.#events.emit("heartbeat", { workerId: this.#id, active: this.#running, at: now });
+  }
+
+  async #sweep(): Promise<void> {
+    const now = this.#clock.now();
+    for (const queue of this.#queues) await this.#storage.prune(queue, this.#retention, now);
+  }
+
+  // ---- stopping ----
+
+  async #stopWhenDrained(): Promise<void> {
+    while (this.#held.size > 0 || this.#flushing) await this.#idle.wait(this.#life.signal);
+    await this.stop();
+  }
+
+  async #shutdown(timeout: number): Promise<void> {
+    this.#state = "stopping";
+    this.#wakeLoop();
+    await this.#loops[0]; // the fetch loop: it sees #stopping and returns
+    // Prefetched jobs never started: hand them back at once.
+    for (const held of this.#buffer.splice(0)) this.#release(held);
+    if (this.#running > 0) {
+      const deadline = this.#clock.now() + timeout;
+      const allDone = new AbortController();
+      const waitRunning = async (signal: AbortSignal) => {
+        while (this.#running > 0 && !signal.aborted) await this.#slotFreed.wait(signal);
+      };
+      await waitFirst(this.#clock, deadline, waitRunning, allDone.signal);
+      // Out of time: hand back what still runs, then abort it.
+      for (const held of this.#held.values()) {
+        if (!held.released && !held.lost && !held.settling) {
+          this.#release(held);
+          held.controller.abort(new WorkerStoppedError());
+        }
+      }
+    }
+    // Store what is pending; if storage is down, give up once the leases
+    // would have expired anyway (the jobs are then reclaimed, not lost).
+    const flushDeadline = this.#clock.now() + this.#leaseMs;
+    const flushed = async (signal: AbortSignal) => {
+      while (this.#flushing && !signal.aborted) await this.#idle.wait(signal);
+    };
+    await waitFirst(this.#clock, flushDeadline, flushed, new AbortController().signal);
+    this.#life.abort();
+    await Promise.all(this.#loops);
+    this.#state = "stopped";
+    this.#events.emit("offline", { workerId: this.#id });
+    this.#stopped.resolve();
+  }
+
+  #release(held: Held): void {
+    held.released = true;
+    this.#settle(held, { kind: "release", id: held.job.id, token: held.token }, () => {});
+  }
+}
+
+/** Resolves or rejects with `work`, or rejects with `signal.reason` as soon as `signal` aborts. */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      work.catch(() => {}); // a handler that ignores the signal may still reject later
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * taskmill: a background job queue for TypeScript, the same on Deno, Bun and
+ * Node. Enqueue jobs with a {@linkcode Queue}, run them with a
+ * {@linkcode Worker}: retries with backoff, delays, timeouts, concurrency,
+ * leases with crash recovery, a dead-letter set, events and metrics. The core
+ * has no dependencies; time comes from an injected {@linkcode Clock} and
+ * persistence from an injected {@linkcode Storage} (`MemoryStorage` here,
+ * `RedisStorage` from `@taskmill/taskmill/redis`).
+ *
+ * @example
+ * ```ts
+ * import { defineTask, exponential, MemoryStorage, Queue, Worker } from "@taskmill/taskmill";
+ *
+ * const sendEmail = defineTask({
+ *   name: "send_email",
+ *   maxAttempts: 5,
+ *   retry: exponential({ base: 1_000, factor: 2, max: 60_000, jitter: true }),
+ *   timeout: 30_000,
+ *   handler: (payload: { to: string }) => ({ sent: payload.to }),
+ * });
+ *
+ * const storage = new MemoryStorage();
+ * const queue = new Queue({ storage });
+ * const worker = new Worker({ storage, tasks: [sendEmail], concurrency: 10 });
+ * await worker.start();
+ * const job = await queue.enqueue(sendEmail, { to: "a@b.c" });
+ * console.log(await queue.result(job.id, { timeout: 1_000 })); // { sent: "a@b.c" }
+ * await worker.stop();
+ * ```
+ *
+ * @module
+ */
+
+export { defineTask, JOB_STATES } from "./core/task.ts";
+export type {
+  Handler,
+  JobError,
+  JobInfo,
+  JobRecord,
+  JobState,
+  JsonValue,
+  Lease,
+  Task,
+  TaskContext,
+  TaskOptions,
+} from "./core/task.ts";
+export { defaultRetry, exponential, fixed } from "./core/retry.ts";
+export type { ExponentialOptions, RetryStrategy } from "./core/retry.ts";
+export { Semaphore } from "./core/semaphore.ts";
+export { systemClock } from "./core/clock.ts";
+export type { Clock } from "./core/clock.ts";
+export { FakeClock } from "./core/fake_clock.ts";
+export { MAX_PRIORITY, Queue } from "./core/queue.ts";
+export type { EnqueueOptions, QueueOptions, ResultOptions, TaskRef } from "./core/queue.ts";
+export { Worker } from "./core/worker.ts";
+export type {
+  Middleware,
+  MiddlewareContext,
+  StopOptions,
+  WorkerHealth,
+  WorkerOptions,
+  WorkerState,
+} from "./core/worker.ts";
+export { Emitter } from "./core/events.ts";
+export type { Listener, WorkerEvents } from "./core/events.ts";
+export type { WorkerMetrics } from "./core/metrics.ts";
+export { DEFAULT_RETENTION, MAX_ERROR_HISTORY } from "./core/storage.ts";
+export type {
+  Counts,
+  EnqueueResult,
+  ListOptions,
+  NewJob,
+  ReserveRequest,
+  ReserveResult,
+  Retention,
+  RetentionPolicy,
+  SettleOptions,
+  Settlement,
+  Storage,
+} from "./core/storage.ts";
+export {
+  JobFailedError,
+  JobTimeoutError,
+  LeaseLostError,
+  ResultTimeoutError,
+  StorageError,
+  UnrecoverableError,
+  WorkerStoppedError,
+} from "./core/errors.ts";
+export { MemoryStorage } from "./adapters/memory.ts";
+export type { MemoryStorageOptions } from "./adapters/memory.ts";
