@@ -141,19 +141,19 @@ export class Queue {
   }
 
   /** The job with `id`, or null. */
-  getJob<P = unknown, R = unknown>(id: string): Promise<JobRecord<P, R> | null> {
+  async getJob<P = unknown, R = unknown>(id: string): Promise<JobRecord<P, R> | null> {
     validateJobId(id, "Cannot get job: id");
     return this.#storage.getJob(id) as Promise<JobRecord<P, R> | null>;
   }
 
   /** How many jobs of `queue` are in each state. */
-  counts(queue = "default"): Promise<Counts> {
+  async counts(queue = "default"): Promise<Counts> {
     validateName(queue, "Cannot count jobs: queue", "queue");
     return this.#storage.counts(queue);
   }
 
   /** Jobs of `queue` in `state`, paged (see `Storage.list` for the order). */
-  list(queue: string, state: JobState, options: ListOptions = {}): Promise<JobRecord[]> {
+  async list(queue: string, state: JobState, options: ListOptions = {}): Promise<JobRecord[]> {
     validateName(queue, "Cannot list jobs: queue", "queue");
     if (!JOB_STATES.includes(state)) {
       throw new RangeError(`Cannot list jobs: state must be one of ${JOB_STATES.join(", ")}, got ${describe(state)}`);
@@ -189,37 +189,37 @@ export class Queue {
   }
 
   /** Moves a failed job back to waiting with a fresh budget of attempts. False if it is not failed. */
-  retryFailed(id: string): Promise<boolean> {
+  async retryFailed(id: string): Promise<boolean> {
     validateJobId(id, "Cannot retry job: id");
     return this.#storage.retryFailed(id, this.#clock.now());
   }
 
   /** Deletes a job that is not running. False if it is missing or active. */
-  remove(id: string): Promise<boolean> {
+  async remove(id: string): Promise<boolean> {
     validateJobId(id, "Cannot remove job: id");
     return this.#storage.remove(id);
   }
 
   /** Stops workers from taking jobs from `queue`; enqueueing still works. */
-  pause(queue = "default"): Promise<void> {
+  async pause(queue = "default"): Promise<void> {
     validateName(queue, "Cannot pause queue", "queue");
     return this.#storage.pause(queue);
   }
 
   /** Lets workers take jobs from `queue` again. */
-  resume(queue = "default"): Promise<void> {
+  async resume(queue = "default"): Promise<void> {
     validateName(queue, "Cannot resume queue", "queue");
     return this.#storage.resume(queue);
   }
 
   /** Whether `queue` is paused. */
-  isPaused(queue = "default"): Promise<boolean> {
+  async isPaused(queue = "default"): Promise<boolean> {
     validateName(queue, "Cannot check queue", "queue");
     return this.#storage.isPaused(queue);
   }
 
   /** Removes finished jobs of `queue` beyond the retention (default: `DEFAULT_RETENTION`). */
-  prune(queue = "default", retention: Retention = DEFAULT_RETENTION): Promise<number> {
+  async prune(queue = "default", retention: Retention = DEFAULT_RETENTION): Promise<number> {
     validateName(queue, "Cannot prune queue", "queue");
     return this.#storage.prune(queue, retention, this.#clock.now());
   }
