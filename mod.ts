@@ -74,8 +74,8 @@ export type {
   ReserveResult,
   Retention,
   RetentionPolicy,
-  SettleOptions,
   Settlement,
+  SettleOptions,
   Storage,
 } from "./core/storage.ts";
 export {

@@ -129,7 +129,12 @@ function checkJson(value: unknown, path: string, where: string, seen: Set<object
     const child = (object as Record<string, unknown>)[key];
     // JSON.stringify drops undefined properties; that is fine below the top level.
     if (child === undefined) continue;
-    checkJson(child, /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, where, seen);
+    checkJson(
+      child,
+      /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`,
+      where,
+      seen,
+    );
   }
   for (const symbol of Object.getOwnPropertySymbols(object)) {
     if (Object.prototype.propertyIsEnumerable.call(object, symbol)) {

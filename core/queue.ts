@@ -111,9 +111,15 @@ export class Queue {
    * JSON no larger than `maxPayloadBytes`; otherwise a TypeError/RangeError
    * names the bad path and nothing is stored.
    */
-  async enqueue<P>(task: TaskRef<P>, payload: P, options: EnqueueOptions = {}): Promise<JobRecord<P>> {
+  async enqueue<P>(
+    task: TaskRef<P>,
+    payload: P,
+    options: EnqueueOptions = {},
+  ): Promise<JobRecord<P>> {
     const now = this.#clock.now();
-    const [result] = await this.#storage.enqueue([this.#build(task, payload, options, now, "payload")], now);
+    const [result] = await this.#storage.enqueue([
+      this.#build(task, payload, options, now, "payload"),
+    ], now);
     return result.job as JobRecord<P>;
   }
 
@@ -128,13 +134,19 @@ export class Queue {
     options: Omit<EnqueueOptions, "id"> = {},
   ): Promise<JobRecord<P>[]> {
     if (!Array.isArray(payloads)) {
-      throw new TypeError(`Cannot enqueue jobs: payloads must be an array, got ${describe(payloads)}`);
+      throw new TypeError(
+        `Cannot enqueue jobs: payloads must be an array, got ${describe(payloads)}`,
+      );
     }
     if ("id" in options && options.id !== undefined) {
-      throw new TypeError("Cannot enqueue jobs: enqueueMany takes no id option; use enqueue() per id");
+      throw new TypeError(
+        "Cannot enqueue jobs: enqueueMany takes no id option; use enqueue() per id",
+      );
     }
     const now = this.#clock.now();
-    const jobs = payloads.map((payload, i) => this.#build(task, payload, options, now, `payloads[${i}]`));
+    const jobs = payloads.map((payload, i) =>
+      this.#build(task, payload, options, now, `payloads[${i}]`)
+    );
     if (jobs.length === 0) return [];
     const results = await this.#storage.enqueue(jobs, now);
     return results.map((r) => r.job as JobRecord<P>);
@@ -143,24 +155,28 @@ export class Queue {
   /** The job with `id`, or null. */
   async getJob<P = unknown, R = unknown>(id: string): Promise<JobRecord<P, R> | null> {
     validateJobId(id, "Cannot get job: id");
-    return this.#storage.getJob(id) as Promise<JobRecord<P, R> | null>;
+    return (await this.#storage.getJob(id)) as JobRecord<P, R> | null;
   }
 
   /** How many jobs of `queue` are in each state. */
   async counts(queue = "default"): Promise<Counts> {
     validateName(queue, "Cannot count jobs: queue", "queue");
-    return this.#storage.counts(queue);
+    return await this.#storage.counts(queue);
   }
 
   /** Jobs of `queue` in `state`, paged (see `Storage.list` for the order). */
   async list(queue: string, state: JobState, options: ListOptions = {}): Promise<JobRecord[]> {
     validateName(queue, "Cannot list jobs: queue", "queue");
     if (!JOB_STATES.includes(state)) {
-      throw new RangeError(`Cannot list jobs: state must be one of ${JOB_STATES.join(", ")}, got ${describe(state)}`);
+      throw new RangeError(
+        `Cannot list jobs: state must be one of ${JOB_STATES.join(", ")}, got ${describe(state)}`,
+      );
     }
-    if (options.offset !== undefined) checkInt(options.offset, 0, Number.MAX_SAFE_INTEGER, "Cannot list jobs: offset");
+    if (options.offset !== undefined) {
+      checkInt(options.offset, 0, Number.MAX_SAFE_INTEGER, "Cannot list jobs: offset");
+    }
     if (options.limit !== undefined) checkInt(options.limit, 1, 10_000, "Cannot list jobs: limit");
-    return this.#storage.list(queue, state, options);
+    return await this.#storage.list(queue, state, options);
   }
 
   /**
@@ -171,7 +187,9 @@ export class Queue {
   async result<R = unknown>(id: string, options: ResultOptions = {}): Promise<R> {
     validateJobId(id, "Cannot wait for result: id");
     const { timeout, pollInterval = 50, signal } = options;
-    if (timeout !== undefined) checkNumber(timeout, 0, Number.MAX_SAFE_INTEGER, "Cannot wait for result: timeout");
+    if (timeout !== undefined) {
+      checkNumber(timeout, 0, Number.MAX_SAFE_INTEGER, "Cannot wait for result: timeout");
+    }
     checkNumber(pollInterval, 1, 3_600_000, "Cannot wait for result: pollInterval");
     const deadline = timeout === undefined ? Infinity : this.#clock.now() + timeout;
     for (;;) {
@@ -180,7 +198,10 @@ export class Queue {
       if (job === null) throw new RangeError(`Cannot wait for result: no job with id "${id}"`);
       if (job.state === "completed") return job.result as R;
       if (job.state === "failed") {
-        throw new JobFailedError(id, job.error ?? { message: "failed", name: "Error", attempt: job.attempt, at: 0 });
+        throw new JobFailedError(
+          id,
+          job.error ?? { message: "failed", name: "Error", attempt: job.attempt, at: 0 },
+        );
       }
       const now = this.#clock.now();
       if (now >= deadline) throw new ResultTimeoutError(id, timeout!);
@@ -191,41 +212,47 @@ export class Queue {
   /** Moves a failed job back to waiting with a fresh budget of attempts. False if it is not failed. */
   async retryFailed(id: string): Promise<boolean> {
     validateJobId(id, "Cannot retry job: id");
-    return this.#storage.retryFailed(id, this.#clock.now());
+    return await this.#storage.retryFailed(id, this.#clock.now());
   }
 
   /** Deletes a job that is not running. False if it is missing or active. */
   async remove(id: string): Promise<boolean> {
     validateJobId(id, "Cannot remove job: id");
-    return this.#storage.remove(id);
+    return await this.#storage.remove(id);
   }
 
   /** Stops workers from taking jobs from `queue`; enqueueing still works. */
   async pause(queue = "default"): Promise<void> {
     validateName(queue, "Cannot pause queue", "queue");
-    return this.#storage.pause(queue);
+    return await this.#storage.pause(queue);
   }
 
   /** Lets workers take jobs from `queue` again. */
   async resume(queue = "default"): Promise<void> {
     validateName(queue, "Cannot resume queue", "queue");
-    return this.#storage.resume(queue);
+    return await this.#storage.resume(queue);
   }
 
   /** Whether `queue` is paused. */
   async isPaused(queue = "default"): Promise<boolean> {
     validateName(queue, "Cannot check queue", "queue");
-    return this.#storage.isPaused(queue);
+    return await this.#storage.isPaused(queue);
   }
 
   /** Removes finished jobs of `queue` beyond the retention (default: `DEFAULT_RETENTION`). */
   async prune(queue = "default", retention: Retention = DEFAULT_RETENTION): Promise<number> {
     validateName(queue, "Cannot prune queue", "queue");
-    return this.#storage.prune(queue, retention, this.#clock.now());
+    return await this.#storage.prune(queue, retention, this.#clock.now());
   }
 
-  // deno-lint-ignore no-explicit-any
-  #build(task: TaskRef<any>, payload: unknown, options: EnqueueOptions, now: number, path: string): NewJob {
+  #build(
+    // deno-lint-ignore no-explicit-any
+    task: TaskRef<any>,
+    payload: unknown,
+    options: EnqueueOptions,
+    now: number,
+    path: string,
+  ): NewJob {
     const where = "Cannot enqueue job";
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
@@ -235,12 +262,21 @@ export class Queue {
     if (typeof task === "string") {
       validateName(task, `${where}: task name`, "task");
       name = task;
-      defaults = { queue: "default", maxAttempts: DEFAULT_MAX_ATTEMPTS, timeout: 0, maxStalls: DEFAULT_MAX_STALLS };
+      defaults = {
+        queue: "default",
+        maxAttempts: DEFAULT_MAX_ATTEMPTS,
+        timeout: 0,
+        maxStalls: DEFAULT_MAX_STALLS,
+      };
     } else if (typeof task === "object" && task !== null && typeof task.name === "string") {
       name = task.name;
       defaults = task;
     } else {
-      throw new TypeError(`${where}: the first argument must be a task from defineTask() or a task name, got ${describe(task)}`);
+      throw new TypeError(
+        `${where}: the first argument must be a task from defineTask() or a task name, got ${
+          describe(task)
+        }`,
+      );
     }
     if (payload === undefined) {
       throw new TypeError(`${where}: ${path} is undefined; pass null for "no payload"`);

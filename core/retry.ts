@@ -74,7 +74,11 @@ export function exponential(options: ExponentialOptions = {}): RetryStrategy {
   checkNumber(base, 0, 2_147_483_647, "exponential(): base");
   checkNumber(factor, 1, 1_000, "exponential(): factor");
   checkNumber(max, 0, 2_147_483_647, "exponential(): max");
-  const jitter = options.jitter === true ? 0.5 : options.jitter === false || options.jitter === undefined ? 0 : options.jitter;
+  const jitter = options.jitter === true
+    ? 0.5
+    : options.jitter === false || options.jitter === undefined
+    ? 0
+    : options.jitter;
   checkNumber(jitter, 0, 1, "exponential(): jitter");
   const random = options.random ?? Math.random;
   return (attempt) => {

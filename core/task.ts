@@ -233,4 +233,3 @@ export function defineTask<P, R>(options: TaskOptions<P, R>): Task<P, R> {
     handler: options.handler,
   });
 }
-

@@ -225,13 +225,17 @@ export class Worker {
       throw new TypeError(`${where}: options.storage is required`);
     }
     if (!Array.isArray(options.tasks) || options.tasks.length === 0) {
-      throw new TypeError(`${where}: options.tasks must be a non-empty array of tasks from defineTask()`);
+      throw new TypeError(
+        `${where}: options.tasks must be a non-empty array of tasks from defineTask()`,
+      );
     }
     this.#storage = options.storage;
     this.#clock = options.clock ?? systemClock;
     for (const [i, task] of options.tasks.entries()) {
       if (typeof task !== "object" || task === null || typeof task.handler !== "function") {
-        throw new TypeError(`${where}: tasks[${i}] is ${describe(task)}, not a task from defineTask()`);
+        throw new TypeError(
+          `${where}: tasks[${i}] is ${describe(task)}, not a task from defineTask()`,
+        );
       }
       if (this.#tasks.has(task.name)) {
         throw new TypeError(`${where}: tasks[${i}] repeats the task name "${task.name}"`);
@@ -257,24 +261,40 @@ export class Worker {
     this.#heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(this.#leaseMs / 3));
     checkInt(this.#heartbeatMs, 1, this.#leaseMs - 1, `${where}: heartbeatMs`);
     this.#maxTasks = options.maxTasks ?? Infinity;
-    if (this.#maxTasks !== Infinity) checkInt(this.#maxTasks, 1, Number.MAX_SAFE_INTEGER, `${where}: maxTasks`);
+    if (this.#maxTasks !== Infinity) {
+      checkInt(this.#maxTasks, 1, Number.MAX_SAFE_INTEGER, `${where}: maxTasks`);
+    }
     this.#retention = {
       completed: { ...DEFAULT_RETENTION.completed, ...options.retention?.completed },
       failed: { ...DEFAULT_RETENTION.failed, ...options.retention?.failed },
     };
     for (const state of ["completed", "failed"] as const) {
-      checkInt(this.#retention[state].count, 0, Number.MAX_SAFE_INTEGER, `${where}: retention.${state}.count`);
-      checkInt(this.#retention[state].age, 0, Number.MAX_SAFE_INTEGER, `${where}: retention.${state}.age`);
+      checkInt(
+        this.#retention[state].count,
+        0,
+        Number.MAX_SAFE_INTEGER,
+        `${where}: retention.${state}.count`,
+      );
+      checkInt(
+        this.#retention[state].age,
+        0,
+        Number.MAX_SAFE_INTEGER,
+        `${where}: retention.${state}.age`,
+      );
     }
     this.#unknownTasks = options.unknownTasks ?? "fail";
     if (this.#unknownTasks !== "fail" && this.#unknownTasks !== "wait") {
-      throw new RangeError(`${where}: unknownTasks must be "fail" or "wait", got ${describe(this.#unknownTasks)}`);
+      throw new RangeError(
+        `${where}: unknownTasks must be "fail" or "wait", got ${describe(this.#unknownTasks)}`,
+      );
     }
     this.#unknownTaskDelay = options.unknownTaskDelay ?? 5_000;
     checkInt(this.#unknownTaskDelay, 0, 86_400_000, `${where}: unknownTaskDelay`);
     this.#middleware = options.middleware ?? [];
     this.#middleware.forEach((m, i) => {
-      if (typeof m !== "function") throw new TypeError(`${where}: middleware[${i}] must be a function`);
+      if (typeof m !== "function") {
+        throw new TypeError(`${where}: middleware[${i}] must be a function`);
+      }
     });
     this.#idleWaitMs = options.idleWaitMs ?? 5_000;
     checkInt(this.#idleWaitMs, 1, 3_600_000, `${where}: idleWaitMs`);
@@ -302,28 +322,40 @@ export class Worker {
   }
 
   /** Adds a typed event listener; returns a function that removes it. */
-  on<K extends keyof WorkerEvents>(name: K, listener: (event: WorkerEvents[K]) => void | Promise<void>): () => void {
+  on<K extends keyof WorkerEvents>(
+    name: K,
+    listener: (event: WorkerEvents[K]) => void | Promise<void>,
+  ): () => void {
     return this.#events.on(name, listener);
   }
 
   /** Adds a listener that runs once. */
-  once<K extends keyof WorkerEvents>(name: K, listener: (event: WorkerEvents[K]) => void | Promise<void>): () => void {
+  once<K extends keyof WorkerEvents>(
+    name: K,
+    listener: (event: WorkerEvents[K]) => void | Promise<void>,
+  ): () => void {
     return this.#events.once(name, listener);
   }
 
   /** Removes a listener. */
-  off<K extends keyof WorkerEvents>(name: K, listener: (event: WorkerEvents[K]) => void | Promise<void>): void {
+  off<K extends keyof WorkerEvents>(
+    name: K,
+    listener: (event: WorkerEvents[K]) => void | Promise<void>,
+  ): void {
     this.#events.off(name, listener);
   }
 
   /** Starts fetching and running jobs. Resolves once the worker is running. */
   start(): Promise<void> {
     if (this.#state !== "idle") {
-      return Promise.reject(new Error(`Cannot start worker ${this.#id}: it is ${this.#state}; create a new Worker`));
+      return Promise.reject(
+        new Error(`Cannot start worker ${this.#id}: it is ${this.#state}; create a new Worker`),
+      );
     }
     this.#state = "running";
     const signal = this.#life.signal;
-    const report = (during: string) => (error: unknown) => this.#events.emit("error", { error, during });
+    const report = (during: string) => (error: unknown) =>
+      this.#events.emit("error", { error, during });
     this.#loops.push(
       this.#fetchLoop(),
       every(this.#clock, this.#heartbeatMs, () => this.#heartbeat(), signal, report("heartbeat")),
@@ -394,7 +426,8 @@ export class Worker {
     return {
       workerId: this.#id,
       state: this.#state,
-      healthy: (this.#state === "running" || this.#state === "paused") && this.#storageFailures === 0,
+      healthy: (this.#state === "running" || this.#state === "paused") &&
+        this.#storageFailures === 0,
       running: this.#running,
       storageFailures: this.#storageFailures,
       lastHeartbeatAt: this.#lastHeartbeatAt,
@@ -414,7 +447,10 @@ export class Worker {
         void this.#stopWhenDrained();
         return;
       }
-      const want = Math.min(left, this.#concurrency + this.#prefetch - this.#running - this.#buffer.length);
+      const want = Math.min(
+        left,
+        this.#concurrency + this.#prefetch - this.#running - this.#buffer.length,
+      );
       if (want <= 0) {
         await this.#slotFreed.wait(this.#interrupt.signal);
         continue;
@@ -449,7 +485,11 @@ export class Worker {
       } catch (error) {
         this.#storageFailures++;
         this.#events.emit("error", { error, during: "reserve" });
-        await sleepUnlessAborted(this.#clock, failureBackoff(this.#storageFailures), this.#interrupt.signal);
+        await sleepUnlessAborted(
+          this.#clock,
+          failureBackoff(this.#storageFailures),
+          this.#interrupt.signal,
+        );
         continue;
       }
       if (got < want && this.#stopping === null && this.#state === "running") {
@@ -517,13 +557,19 @@ export class Worker {
     if (ok) {
       let result: unknown;
       try {
-        result = value === undefined ? undefined : JSON.parse(toJson(value, "result", "Cannot store result"));
+        result = value === undefined
+          ? undefined
+          : JSON.parse(toJson(value, "result", "Cannot store result"));
       } catch (error) {
         return this.#failAttempt(held, error, now, duration);
       }
       this.#settle(held, { kind: "complete", id: job.id, token: held.token, result }, () => {
         this.#succeeded++;
-        this.#events.emit("completed", { job: { ...job, state: "completed", result, finishedAt: now }, result, duration });
+        this.#events.emit("completed", {
+          job: { ...job, state: "completed", result, finishedAt: now },
+          result,
+          duration,
+        });
       });
     } else {
       this.#failAttempt(held, thrown, now, duration);
@@ -553,12 +599,21 @@ export class Worker {
       const runAt = now + Math.ceil(delay);
       this.#settle(held, { kind: "retry", id: job.id, token: held.token, error, runAt }, () => {
         this.#retried++;
-        this.#events.emit("retrying", { job: { ...job, state: "delayed", runAt, error }, error, runAt, delay });
+        this.#events.emit("retrying", {
+          job: { ...job, state: "delayed", runAt, error },
+          error,
+          runAt,
+          delay,
+        });
       });
     } else {
       this.#settle(held, { kind: "fail", id: job.id, token: held.token, error }, () => {
         this.#failed++;
-        this.#events.emit("failed", { job: { ...job, state: "failed", error, finishedAt: now }, error, duration });
+        this.#events.emit("failed", {
+          job: { ...job, state: "failed", error, finishedAt: now },
+          error,
+          duration,
+        });
       });
     }
   }
@@ -578,13 +633,18 @@ export class Worker {
     const known = [...this.#tasks.keys()].join(", ");
     const error = {
       name: "UnknownTaskError",
-      message: `No task named "${job.name}" is registered on worker ${this.#id} (it knows: ${known})`,
+      message:
+        `No task named "${job.name}" is registered on worker ${this.#id} (it knows: ${known})`,
       attempt: job.attempt,
       at: now,
     };
     this.#settle(held, { kind: "fail", id: job.id, token: held.token, error }, () => {
       this.#failed++;
-      this.#events.emit("failed", { job: { ...job, state: "failed", error, finishedAt: now }, error, duration: 0 });
+      this.#events.emit("failed", {
+        job: { ...job, state: "failed", error, finishedAt: now },
+        error,
+        duration: 0,
+      });
     });
   }
 
@@ -612,7 +672,9 @@ export class Worker {
       job: info,
       signal: held.controller.signal,
       progress: async (value: JsonValue) => {
-        const progress = JSON.parse(toJson(value, "progress", "Cannot record progress")) as JsonValue;
+        const progress = JSON.parse(
+          toJson(value, "progress", "Cannot record progress"),
+        ) as JsonValue;
         const kept = await this.#storage.setProgress(job.id, held.token, progress);
         if (kept) this.#events.emit("progress", { job: { ...job, progress }, progress });
       },
@@ -633,7 +695,13 @@ export class Worker {
       };
     }
     return (payload, ctx) => {
-      const mctx: MiddlewareContext = { job: ctx.job, signal: ctx.signal, progress: ctx.progress, payload, task };
+      const mctx: MiddlewareContext = {
+        job: ctx.job,
+        signal: ctx.signal,
+        progress: ctx.progress,
+        payload,
+        task,
+      };
       const step = (i: number): Promise<unknown> => {
         try {
           if (i === middleware.length) return Promise.resolve(handler(payload, ctx));
@@ -670,7 +738,11 @@ export class Worker {
         this.#events.emit("error", { error, during: "settle" });
         this.#pending = batch.concat(this.#pending);
         if (this.#life.signal.aborted) break; // stopped for good: leases will expire and be reclaimed
-        await sleepUnlessAborted(this.#clock, failureBackoff(this.#storageFailures), this.#life.signal);
+        await sleepUnlessAborted(
+          this.#clock,
+          failureBackoff(this.#storageFailures),
+          this.#life.signal,
+        );
         continue;
       }
       const now = this.#clock.now();
@@ -681,7 +753,10 @@ export class Worker {
           if (settlement.kind !== "release") this.#rate.mark(now);
           onAccepted();
         } else if (settlement.kind !== "release") {
-          this.#events.emit("stalled", { job: held.job, reason: "lease lost before the outcome was stored" });
+          this.#events.emit("stalled", {
+            job: held.job,
+            reason: "lease lost before the outcome was stored",
+          });
         }
       }
     }
@@ -723,7 +798,10 @@ export class Worker {
           // Reserved but not started: nothing runs, just let it go.
           this.#buffer.splice(b, 1);
           this.#forget(held);
-          this.#events.emit("stalled", { job: held.job, reason: "lease lost before the job started" });
+          this.#events.emit("stalled", {
+            job: held.job,
+            reason: "lease lost before the job started",
+          });
         }
       }
     }

@@ -76,10 +76,16 @@ describe("every", () => {
     const stop = new AbortController();
     const runs: number[] = [];
     const errors: unknown[] = [];
-    const done = every(clock, 1_000, () => {
-      runs.push(clock.now());
-      if (runs.length === 2) throw new Error("tick failed");
-    }, stop.signal, (e) => errors.push(e));
+    const done = every(
+      clock,
+      1_000,
+      () => {
+        runs.push(clock.now());
+        if (runs.length === 2) throw new Error("tick failed");
+      },
+      stop.signal,
+      (e) => errors.push(e),
+    );
     await clock.advance(3_500);
     assert.deepEqual(runs, [1_000, 2_000, 3_000]);
     assert.equal(errors.length, 1);

@@ -11,13 +11,14 @@ function setup(maxPayloadBytes?: number) {
   const clock = new FakeClock();
   const storage = new MemoryStorage({ clock });
   const queue = new Queue({ storage, clock, maxPayloadBytes });
-  const empty = async () => assert.deepEqual(await queue.counts(), {
-    waiting: 0,
-    delayed: 0,
-    active: 0,
-    completed: 0,
-    failed: 0,
-  });
+  const empty = async () =>
+    assert.deepEqual(await queue.counts(), {
+      waiting: 0,
+      delayed: 0,
+      active: 0,
+      completed: 0,
+      failed: 0,
+    });
   return { clock, storage, queue, empty };
 }
 
@@ -38,12 +39,21 @@ describe("Queue.enqueue", () => {
     assert.ok(a.id < b.id, "later ids sort after earlier ones");
     const many = await queue.enqueueMany(task, Array.from({ length: 1000 }, (_, i) => i));
     assert.equal(new Set(many.map((j) => j.id)).size, 1000);
-    assert.deepEqual([...many.map((j) => j.id)].sort(), many.map((j) => j.id), "same-ms ids keep order");
+    assert.deepEqual(
+      [...many.map((j) => j.id)].sort(),
+      many.map((j) => j.id),
+      "same-ms ids keep order",
+    );
   });
 
   test("delay and runAt make a delayed job; options override the task's", async () => {
     const { queue, clock } = setup();
-    const d = await queue.enqueue(task, null, { delay: 5_000, queue: "mail", maxAttempts: 7, timeout: 100 });
+    const d = await queue.enqueue(task, null, {
+      delay: 5_000,
+      queue: "mail",
+      maxAttempts: 7,
+      timeout: 100,
+    });
     assert.equal(d.state, "delayed");
     assert.equal(d.runAt, clock.now() + 5_000);
     assert.equal(d.queue, "mail");
@@ -141,8 +151,18 @@ describe("Queue: bad input is refused with the path of the bad value, and nothin
     ["NaN delay", { delay: Number.NaN }, "TypeError", /delay must be a finite number/],
     ["delay and runAt", { delay: 1, runAt: 5 }, "TypeError", /give delay or runAt, not both/],
     ["fractional priority", { priority: 1.5 }, "TypeError", /priority must be an integer/],
-    ["priority out of range", { priority: 5_000 }, "RangeError", /priority must be between -1000 and 1000/],
-    ["queue name with a space", { queue: "my queue" }, "RangeError", /queue "my queue" may only contain/],
+    [
+      "priority out of range",
+      { priority: 5_000 },
+      "RangeError",
+      /priority must be between -1000 and 1000/,
+    ],
+    [
+      "queue name with a space",
+      { queue: "my queue" },
+      "RangeError",
+      /queue "my queue" may only contain/,
+    ],
     ["queue name with a brace", { queue: "a{b}" }, "RangeError", /queue "a\{b\}" may only contain/],
     ["empty queue name", { queue: "" }, "RangeError", /queue must not be empty/],
     ["empty id", { id: "" }, "RangeError", /id must not be empty/],
@@ -160,35 +180,55 @@ describe("Queue: bad input is refused with the path of the bad value, and nothin
 
   test("task names: empty, huge, or with odd characters", async () => {
     const { queue, empty } = setup();
-    await assert.rejects(queue.enqueue("", null), { name: "RangeError", message: /task name must not be empty/ });
+    await assert.rejects(queue.enqueue("", null), {
+      name: "RangeError",
+      message: /task name must not be empty/,
+    });
     await assert.rejects(queue.enqueue("x".repeat(201), null), {
       name: "RangeError",
       message: /task name is 201 characters long; the limit is 200/,
     });
-    await assert.rejects(queue.enqueue("drop table;", null), { name: "RangeError", message: /may only contain/ });
-    // deno-lint-ignore no-explicit-any
-    await assert.rejects(queue.enqueue(42 as any, null), { name: "TypeError", message: /from defineTask\(\) or a task name/ });
+    await assert.rejects(queue.enqueue("drop table;", null), {
+      name: "RangeError",
+      message: /may only contain/,
+    });
+    await assert.rejects(queue.enqueue(42 as never, null), {
+      name: "TypeError",
+      message: /from defineTask\(\) or a task name/,
+    });
     await empty();
   });
 
   test("defineTask refuses bad options, naming them", () => {
     const handler = () => {};
-    assert.throws(() => defineTask({ name: "", handler }), /Cannot define task: name must not be empty/);
+    assert.throws(
+      () => defineTask({ name: "", handler }),
+      /Cannot define task: name must not be empty/,
+    );
     assert.throws(() => defineTask({ name: "t", maxAttempts: 0, handler }), {
       name: "RangeError",
       message: 'Cannot define task "t": maxAttempts must be between 1 and 1000000, got 0',
     });
-    assert.throws(() => defineTask({ name: "t", timeout: -5, handler }), /timeout must be between 0/);
-    // deno-lint-ignore no-explicit-any
-    assert.throws(() => defineTask({ name: "t", handler: "nope" as any }), /handler must be a function/);
-    // deno-lint-ignore no-explicit-any
-    assert.throws(() => defineTask({ name: "t", retry: 1000 as any, handler }), /retry must be a strategy/);
+    assert.throws(
+      () => defineTask({ name: "t", timeout: -5, handler }),
+      /timeout must be between 0/,
+    );
+    assert.throws(
+      () => defineTask({ name: "t", handler: "nope" as never }),
+      /handler must be a function/,
+    );
+    assert.throws(
+      () => defineTask({ name: "t", retry: 1000 as never, handler }),
+      /retry must be a strategy/,
+    );
   });
 
   test("list and counts refuse unknown states and bad paging", async () => {
     const { queue } = setup();
-    // deno-lint-ignore no-explicit-any
-    await assert.rejects(queue.list("default", "done" as any), /state must be one of waiting, delayed, active, completed, failed/);
+    await assert.rejects(
+      queue.list("default", "done" as never),
+      /state must be one of waiting, delayed, active, completed, failed/,
+    );
     await assert.rejects(queue.list("default", "waiting", { limit: 0 }), /limit must be between 1/);
     await assert.rejects(queue.counts("bad name"), RangeError);
   });
@@ -200,7 +240,13 @@ describe("Queue: inspection and dead-letter operations", () => {
     const jobs = await queue.enqueueMany(task, [0, 1, 2, 3, 4]);
     const page = await queue.list("default", "waiting", { offset: 1, limit: 2 });
     assert.deepEqual(page.map((j) => j.payload), [1, 2]);
-    const reserved = await storage.reserve({ queues: ["default"], limit: 1, owner: "w", leaseMs: 1_000, now: clock.now() });
+    const reserved = await storage.reserve({
+      queues: ["default"],
+      limit: 1,
+      owner: "w",
+      leaseMs: 1_000,
+      now: clock.now(),
+    });
     const [job] = reserved.jobs;
     await storage.settle([{
       kind: "fail",

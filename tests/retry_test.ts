@@ -5,11 +5,22 @@ import { defaultRetry, exponential, fixed } from "../mod.ts";
 describe("fixed", () => {
   test("returns the same delay for every attempt", () => {
     const strategy = fixed(2_500);
-    assert.deepEqual([1, 2, 3, 50].map((a) => strategy(a, new Error("x"))), [2_500, 2_500, 2_500, 2_500]);
+    assert.deepEqual([1, 2, 3, 50].map((a) => strategy(a, new Error("x"))), [
+      2_500,
+      2_500,
+      2_500,
+      2_500,
+    ]);
   });
   test("rejects a negative or non-numeric delay, naming the option", () => {
-    assert.throws(() => fixed(-1), { name: "RangeError", message: /fixed\(ms\): ms must be between 0/ });
-    assert.throws(() => fixed(Number.NaN), { name: "TypeError", message: /fixed\(ms\): ms must be a finite number/ });
+    assert.throws(() => fixed(-1), {
+      name: "RangeError",
+      message: /fixed\(ms\): ms must be between 0/,
+    });
+    assert.throws(() => fixed(Number.NaN), {
+      name: "TypeError",
+      message: /fixed\(ms\): ms must be a finite number/,
+    });
   });
 });
 
@@ -41,14 +52,26 @@ describe("exponential", () => {
       const full = Math.min(5_000, 10 * 2 ** (attempt - 1));
       for (let i = 0; i < 50; i++) {
         const d = strategy(attempt, null);
-        assert.ok(d >= full / 2 && d <= full, `attempt ${attempt}: ${d} outside [${full / 2}, ${full}]`);
+        assert.ok(
+          d >= full / 2 && d <= full,
+          `attempt ${attempt}: ${d} outside [${full / 2}, ${full}]`,
+        );
       }
     }
   });
   test("rejects bad options with the option's name", () => {
-    assert.throws(() => exponential({ factor: 0.5 }), { name: "RangeError", message: /exponential\(\): factor/ });
-    assert.throws(() => exponential({ jitter: 2 }), { name: "RangeError", message: /exponential\(\): jitter/ });
-    assert.throws(() => exponential({ base: -5 }), { name: "RangeError", message: /exponential\(\): base/ });
+    assert.throws(() => exponential({ factor: 0.5 }), {
+      name: "RangeError",
+      message: /exponential\(\): factor/,
+    });
+    assert.throws(() => exponential({ jitter: 2 }), {
+      name: "RangeError",
+      message: /exponential\(\): jitter/,
+    });
+    assert.throws(() => exponential({ base: -5 }), {
+      name: "RangeError",
+      message: /exponential\(\): base/,
+    });
   });
   test("the default strategy is 1 s doubling, capped at one hour", () => {
     assert.equal(defaultRetry(1, null), 1_000);

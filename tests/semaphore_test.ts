@@ -73,7 +73,9 @@ describe("Semaphore", () => {
 
   test("run() releases even when the function throws", async () => {
     const semaphore = new Semaphore(1);
-    await assert.rejects(semaphore.run(() => Promise.reject(new Error("boom"))), { message: "boom" });
+    await assert.rejects(semaphore.run(() => Promise.reject(new Error("boom"))), {
+      message: "boom",
+    });
     assert.equal(semaphore.held, 0);
   });
 

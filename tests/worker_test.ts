@@ -45,8 +45,22 @@ function setup(storageOverride?: (inner: MemoryStorage) => Storage) {
 /** A storage that delegates to `inner` except for the methods in `overrides`. */
 function wrap(inner: Storage, overrides: Partial<Storage>): Storage {
   const methods = [
-    "enqueue", "reserve", "settle", "extendLeases", "setProgress", "waitForWork", "getJob", "counts",
-    "list", "retryFailed", "remove", "pause", "resume", "isPaused", "prune", "close",
+    "enqueue",
+    "reserve",
+    "settle",
+    "extendLeases",
+    "setProgress",
+    "waitForWork",
+    "getJob",
+    "counts",
+    "list",
+    "retryFailed",
+    "remove",
+    "pause",
+    "resume",
+    "isPaused",
+    "prune",
+    "close",
   ] as const;
   const wrapped = {} as Record<string, unknown>;
   for (const name of methods) wrapped[name] = overrides[name] ?? inner[name].bind(inner);
@@ -211,7 +225,9 @@ describe("Worker: retries and failures", () => {
     assert.equal(stored?.state, "failed");
     assert.equal(stored?.error?.message, "fail 5");
     assert.deepEqual(stored?.errors.map((e) => e.attempt), [1, 2, 3, 4, 5]);
-    assert.deepEqual(await queue.list("default", "failed").then((l) => l.map((j) => j.id)), [job.id]);
+    assert.deepEqual(await queue.list("default", "failed").then((l) => l.map((j) => j.id)), [
+      job.id,
+    ]);
     await stopAll();
   });
 
@@ -282,7 +298,11 @@ describe("Worker: retries and failures", () => {
 
   test("a result that is not JSON fails the attempt with the path of the bad value", async () => {
     const { queue, start, clock, stopAll } = setup();
-    const task = defineTask({ name: "fn", maxAttempts: 1, handler: () => ({ ok: true, cb: () => 1 }) });
+    const task = defineTask({
+      name: "fn",
+      maxAttempts: 1,
+      handler: () => ({ ok: true, cb: () => 1 }),
+    });
     await start([task]);
     const job = await queue.enqueue(task, null);
     await clock.flush();
@@ -294,7 +314,11 @@ describe("Worker: retries and failures", () => {
 
   test("Queue.result throws JobFailedError for a failed job and ResultTimeoutError when time runs out", async () => {
     const { queue, start, clock, stopAll } = setup();
-    const boom = defineTask({ name: "boom", maxAttempts: 1, handler: () => Promise.reject(new Error("kaput")) });
+    const boom = defineTask({
+      name: "boom",
+      maxAttempts: 1,
+      handler: () => Promise.reject(new Error("kaput")),
+    });
     const never = defineTask({ name: "never", handler: () => new Promise(() => {}) });
     await start([boom, never]);
     const failing = await queue.enqueue(boom, null);
@@ -305,7 +329,10 @@ describe("Worker: retries and failures", () => {
     const assertion = assert.rejects(waiting, { name: "ResultTimeoutError" });
     await clock.advance(1_000);
     await assertion;
-    await assert.rejects(queue.result("no-such-job"), { name: "RangeError", message: /no job with id "no-such-job"/ });
+    await assert.rejects(queue.result("no-such-job"), {
+      name: "RangeError",
+      message: /no job with id "no-such-job"/,
+    });
     await stopAll();
   });
 });
@@ -406,7 +433,13 @@ describe("Worker: leases and crash recovery", () => {
     });
     const job = await queue.enqueue(task, null);
     // A worker reserves the job and then dies: nothing renews or settles it.
-    const dead = await storage.reserve({ queues: ["default"], limit: 1, owner: "dead", leaseMs: 15_000, now: t0 });
+    const dead = await storage.reserve({
+      queues: ["default"],
+      limit: 1,
+      owner: "dead",
+      leaseMs: 15_000,
+      now: t0,
+    });
     assert.equal(dead.jobs.length, 1);
     const worker = await start([task]);
     const stalled = record(worker, "completed");
@@ -428,11 +461,23 @@ describe("Worker: leases and crash recovery", () => {
     const job = await queue.enqueue(task, null);
     let now = t0;
     for (let i = 0; i < 3; i++) {
-      const got = await storage.reserve({ queues: ["default"], limit: 1, owner: `w${i}`, leaseMs: 1_000, now });
+      const got = await storage.reserve({
+        queues: ["default"],
+        limit: 1,
+        owner: `w${i}`,
+        leaseMs: 1_000,
+        now,
+      });
       assert.equal(got.jobs.length, 1, `reservation ${i + 1}`);
       now += 1_000;
     }
-    const last = await storage.reserve({ queues: ["default"], limit: 1, owner: "w3", leaseMs: 1_000, now });
+    const last = await storage.reserve({
+      queues: ["default"],
+      limit: 1,
+      owner: "w3",
+      leaseMs: 1_000,
+      now,
+    });
     assert.equal(last.jobs.length, 0);
     const stored = await queue.getJob(job.id);
     assert.equal(stored?.state, "failed");
@@ -492,7 +537,13 @@ describe("Worker: lifecycle", () => {
     assert.equal(stopped, false);
     await clock.advance(1);
     assert.equal(stopped, true);
-    assert.deepEqual(await queue.counts(), { waiting: 1, delayed: 0, active: 0, completed: 2, failed: 0 });
+    assert.deepEqual(await queue.counts(), {
+      waiting: 1,
+      delayed: 0,
+      active: 0,
+      completed: 2,
+      failed: 0,
+    });
     await stopping;
     assert.equal(worker.state, "stopped");
   });
@@ -526,7 +577,11 @@ describe("Worker: lifecycle", () => {
     const counts = await queue.counts();
     assert.deepEqual(counts, { waiting: 4, delayed: 0, active: 0, completed: 0, failed: 0 });
     const jobs = await queue.list("default", "waiting");
-    assert.deepEqual(jobs.map((j) => j.attempt), [0, 0, 0, 0], "handed-back attempts are not counted");
+    assert.deepEqual(
+      jobs.map((j) => j.attempt),
+      [0, 0, 0, 0],
+      "handed-back attempts are not counted",
+    );
     assert.equal(offline.length, 1);
   });
 
@@ -595,7 +650,10 @@ describe("Worker: unknown tasks, middleware, events", () => {
     const stored = await queue.getJob(job.id);
     assert.equal(stored?.state, "failed");
     assert.equal(stored?.error?.name, "UnknownTaskError");
-    assert.equal(stored?.error?.message, 'No task named "mystery" is registered on worker w1 (it knows: known)');
+    assert.equal(
+      stored?.error?.message,
+      'No task named "mystery" is registered on worker w1 (it knows: known)',
+    );
     await stopAll();
   });
 
@@ -634,7 +692,13 @@ describe("Worker: unknown tasks, middleware, events", () => {
       return { wrapped: await next() };
     };
     const ok = defineTask({ name: "ok", handler: () => 1 });
-    const bad = defineTask({ name: "bad", maxAttempts: 1, handler: () => { throw new Error("nope"); } });
+    const bad = defineTask({
+      name: "bad",
+      maxAttempts: 1,
+      handler: () => {
+        throw new Error("nope");
+      },
+    });
     await start([ok, bad], { middleware: [outer, inner], concurrency: 1, prefetch: 0 });
     const job = await queue.enqueue(ok, "x");
     await clock.flush();
@@ -682,7 +746,13 @@ describe("Worker: unknown tasks, middleware, events", () => {
   test("online, heartbeat and offline events", async () => {
     const { start, clock } = setup();
     const task = defineTask({ name: "t", handler: () => {} });
-    const worker = new Worker({ storage: new MemoryStorage({ clock }), clock, tasks: [task], leaseMs: 3_000, id: "w9" });
+    const worker = new Worker({
+      storage: new MemoryStorage({ clock }),
+      clock,
+      tasks: [task],
+      leaseMs: 3_000,
+      id: "w9",
+    });
     const online = record(worker, "online");
     const beats = record(worker, "heartbeat");
     const offline = record(worker, "offline");
@@ -767,7 +837,11 @@ describe("Worker: storage failures, metrics, retention", () => {
     assert.equal(await queue.getJob(jobs[0].id), null);
     assert.equal((await queue.getJob(jobs[19].id))?.result, 19);
     await clock.advance(3_600_000 + 60_000);
-    assert.equal((await queue.counts()).completed, 0, "the sweep dropped jobs older than the age limit");
+    assert.equal(
+      (await queue.counts()).completed,
+      0,
+      "the sweep dropped jobs older than the age limit",
+    );
     await stopAll();
   });
 
@@ -779,13 +853,19 @@ describe("Worker: storage failures, metrics, retention", () => {
       message: "Cannot create Worker: concurrency must be between 1 and 1000, got 0",
     });
     assert.throws(() => new Worker({ storage, tasks: [task], concurrency: 1001 }), RangeError);
-    assert.throws(() => new Worker({ storage, tasks: [] }), /options.tasks must be a non-empty array/);
+    assert.throws(
+      () => new Worker({ storage, tasks: [] }),
+      /options.tasks must be a non-empty array/,
+    );
     assert.throws(() => new Worker({ storage, tasks: [task, task] }), /repeats the task name "t"/);
     assert.throws(() => new Worker({ storage, tasks: [task], queues: ["bad queue"] }), {
       name: "RangeError",
       message: /queues\[0\] "bad queue" may only contain/,
     });
-    assert.throws(() => new Worker({ storage, tasks: [task], leaseMs: 10 }), /leaseMs must be between/);
+    assert.throws(
+      () => new Worker({ storage, tasks: [task], leaseMs: 10 }),
+      /leaseMs must be between/,
+    );
     assert.throws(
       // deno-lint-ignore no-explicit-any
       () => new Worker({ storage, tasks: [task], unknownTasks: "ignore" as any }),
@@ -812,13 +892,18 @@ describe("Worker: many workers on one storage", () => {
       w.on("completed", () => void byWorker.set(id, (byWorker.get(id) ?? 0) + 1));
       workers.push(w);
     }
-    const jobs: JobRecord[] = await queue.enqueueMany(task, Array.from({ length: 300 }, () => null));
+    const jobs: JobRecord[] = await queue.enqueueMany(
+      task,
+      Array.from({ length: 300 }, () => null),
+    );
     await clock.advance(1_000);
     assert.equal(runs.size, 300);
     assert.ok([...runs.values()].every((n) => n === 1));
     assert.equal((await queue.counts()).completed, 300);
     assert.equal(jobs.length, 300);
-    for (const id of ["a", "b", "c"]) assert.ok((byWorker.get(id) ?? 0) > 0, `worker ${id} did work`);
+    for (const id of ["a", "b", "c"]) {
+      assert.ok((byWorker.get(id) ?? 0) > 0, `worker ${id} did work`);
+    }
     await stopAll();
   });
 });
