@@ -1,0 +1,1302 @@
+/**
+ * `MemoryStorage`: the embedded, zero-dependency {@linkcode Storage} adapter.
+ * It keeps every job in this process's memory, so it suits tests, scripts and
+ * single-process apps (one `Queue` and any number of `Worker`s sharing one
+ * instance). Nothing survives a restart; use `RedisStorage` for that.
+ *
+ * It speaks only web standards and never reads global time: every time comes
+ * from the `now` the core passes, and the only timer (the `maxWaitMs` bound
+ * of `waitForWork`) runs on the injected clock.
+ *
+ * @example One queue, one worker, one process
+ * ```ts
+ * import { defineTask, Queue, Worker } from "@taskmill/taskmill";
+ * import { MemoryStorage } from "@taskmill/taskmill/memory";
+ *
+ * const storage = new MemoryStorage();
+ * const hello = defineTask({ name: "hello", handler: (who: string) => `hello ${who}` });
+ * const queue = new Queue({ storage });
+ * const worker = new Worker({ storage, tasks: [hello] });
+ * await worker.start();
+ * const job = await queue.enqueue(hello, "world");
+ * console.log(await queue.result(job.id)); // "hello world"
+ * await worker.stop();
+ * ```
+ *
+ * @module
+ */
+
+import { type Clock, systemClock } from "../core/clock.ts";
+import {
+  type Counts,
+  type EnqueueResult,
+  type ListOptions,
+  MAX_ERROR_HISTORY,
+  type NewJob,
+  type ReserveRequest,
+  type ReserveResult,
+  type Retention,
+  type RetentionPolicy,
+  type Settlement,
+  type SettleOptions,
+  type Storage,
+} from "../core/storage.ts";
+import type { JobError, JobRecord, JobState, JsonValue, Lease } from "../core/task.ts";
+import { describe } from "../core/_validate.ts";
+
+/** Options of {@linkcode MemoryStorage}. */
+export interface MemoryStorageOptions {
+  /**
+   * Clock for the `maxWaitMs` bound of `waitForWork` (nothing else reads
+   * time: every other method takes `now`). Default: the system clock. Pass the
+   * `FakeClock` your `Queue` and `Worker` use so idle waits follow fake time.
+   */
+  clock?: Clock;
+}
+
+/**
+ * Copies a JSON value the way a `JSON.stringify` / `JSON.parse` round trip
+ * would, only faster: plain objects and arrays are copied recursively, and
+ * anything else that is an object (a `Date`, an object with `toJSON`) takes
+ * the real round trip, so it reads back exactly as from `RedisStorage` (a
+ * `Date` as its ISO string). Values are stored as such a private copy and
+ * copied again on every read: two small recursive copies cost far less than
+ * serializing (or `structuredClone`), and every caller gets its own copy.
+ * A `__proto__` key is defined as an own property, never assigned, so
+ * nothing can pollute prototypes (as with `JSON.parse`).
+ */
+function copyJson(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) {
+    return typeof value === "number" && !Number.isFinite(value) ? null : value;
+  }
+  if (Array.isArray(value)) {
+    const copy = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      copy[i] = item === undefined || typeof item === "function" || typeof item === "symbol"
+        ? null
+        : copyJson(item);
+    }
+    return copy;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return JSON.parse(JSON.stringify(value));
+  const source = value as Record<string, unknown>;
+  if (typeof source.toJSON === "function") return JSON.parse(JSON.stringify(value));
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(source)) {
+    const item = source[key];
+    if (item === undefined || typeof item === "function" || typeof item === "symbol") continue;
+    if (key === "__proto__") {
+      Object.defineProperty(copy, key, {
+        value: copyJson(item),
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    } else {
+      copy[key] = copyJson(item);
+    }
+  }
+  return copy;
+}
+
+/** The stored form of one job: a monomorphic class, copied into a fresh `JobRecord` on read. */
+class Slot {
+  readonly id: string;
+  readonly name: string;
+  readonly queue: QueueData;
+  readonly payload: unknown;
+  readonly priority: number;
+  attempt = 0;
+  readonly maxAttempts: number;
+  stalls = 0;
+  readonly maxStalls: number;
+  readonly timeout: number;
+  readonly enqueuedAt: number;
+  runAt: number;
+  state: JobState;
+  startedAt: number | undefined = undefined;
+  finishedAt: number | undefined = undefined;
+  lease: Lease | undefined = undefined;
+  progress: unknown = undefined;
+  result: unknown = undefined;
+  error: JobError | undefined = undefined;
+  errors: JobError[] = [];
+  /** Order among jobs that became waiting (or delayed) in the same queue; reset on each move. */
+  seq = 0;
+  /** Set once the job is deleted, so lazily deleted heap entries are skipped. */
+  removed = false;
+
+  constructor(job: NewJob, queue: QueueData, now: number) {
+    this.id = job.id;
+    this.name = job.name;
+    this.queue = queue;
+    this.payload = copyJson(job.payload);
+    this.priority = job.priority;
+    this.maxAttempts = job.maxAttempts;
+    this.maxStalls = job.maxStalls;
+    this.timeout = job.timeout;
+    this.enqueuedAt = now;
+    this.runAt = job.runAt;
+    this.state = job.runAt <= now ? "waiting" : "delayed";
+  }
+}
+
+function copyError(error: JobError): JobError {
+  const copy: JobError = {
+    message: error.message,
+    name: error.name,
+    attempt: error.attempt,
+    at: error.at,
+  };
+  if (error.stack !== undefined) copy.stack = error.stack;
+  return copy;
+}
+
+/** A fresh `JobRecord` for a caller: nothing in it is shared with storage. */
+function toRecord(slot: Slot): JobRecord {
+  const record: JobRecord = {
+    id: slot.id,
+    name: slot.name,
+    queue: slot.queue.name,
+    payload: copyJson(slot.payload),
+    priority: slot.priority,
+    attempt: slot.attempt,
+    maxAttempts: slot.maxAttempts,
+    stalls: slot.stalls,
+    maxStalls: slot.maxStalls,
+    timeout: slot.timeout,
+    enqueuedAt: slot.enqueuedAt,
+    runAt: slot.runAt,
+    state: slot.state,
+    errors: slot.errors.length === 0 ? [] : slot.errors.map(copyError),
+  };
+  if (slot.startedAt !== undefined) record.startedAt = slot.startedAt;
+  if (slot.finishedAt !== undefined) record.finishedAt = slot.finishedAt;
+  if (slot.lease !== undefined) {
+    const { owner, token, expiresAt } = slot.lease;
+    record.lease = { owner, token, expiresAt };
+  }
+  if (slot.progress !== undefined) record.progress = copyJson(slot.progress) as JsonValue;
+  if (slot.result !== undefined) record.result = copyJson(slot.result);
+  if (slot.error !== undefined) record.error = copyError(slot.error);
+  return record;
+}
+
+/** Array-backed first-in first-out queue: O(1) push and shift, compacted as the head advances. */
+class Fifo<T> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  shift(): T | undefined {
+    if (this.#head === this.#items.length) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head++] = undefined;
+    if (this.#head === this.#items.length) {
+      this.#items = [];
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  *values(): Generator<T> {
+    for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i] as T;
+  }
+}
+
+/**
+ * Waiting jobs of one queue, in reservation order: highest priority first,
+ * then first in, first out. One FIFO per distinct priority plus the sorted
+ * list of priorities orders exactly like a binary heap keyed on
+ * (priority desc, sequence) would, with O(1) push and shift in the common
+ * case of few distinct priorities. Removed jobs stay until shifted
+ * (lazy deletion) and are skipped.
+ */
+class WaitingList {
+  #buckets = new Map<number, Fifo<Slot>>();
+  /** Distinct priorities with a bucket, highest first. */
+  #priorities: number[] = [];
+
+  push(slot: Slot): void {
+    let bucket = this.#buckets.get(slot.priority);
+    if (bucket === undefined) {
+      bucket = new Fifo();
+      this.#buckets.set(slot.priority, bucket);
+      let i = 0;
+      while (i < this.#priorities.length && this.#priorities[i] > slot.priority) i++;
+      this.#priorities.splice(i, 0, slot.priority);
+    }
+    bucket.push(slot);
+  }
+
+  shift(): Slot | undefined {
+    while (this.#priorities.length > 0) {
+      const priority = this.#priorities[0];
+      const bucket = this.#buckets.get(priority)!;
+      for (let slot = bucket.shift(); slot !== undefined; slot = bucket.shift()) {
+        if (!slot.removed) return slot;
+      }
+      this.#buckets.delete(priority);
+      this.#priorities.shift();
+    }
+    return undefined;
+  }
+
+  *values(): Generator<Slot> {
+    for (const priority of this.#priorities) {
+      for (const slot of this.#buckets.get(priority)!.values()) {
+        if (!slot.removed) yield slot;
+      }
+    }
+  }
+}
+
+/** A binary min-heap under `less`. */
+class Heap<T> {
+  #items: T[] = [];
+  #less: (a: T, b: T) => boolean;
+
+  constructor(less: (a: T, b: T) => boolean) {
+    this.#less = less;
+  }
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  peek(): T | undefined {
+    return this.#items[0];
+  }
+
+  push(item: T): void {
+    const items = this.#items;
+    let i = items.length;
+    items.push(item);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!this.#less(item, items[parent])) break;
+      items[i] = items[parent];
+      i = parent;
+    }
+    items[i] = item;
+  }
+
+  pop(): T | undefined {
+    const items = this.#items;
+    if (items.length === 0) return undefined;
+    const top = items[0];
+    const last = items.pop()!;
+    const n = items.length;
+    if (n > 0) {
+      let i = 0;
+      while (true) {
+        let child = 2 * i + 1;
+        if (child >= n) break;
+        if (child + 1 < n && this.#less(items[child + 1], items[child])) child++;
+        if (!this.#less(items[child], last)) break;
+        items[i] = items[child];
+        i = child;
+      }
+      items[i] = last;
+    }
+    return top;
+  }
+
+  toArray(): T[] {
+    return this.#items.slice();
+  }
+}
+
+/** One lease as it was granted or extended; stale once the job's lease differs. */
+interface LeaseEntry {
+  expiresAt: number;
+  seq: number;
+  slot: Slot;
+  token: string;
+}
+
+function isLive(entry: LeaseEntry): boolean {
+  const lease = entry.slot.lease;
+  return entry.slot.state === "active" && lease !== undefined && lease.token === entry.token &&
+    lease.expiresAt === entry.expiresAt;
+}
+
+/** Everything stored for one queue. */
+class QueueData {
+  readonly name: string;
+  paused = false;
+  readonly waiting: WaitingList = new WaitingList();
+  /** Delayed jobs by (runAt, seq); removed ones are skipped lazily. */
+  readonly delayed: Heap<Slot> = new Heap((a, b) =>
+    a.runAt < b.runAt || (a.runAt === b.runAt && a.seq < b.seq)
+  );
+  /** Active jobs by id, in reservation order (so by `startedAt`). */
+  readonly active: Map<string, Slot> = new Map();
+  /** Lease expiries; entries for settled or extended leases are skipped lazily. */
+  readonly leases: Heap<LeaseEntry> = new Heap((a, b) =>
+    a.expiresAt < b.expiresAt || (a.expiresAt === b.expiresAt && a.seq < b.seq)
+  );
+  /** Finished jobs in the order they finished, so retention drops from the front in O(removed). */
+  readonly completed: Map<string, Slot> = new Map();
+  readonly failed: Map<string, Slot> = new Map();
+  readonly counts: Counts = { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 };
+
+  constructor(name: string) {
+    this.name = name;
+  }
+
+  /** The earliest delayed job, dropping removed ones from the top. */
+  peekDelayed(): Slot | undefined {
+    let top = this.delayed.peek();
+    while (top !== undefined && top.removed) {
+      this.delayed.pop();
+      top = this.delayed.peek();
+    }
+    return top;
+  }
+
+  /** The earliest live lease, dropping stale entries from the top (this keeps the heap small). */
+  peekLease(): LeaseEntry | undefined {
+    let top = this.leases.peek();
+    while (top !== undefined && !isLive(top)) {
+      this.leases.pop();
+      top = this.leases.peek();
+    }
+    return top;
+  }
+}
+
+interface Waiter {
+  queues: readonly string[];
+  wake: () => void;
+}
+
+const STATES: readonly JobState[] = ["waiting", "delayed", "active", "completed", "failed"];
+
+/**
+ * The in-memory {@linkcode Storage}: shared state for one `Queue` and any
+ * number of `Worker`s in one process. Every method runs synchronously inside
+ * its promise, so each call is atomic by construction.
+ *
+ * Costs: enqueue, reserve and settle are O(1) per job for jobs of one
+ * priority (O(log n) for delayed jobs and lease expiries, O(p) for a job of a
+ * priority not seen before, p distinct priorities); retention pruning is
+ * O(removed). `list` and the reclaim of expired leases cost what they return.
+ *
+ * Decisions the port leaves open:
+ * - `reserve` reclaims expired leases and promotes due delayed jobs of
+ *   paused queues too (so `counts` stay truthful); it only skips reserving
+ *   from them.
+ * - `retryFailed` makes the job due at `now` and keeps its last `error`.
+ * - `release` without `runAt` keeps the job's `runAt`.
+ * - `waitForWork` resolves (never rejects) on abort, on `close()`, on a wake
+ *   and after `maxWaitMs` on the clock; a non-finite `maxWaitMs` means no
+ *   bound. It never resolves spuriously otherwise.
+ * - After `close()` the stored jobs stay readable and writable; only waits
+ *   end (at once).
+ *
+ * @example Enqueue, reserve and complete by hand (what `Queue` and `Worker` do)
+ * ```ts
+ * import { MemoryStorage } from "@taskmill/taskmill/memory";
+ *
+ * const storage = new MemoryStorage();
+ * const now = Date.now();
+ * await storage.enqueue([{
+ *   id: "job-1", name: "hello", queue: "default", payload: { to: "world" },
+ *   priority: 0, maxAttempts: 3, maxStalls: 1, timeout: 0, runAt: now,
+ * }], now);
+ * const { jobs } = await storage.reserve({
+ *   queues: ["default"], limit: 10, owner: "worker-1", leaseMs: 30_000, now,
+ * });
+ * const [done] = await storage.settle(
+ *   [{ kind: "complete", id: jobs[0].id, token: jobs[0].lease!.token, result: "hi" }],
+ *   { now },
+ * );
+ * console.log(done, (await storage.getJob("job-1"))?.state); // true "completed"
+ * ```
+ */
+export class MemoryStorage implements Storage {
+  #clock: Clock;
+  #jobs = new Map<string, Slot>();
+  #queues = new Map<string, QueueData>();
+  #waiters = new Set<Waiter>();
+  #seq = 0;
+  #tokenPrefix = crypto.randomUUID().slice(0, 8) + ":";
+  #closed = false;
+
+  /**
+   * Creates an empty store.
+   *
+   * @example With a fake clock for tests
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   * import { FakeClock } from "@taskmill/taskmill/testing";
+   *
+   * const storage = new MemoryStorage({ clock: new FakeClock() });
+   * ```
+   */
+  constructor(options: MemoryStorageOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`Cannot create MemoryStorage: options must be an object`);
+    }
+    const clock = options.clock ?? systemClock;
+    if (typeof clock?.now !== "function" || typeof clock.sleep !== "function") {
+      throw new TypeError(`Cannot create MemoryStorage: clock must have now() and sleep()`);
+    }
+    this.#clock = clock;
+  }
+
+  /**
+   * Stores new jobs, idempotent by id (the first of equal ids in one batch
+   * wins). The whole batch is checked before anything is stored.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * const job = { id: "a", name: "t", queue: "q", payload: 1, priority: 0, maxAttempts: 1,
+   *   maxStalls: 1, timeout: 0, runAt: 0 };
+   * const [first, again] = await storage.enqueue([job, job], 0);
+   * console.log(first.created, again.created); // true false
+   * ```
+   */
+  enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
+    try {
+      if (!Array.isArray(jobs)) {
+        throw new TypeError(`Cannot enqueue jobs: jobs must be an array, got ${describe(jobs)}`);
+      }
+      checkTime(now, "Cannot enqueue jobs: now");
+      for (let i = 0; i < jobs.length; i++) checkNewJob(jobs[i], i);
+      const results: EnqueueResult[] = new Array(jobs.length);
+      let woken: string | Set<string> | undefined;
+      for (let i = 0; i < jobs.length; i++) {
+        const job = jobs[i];
+        const existing = this.#jobs.get(job.id);
+        if (existing !== undefined) {
+          results[i] = { job: toRecord(existing), created: false };
+          continue;
+        }
+        const queue = this.#queue(job.queue);
+        const slot = new Slot(job, queue, now);
+        this.#jobs.set(slot.id, slot);
+        if (slot.state === "waiting") this.#toWaiting(slot);
+        else this.#toDelayed(slot);
+        results[i] = { job: toRecord(slot), created: true };
+        // Delayed jobs wake waiters too: an idle worker sleeping until a
+        // later `nextAt` must learn of an earlier one.
+        if (woken === undefined) woken = job.queue;
+        else if (woken !== job.queue) {
+          if (typeof woken === "string") woken = new Set([woken]);
+          woken.add(job.queue);
+        }
+      }
+      if (woken !== undefined && this.#waiters.size > 0) {
+        if (typeof woken === "string") this.#wake(woken);
+        else for (const queue of woken) this.#wake(queue);
+      }
+      return Promise.resolve(results);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Reclaims expired leases, promotes due delayed jobs and reserves up to
+   * `limit` waiting jobs, queue by queue in the order given.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * const { jobs, nextAt } = await storage.reserve({
+   *   queues: ["high", "default"], limit: 10, owner: "worker-1", leaseMs: 30_000, now: 0,
+   * });
+   * console.log(jobs.length, nextAt); // 0 null
+   * ```
+   */
+  reserve(request: ReserveRequest): Promise<ReserveResult> {
+    try {
+      checkReserveRequest(request);
+      const { queues, limit, owner, leaseMs, now } = request;
+      const jobs: JobRecord[] = [];
+      for (let i = 0; i < queues.length; i++) {
+        if (queues.indexOf(queues[i]) !== i) continue; // a repeated name adds nothing
+        const queue = this.#queues.get(queues[i]);
+        if (queue === undefined) continue;
+        this.#reclaim(queue, now);
+        this.#promote(queue, now);
+        if (queue.paused) continue;
+        while (jobs.length < limit) {
+          const slot = queue.waiting.shift();
+          if (slot === undefined) break;
+          jobs.push(this.#activate(slot, owner, leaseMs, now));
+        }
+      }
+      let nextAt: number | null = null;
+      for (const name of queues) {
+        const queue = this.#queues.get(name);
+        if (queue === undefined || queue.paused) continue;
+        const delayed = queue.peekDelayed();
+        if (delayed !== undefined && (nextAt === null || delayed.runAt < nextAt)) {
+          nextAt = delayed.runAt;
+        }
+        const lease = queue.peekLease();
+        if (lease !== undefined && (nextAt === null || lease.expiresAt < nextAt)) {
+          nextAt = lease.expiresAt;
+        }
+      }
+      return Promise.resolve({ jobs, nextAt });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Applies finished attempts; each entry is applied or refused on its own.
+   * The batch is checked for well-formed entries before any is applied.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * const applied = await storage.settle(
+   *   [{ kind: "complete", id: "missing", token: "t" }],
+   *   { now: 0 },
+   * );
+   * console.log(applied); // [false]
+   * ```
+   */
+  settle(settlements: readonly Settlement[], options: SettleOptions): Promise<boolean[]> {
+    try {
+      if (!Array.isArray(settlements)) {
+        throw new TypeError(
+          `Cannot settle jobs: settlements must be an array, got ${describe(settlements)}`,
+        );
+      }
+      if (typeof options !== "object" || options === null) {
+        throw new TypeError(`Cannot settle jobs: options must be an object`);
+      }
+      const { now, retention } = options;
+      checkTime(now, "Cannot settle jobs: options.now");
+      if (retention !== undefined) checkRetention(retention, "Cannot settle jobs: retention");
+      for (let i = 0; i < settlements.length; i++) checkSettlement(settlements[i], i);
+      const applied: boolean[] = new Array(settlements.length);
+      let touched: QueueData | Set<QueueData> | undefined;
+      for (let i = 0; i < settlements.length; i++) {
+        const settlement = settlements[i];
+        const slot = this.#jobs.get(settlement.id);
+        if (
+          slot === undefined || slot.state !== "active" || slot.lease!.token !== settlement.token
+        ) {
+          applied[i] = false;
+          continue;
+        }
+        this.#applySettlement(slot, settlement, now);
+        applied[i] = true;
+        if (touched === undefined) touched = slot.queue;
+        else if (touched !== slot.queue) {
+          if (!(touched instanceof Set)) touched = new Set([touched]);
+          touched.add(slot.queue);
+        }
+      }
+      if (retention !== undefined && touched !== undefined) {
+        if (touched instanceof Set) {
+          for (const queue of touched) this.#prune(queue, retention, now);
+        } else this.#prune(touched, retention, now);
+      }
+      return Promise.resolve(applied);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Renews leases still held: each expires `leaseMs` after `now`.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * console.log(await storage.extendLeases([{ id: "gone", token: "t" }], 30_000, 0)); // [false]
+   * ```
+   */
+  extendLeases(
+    leases: readonly { id: string; token: string }[],
+    leaseMs: number,
+    now: number,
+  ): Promise<boolean[]> {
+    try {
+      if (!Array.isArray(leases)) {
+        throw new TypeError(
+          `Cannot extend leases: leases must be an array, got ${describe(leases)}`,
+        );
+      }
+      checkLeaseMs(leaseMs, "Cannot extend leases: leaseMs");
+      checkTime(now, "Cannot extend leases: now");
+      const extended: boolean[] = new Array(leases.length);
+      for (let i = 0; i < leases.length; i++) {
+        const entry = leases[i];
+        if (typeof entry !== "object" || entry === null) {
+          throw new TypeError(`Cannot extend leases: leases[${i}] must be an object`);
+        }
+        const slot = this.#jobs.get(entry.id);
+        if (slot === undefined || slot.state !== "active" || slot.lease!.token !== entry.token) {
+          extended[i] = false;
+          continue;
+        }
+        const expiresAt = now + leaseMs;
+        // An unchanged expiry keeps its heap entry (and its place among equal expiries).
+        if (slot.lease!.expiresAt !== expiresAt) {
+          slot.lease!.expiresAt = expiresAt;
+          slot.queue.leases.push({ expiresAt, seq: ++this.#seq, slot, token: entry.token });
+        }
+        extended[i] = true;
+      }
+      return Promise.resolve(extended);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Records progress of an active job whose lease `token` still holds.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * console.log(await storage.setProgress("gone", "t", 50)); // false
+   * ```
+   */
+  setProgress(id: string, token: string, progress: JsonValue): Promise<boolean> {
+    const slot = this.#jobs.get(id);
+    if (slot === undefined || slot.state !== "active" || slot.lease!.token !== token) {
+      return Promise.resolve(false);
+    }
+    try {
+      slot.progress = copyJson(progress);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return Promise.resolve(true);
+  }
+
+  /**
+   * Resolves when a job is enqueued, retried or released into one of
+   * `queues`, when one of them is resumed, after `maxWaitMs` on the clock,
+   * when `signal` aborts, or on `close()`. It never rejects.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * const idle = new AbortController();
+   * const woken = storage.waitForWork(["default"], 5_000, idle.signal);
+   * await storage.enqueue([{ id: "a", name: "t", queue: "default", payload: null, priority: 0,
+   *   maxAttempts: 1, maxStalls: 1, timeout: 0, runAt: 0 }], 0);
+   * await woken; // resolved by the enqueue
+   * ```
+   */
+  waitForWork(queues: readonly string[], maxWaitMs: number, signal: AbortSignal): Promise<void> {
+    if (!Array.isArray(queues) || queues.some((queue) => typeof queue !== "string")) {
+      return Promise.reject(
+        new TypeError(`Cannot wait for work: queues must be an array of queue names`),
+      );
+    }
+    if (typeof maxWaitMs !== "number" || Number.isNaN(maxWaitMs) || maxWaitMs < 0) {
+      return Promise.reject(
+        new RangeError(
+          `Cannot wait for work: maxWaitMs must be a number >= 0, got ${describe(maxWaitMs)}`,
+        ),
+      );
+    }
+    if (!(signal instanceof AbortSignal)) {
+      return Promise.reject(new TypeError(`Cannot wait for work: signal must be an AbortSignal`));
+    }
+    if (signal.aborted || this.#closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const stopTimer = new AbortController();
+      const waiter: Waiter = {
+        queues: queues.slice(),
+        wake: () => {
+          if (!this.#waiters.delete(waiter)) return;
+          signal.removeEventListener("abort", waiter.wake);
+          stopTimer.abort();
+          resolve();
+        },
+      };
+      this.#waiters.add(waiter);
+      signal.addEventListener("abort", waiter.wake, { once: true });
+      if (Number.isFinite(maxWaitMs)) {
+        this.#clock.sleep(maxWaitMs, stopTimer.signal).then(waiter.wake, () => {});
+      }
+    });
+  }
+
+  /**
+   * A copy of the job, or null.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(await new MemoryStorage().getJob("nope")); // null
+   * ```
+   */
+  getJob(id: string): Promise<JobRecord | null> {
+    const slot = this.#jobs.get(id);
+    return Promise.resolve(slot === undefined ? null : toRecord(slot));
+  }
+
+  /**
+   * Jobs in each state in `queue` (all zero for a queue never used).
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(await new MemoryStorage().counts("default"));
+   * // { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 }
+   * ```
+   */
+  counts(queue: string): Promise<Counts> {
+    const counts = this.#queues.get(queue)?.counts;
+    return Promise.resolve(
+      counts === undefined
+        ? { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 }
+        : { ...counts },
+    );
+  }
+
+  /**
+   * Jobs of `queue` in `state`, in the port's order, paged.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const failed = await new MemoryStorage().list("default", "failed", { offset: 0, limit: 20 });
+   * console.log(failed.length); // 0
+   * ```
+   */
+  list(queue: string, state: JobState, options: ListOptions = {}): Promise<JobRecord[]> {
+    try {
+      if (!STATES.includes(state)) {
+        throw new RangeError(
+          `Cannot list jobs: state must be one of ${STATES.join(", ")}, got ${describe(state)}`,
+        );
+      }
+      if (typeof options !== "object" || options === null) {
+        throw new TypeError(`Cannot list jobs: options must be an object`);
+      }
+      const offset = options.offset ?? 0;
+      const limit = options.limit ?? 100;
+      checkCount(offset, "Cannot list jobs: offset");
+      checkCount(limit, "Cannot list jobs: limit");
+      const data = this.#queues.get(queue);
+      if (data === undefined || limit === 0) return Promise.resolve([]);
+      let slots: Iterable<Slot>;
+      switch (state) {
+        case "waiting":
+          slots = data.waiting.values();
+          break;
+        case "delayed":
+          slots = data.delayed.toArray().filter((slot) => !slot.removed).sort((a, b) =>
+            a.runAt - b.runAt || a.seq - b.seq
+          );
+          break;
+        case "active":
+          // Map order is reservation order; the stable sort only matters if
+          // callers passed a `now` that went backwards.
+          slots = [...data.active.values()].sort((a, b) => a.startedAt! - b.startedAt!);
+          break;
+        default: {
+          const finished = [...(state === "completed" ? data.completed : data.failed).values()];
+          slots = finished.reverse();
+        }
+      }
+      const page: JobRecord[] = [];
+      let index = 0;
+      for (const slot of slots) {
+        if (index++ < offset) continue;
+        page.push(toRecord(slot));
+        if (page.length === limit) break;
+      }
+      return Promise.resolve(page);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Moves a failed job back to waiting with `attempt` and `stalls` reset.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(await new MemoryStorage().retryFailed("nope", 0)); // false
+   * ```
+   */
+  retryFailed(id: string, now: number): Promise<boolean> {
+    try {
+      checkTime(now, "Cannot retry job: now");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const slot = this.#jobs.get(id);
+    if (slot === undefined || slot.state !== "failed") return Promise.resolve(false);
+    const queue = slot.queue;
+    queue.failed.delete(id);
+    queue.counts.failed--;
+    slot.attempt = 0;
+    slot.stalls = 0;
+    slot.finishedAt = undefined;
+    slot.runAt = now;
+    this.#toWaiting(slot);
+    this.#wake(queue.name);
+    return Promise.resolve(true);
+  }
+
+  /**
+   * Deletes a job that is not active.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(await new MemoryStorage().remove("nope")); // false
+   * ```
+   */
+  remove(id: string): Promise<boolean> {
+    const slot = this.#jobs.get(id);
+    if (slot === undefined || slot.state === "active") return Promise.resolve(false);
+    const queue = slot.queue;
+    // Waiting and delayed entries are dropped lazily when they reach the front.
+    if (slot.state === "completed") queue.completed.delete(id);
+    else if (slot.state === "failed") queue.failed.delete(id);
+    queue.counts[slot.state]--;
+    slot.removed = true;
+    this.#jobs.delete(id);
+    return Promise.resolve(true);
+  }
+
+  /**
+   * Stops reservations from `queue`.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * await storage.pause("default");
+   * console.log(await storage.isPaused("default")); // true
+   * ```
+   */
+  pause(queue: string): Promise<void> {
+    try {
+      checkQueueName(queue, "Cannot pause queue");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#queue(queue).paused = true;
+    return Promise.resolve();
+  }
+
+  /**
+   * Lets reservations from `queue` happen again and wakes its waiting workers.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * await storage.pause("default");
+   * await storage.resume("default");
+   * console.log(await storage.isPaused("default")); // false
+   * ```
+   */
+  resume(queue: string): Promise<void> {
+    try {
+      checkQueueName(queue, "Cannot resume queue");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const data = this.#queues.get(queue);
+    if (data !== undefined) data.paused = false;
+    this.#wake(queue);
+    return Promise.resolve();
+  }
+
+  /**
+   * Whether `queue` is paused.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(await new MemoryStorage().isPaused("default")); // false
+   * ```
+   */
+  isPaused(queue: string): Promise<boolean> {
+    return Promise.resolve(this.#queues.get(queue)?.paused ?? false);
+  }
+
+  /**
+   * Removes finished jobs of `queue` beyond `retention`; returns how many.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * const removed = await storage.prune("default", {
+   *   completed: { count: 1_000, age: 24 * 60 * 60 * 1000 },
+   *   failed: { count: 10_000, age: 7 * 24 * 60 * 60 * 1000 },
+   * }, Date.now());
+   * console.log(removed); // 0
+   * ```
+   */
+  prune(queue: string, retention: Retention, now: number): Promise<number> {
+    try {
+      checkRetention(retention, "Cannot prune jobs: retention");
+      checkTime(now, "Cannot prune jobs: now");
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const data = this.#queues.get(queue);
+    return Promise.resolve(data === undefined ? 0 : this.#prune(data, retention, now));
+  }
+
+  /**
+   * Ends every pending `waitForWork` (they resolve). Stored jobs stay.
+   * Idempotent.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * await storage.close();
+   * await storage.close(); // no-op
+   * ```
+   */
+  close(): Promise<void> {
+    this.#closed = true;
+    for (const waiter of [...this.#waiters]) waiter.wake();
+    return Promise.resolve();
+  }
+
+  #queue(name: string): QueueData {
+    let queue = this.#queues.get(name);
+    if (queue === undefined) {
+      queue = new QueueData(name);
+      this.#queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  #toWaiting(slot: Slot): void {
+    slot.state = "waiting";
+    slot.seq = ++this.#seq;
+    slot.queue.waiting.push(slot);
+    slot.queue.counts.waiting++;
+  }
+
+  #toDelayed(slot: Slot): void {
+    slot.state = "delayed";
+    slot.seq = ++this.#seq;
+    slot.queue.delayed.push(slot);
+    slot.queue.counts.delayed++;
+  }
+
+  #toFinished(slot: Slot, state: "completed" | "failed", now: number): void {
+    slot.state = state;
+    slot.finishedAt = now;
+    (state === "completed" ? slot.queue.completed : slot.queue.failed).set(slot.id, slot);
+    slot.queue.counts[state]++;
+  }
+
+  /** Takes `slot` out of the active set (its lease heap entry goes stale). */
+  #deactivate(slot: Slot): void {
+    slot.lease = undefined;
+    slot.queue.active.delete(slot.id);
+    slot.queue.counts.active--;
+  }
+
+  #activate(slot: Slot, owner: string, leaseMs: number, now: number): JobRecord {
+    const queue = slot.queue;
+    queue.counts.waiting--;
+    slot.state = "active";
+    slot.attempt++;
+    slot.startedAt = now;
+    const token = this.#tokenPrefix + (++this.#seq).toString(36);
+    const expiresAt = now + leaseMs;
+    slot.lease = { owner, token, expiresAt };
+    queue.active.set(slot.id, slot);
+    queue.counts.active++;
+    queue.leases.push({ expiresAt, seq: this.#seq, slot, token });
+    return toRecord(slot);
+  }
+
+  #reclaim(queue: QueueData, now: number): void {
+    for (let entry = queue.peekLease(); entry !== undefined && entry.expiresAt <= now;) {
+      queue.leases.pop();
+      const slot = entry.slot;
+      this.#deactivate(slot);
+      slot.stalls++;
+      if (slot.stalls > slot.maxStalls || slot.attempt >= slot.maxAttempts) {
+        const why = slot.stalls > slot.maxStalls
+          ? `more than maxStalls (${slot.maxStalls}) times`
+          : `on its last attempt (${slot.attempt} of ${slot.maxAttempts})`;
+        this.#recordError(slot, {
+          message: `Job ${slot.id} stalled: its lease expired ${why}`,
+          name: "StalledError",
+          attempt: slot.attempt,
+          at: now,
+        });
+        this.#toFinished(slot, "failed", now);
+      } else {
+        this.#toWaiting(slot);
+      }
+      entry = queue.peekLease();
+    }
+  }
+
+  #promote(queue: QueueData, now: number): void {
+    for (let slot = queue.peekDelayed(); slot !== undefined && slot.runAt <= now;) {
+      queue.delayed.pop();
+      queue.counts.delayed--;
+      this.#toWaiting(slot);
+      slot = queue.peekDelayed();
+    }
+  }
+
+  /** Stores a copy of `error` as the last error and in the bounded history. */
+  #recordError(slot: Slot, error: JobError): void {
+    const copy = copyError(error);
+    slot.error = copy; // shared with `errors` internally; every read copies both
+    slot.errors.push(copy);
+    if (slot.errors.length > MAX_ERROR_HISTORY) {
+      slot.errors.splice(0, slot.errors.length - MAX_ERROR_HISTORY);
+    }
+  }
+
+  #applySettlement(slot: Slot, settlement: Settlement, now: number): void {
+    this.#deactivate(slot);
+    switch (settlement.kind) {
+      case "complete":
+        slot.result = copyJson(settlement.result);
+        this.#toFinished(slot, "completed", now);
+        return;
+      case "fail":
+        this.#recordError(slot, settlement.error);
+        this.#toFinished(slot, "failed", now);
+        return;
+      case "retry":
+        this.#recordError(slot, settlement.error);
+        slot.runAt = settlement.runAt;
+        break;
+      case "release":
+        slot.attempt--;
+        if (settlement.runAt !== undefined) slot.runAt = settlement.runAt;
+        break;
+    }
+    if (slot.runAt <= now) this.#toWaiting(slot);
+    else this.#toDelayed(slot);
+    // A delayed retry wakes too: an idle worker may be sleeping past its runAt.
+    this.#wake(slot.queue.name);
+  }
+
+  #prune(queue: QueueData, retention: Retention, now: number): number {
+    return this.#pruneFinished(queue, queue.completed, "completed", retention.completed, now) +
+      this.#pruneFinished(queue, queue.failed, "failed", retention.failed, now);
+  }
+
+  /** Drops the oldest finished jobs: O(removed), since the map is in finish order. */
+  #pruneFinished(
+    queue: QueueData,
+    finished: Map<string, Slot>,
+    state: "completed" | "failed",
+    policy: RetentionPolicy,
+    now: number,
+  ): number {
+    const oldestKept = now - policy.age;
+    let removed = 0;
+    for (const slot of finished.values()) {
+      if (finished.size <= policy.count && slot.finishedAt! >= oldestKept) break;
+      finished.delete(slot.id);
+      this.#jobs.delete(slot.id);
+      slot.removed = true;
+      removed++;
+    }
+    queue.counts[state] -= removed;
+    return removed;
+  }
+
+  #wake(queue: string): void {
+    if (this.#waiters.size === 0) return;
+    // Deleting the current entry while iterating a Set is safe.
+    for (const waiter of this.#waiters) {
+      if (waiter.queues.includes(queue)) waiter.wake();
+    }
+  }
+}
+
+function checkTime(value: unknown, what: string): void {
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new TypeError(`${what} must be a finite number (epoch ms), got ${describe(value)}`);
+  }
+}
+
+function checkCount(value: unknown, what: string): void {
+  if (typeof value !== "number" || !Number.isInteger(value)) {
+    throw new TypeError(`${what} must be an integer, got ${describe(value)}`);
+  }
+  if (value < 0) throw new RangeError(`${what} must be >= 0, got ${value}`);
+}
+
+function checkLeaseMs(value: unknown, what: string): void {
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new TypeError(`${what} must be a finite number, got ${describe(value)}`);
+  }
+  if (value <= 0) throw new RangeError(`${what} must be > 0, got ${value}`);
+}
+
+function checkQueueName(value: unknown, where: string): void {
+  if (typeof value !== "string" || value === "") {
+    throw new TypeError(`${where}: queue must be a non-empty string, got ${describe(value)}`);
+  }
+}
+
+function checkRetention(retention: Retention, what: string): void {
+  if (typeof retention !== "object" || retention === null) {
+    throw new TypeError(`${what} must be an object, got ${describe(retention)}`);
+  }
+  for (const state of ["completed", "failed"] as const) {
+    const policy = retention[state];
+    if (typeof policy !== "object" || policy === null) {
+      throw new TypeError(`${what}.${state} must be an object, got ${describe(policy)}`);
+    }
+    checkCount(policy.count, `${what}.${state}.count`);
+    if (typeof policy.age !== "number" || Number.isNaN(policy.age) || policy.age < 0) {
+      throw new RangeError(
+        `${what}.${state}.age must be a number >= 0, got ${describe(policy.age)}`,
+      );
+    }
+  }
+}
+
+function checkReserveRequest(request: ReserveRequest): void {
+  const where = "Cannot reserve jobs";
+  if (typeof request !== "object" || request === null) {
+    throw new TypeError(`${where}: request must be an object, got ${describe(request)}`);
+  }
+  const { queues, limit, owner, leaseMs, now } = request;
+  if (!Array.isArray(queues)) {
+    throw new TypeError(`${where}: queues must be an array, got ${describe(queues)}`);
+  }
+  for (let i = 0; i < queues.length; i++) checkQueueName(queues[i], `${where}: queues[${i}]`);
+  if (typeof limit !== "number" || !Number.isInteger(limit)) {
+    throw new TypeError(`${where}: limit must be an integer, got ${describe(limit)}`);
+  }
+  if (limit < 1) throw new RangeError(`${where}: limit must be >= 1, got ${limit}`);
+  if (typeof owner !== "string") {
+    throw new TypeError(`${where}: owner must be a string, got ${describe(owner)}`);
+  }
+  checkLeaseMs(leaseMs, `${where}: leaseMs`);
+  checkTime(now, `${where}: now`);
+}
+
+function checkNewJob(job: NewJob, index: number): void {
+  // Cheap checks first; messages are built only on failure (this runs per job).
+  if (typeof job !== "object" || job === null) {
+    throw new TypeError(`Cannot enqueue jobs: jobs[${index}] must be an object`);
+  }
+  if (typeof job.id !== "string" || job.id === "") {
+    badField(index, "id", "a non-empty string", job.id);
+  }
+  if (typeof job.name !== "string" || job.name === "") {
+    badField(index, "name", "a non-empty string", job.name);
+  }
+  if (typeof job.queue !== "string" || job.queue === "") {
+    badField(index, "queue", "a non-empty string", job.queue);
+  }
+  if (typeof job.priority !== "number" || !Number.isFinite(job.priority)) {
+    badField(index, "priority", "a finite number", job.priority);
+  }
+  if (!Number.isInteger(job.maxAttempts) || job.maxAttempts < 1) {
+    badField(index, "maxAttempts", "an integer >= 1", job.maxAttempts);
+  }
+  if (!Number.isInteger(job.maxStalls) || job.maxStalls < 0) {
+    badField(index, "maxStalls", "an integer >= 0", job.maxStalls);
+  }
+  if (typeof job.timeout !== "number" || !(job.timeout >= 0)) {
+    badField(index, "timeout", "a number >= 0", job.timeout);
+  }
+  if (typeof job.runAt !== "number" || !Number.isFinite(job.runAt)) {
+    badField(index, "runAt", "a finite number (epoch ms)", job.runAt);
+  }
+}
+
+function badField(index: number, field: string, rule: string, value: unknown): never {
+  // A number out of range is a RangeError; anything of the wrong type a TypeError.
+  const numeric = field !== "id" && field !== "name" && field !== "queue";
+  const error = numeric && typeof value === "number" ? RangeError : TypeError;
+  throw new error(
+    `Cannot enqueue jobs: jobs[${index}].${field} must be ${rule}, got ${describe(value)}`,
+  );
+}
+
+function checkSettlement(settlement: Settlement, index: number): void {
+  const where = `Cannot settle jobs: settlements[${index}]`;
+  if (typeof settlement !== "object" || settlement === null) {
+    throw new TypeError(`${where} must be an object`);
+  }
+  if (typeof settlement.id !== "string" || typeof settlement.token !== "string") {
+    throw new TypeError(`${where} must have a string id and token`);
+  }
+  switch (settlement.kind) {
+    case "complete":
+      return;
+    case "retry":
+      checkTime(settlement.runAt, `${where}.runAt`);
+      checkJobError(settlement.error, where);
+      return;
+    case "fail":
+      checkJobError(settlement.error, where);
+      return;
+    case "release":
+      if (settlement.runAt !== undefined) checkTime(settlement.runAt, `${where}.runAt`);
+      return;
+    default:
+      throw new TypeError(
+        `${where}.kind must be "complete", "retry", "fail" or "release", got ${
+          describe((settlement as { kind: unknown }).kind)
+        }`,
+      );
+  }
+}
+
+function checkJobError(error: JobError, where: string): void {
+  if (
+    typeof error !== "object" || error === null || typeof error.message !== "string" ||
+    typeof error.name !== "string"
+  ) {
+    throw new TypeError(`${where}.error must be a JobError with a string message and name`);
+  }
+}
