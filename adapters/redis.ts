@@ -1,0 +1,1252 @@
+/**
+ * {@linkcode RedisStorage}: taskmill's storage on Redis (standalone or
+ * Cluster) through ioredis, for many workers on many machines.
+ *
+ * ```ts
+ * import { Queue, Worker } from "@taskmill/taskmill";
+ * import { RedisStorage } from "@taskmill/taskmill/redis";
+ *
+ * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379", prefix: "myapp" });
+ * const queue = new Queue({ storage });
+ * await storage.close();
+ * ```
+ *
+ * ## Key layout
+ *
+ * Every key starts with a hash tag `{T}`, so each script call touches one
+ * slot and works on Redis Cluster. `T` is the prefix (default `taskmill`);
+ * with `queueTags: true` it is `prefix:queue`, one tag per queue, so queues
+ * spread over the nodes of a cluster. For queue `Q`:
+ *
+ * | key                       | type   | holds                                                  |
+ * | ------------------------- | ------ | ------------------------------------------------------ |
+ * | `{T}:seq`                 | string | counter: FIFO order, set-member order, lease tokens    |
+ * | `{T}:job:ID`              | hash   | the job's fields (payload, result, error as JSON text) |
+ * | `{T}:q:Q:wait`            | zset   | `<seq><id>` by 1000 - priority (ties: by seq, FIFO)    |
+ * | `{T}:q:Q:delayed`         | zset   | `<seq><id>` by runAt                                   |
+ * | `{T}:q:Q:active`          | zset   | ids by lease expiry                                    |
+ * | `{T}:q:Q:completed`       | zset   | `<seq><id>` by finishedAt                              |
+ * | `{T}:q:Q:failed`          | zset   | `<seq><id>` by finishedAt (the dead-letter set)        |
+ * | `{T}:q:Q:mark`            | list   | wake-up markers idle workers BLPOP (at most 16)        |
+ * | `{T}:paused`              | set    | paused queue names                                     |
+ * | `{prefix}:ids` (per-queue tags only) | hash | id → queue, to find a job's slot by its id  |
+ *
+ * `<seq>` is the slot's counter at the time the job entered the set, zero
+ * padded to 15 digits, so members with equal scores sort in entry order.
+ * Priorities are integers in [-1000, 1000] (the core's `Queue` checks this).
+ *
+ * ## Delivery
+ *
+ * At-least-once. Each state change is one Lua script (EVALSHA), atomic on the
+ * server; a batch is one call. A job runs again only when its lease expired.
+ * On failover, writes a master acknowledged but had not yet replicated are
+ * lost: a job enqueued just before the failover can vanish, and a completed
+ * job can run again. Use `WAIT`/AOF with `appendfsync always` on the server
+ * if that matters more than speed.
+ *
+ * ## Time
+ *
+ * Scripts never read the server's clock: every time comes from the `now` the
+ * core passes (so fake clocks work against a real server). Workers on
+ * different machines therefore compare their own clocks through the stored
+ * lease expiries: keep leases much longer than the clock skew between
+ * machines (NTP keeps skew in milliseconds; leases are seconds), or a worker
+ * with a fast clock may reclaim a job whose lease is still live elsewhere.
+ *
+ * ## Round trips
+ *
+ * With the default shared tag every Storage method is one round trip. With
+ * `queueTags: true` a call spanning several queues makes one call per queue
+ * (in parallel, except reserve, which goes in priority order and stops once
+ * `limit` is filled), and calls that start from a bare id (getJob, remove,
+ * retryFailed, and settle/extendLeases/setProgress for jobs this instance did
+ * not reserve) first look the queue up in the id index.
+ *
+ * @module
+ */
+
+import { Cluster, Redis } from "ioredis";
+import type { RedisOptions } from "ioredis";
+import { StorageError } from "../core/errors.ts";
+import type {
+  Counts,
+  EnqueueResult,
+  ListOptions,
+  NewJob,
+  ReserveRequest,
+  ReserveResult,
+  Retention,
+  RetentionPolicy,
+  Settlement,
+  SettleOptions,
+  Storage,
+} from "../core/storage.ts";
+import type { JobError, JobRecord, JobState, JsonValue } from "../core/task.ts";
+import { JOB_STATES } from "../core/task.ts";
+import * as scripts from "./_redis_scripts.ts";
+
+/**
+ * An ioredis `Redis` or `Cluster` instance. Typed structurally so that this
+ * module's public types do not depend on ioredis' own.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from "ioredis";
+ * import type { RedisClientLike } from "@taskmill/taskmill/redis";
+ *
+ * const client: RedisClientLike = new Redis("redis://127.0.0.1:6379", { lazyConnect: true });
+ * ```
+ */
+export interface RedisClientLike {
+  /** The connection status, e.g. `"ready"`. */
+  readonly status: string;
+  /** Runs a loaded script. */
+  evalsha(...args: never[]): unknown;
+  /** Opens a new connection with the same options. */
+  duplicate(...args: never[]): unknown;
+}
+
+/** Options of {@linkcode RedisStorage}: give `url` or `client`. */
+export interface RedisStorageOptions {
+  /**
+   * Connection URL: `redis://[[user]:password@]host[:port][/db]`, or
+   * `rediss://` for TLS. The storage opens (and closes) its own connection.
+   */
+  url?: string;
+  /** Your own ioredis `Redis` client or `Cluster`. `close()` leaves it open. */
+  client?: RedisClientLike;
+  /** Namespace of every key, so applications can share a server. Default `"taskmill"`. */
+  prefix?: string;
+  /**
+   * Give each queue its own hash tag (`{prefix:queue}`) so queues spread over
+   * cluster nodes. Default false: all queues share `{prefix}`, and a worker
+   * reserves across its queues in one call.
+   */
+  queueTags?: boolean;
+}
+
+type Client = Redis | Cluster;
+type Reply = string | number | null | Reply[];
+
+const RECLAIM_MAX = 1_000;
+const PROMOTE_MAX = 1_000;
+const PRUNE_BUDGET = 200;
+const NF = scripts.FIELDS.length;
+
+interface LoadedScript {
+  lua: string;
+  sha: Promise<string>;
+}
+
+function loadScript(lua: string): LoadedScript {
+  return { lua, sha: sha1(lua) };
+}
+
+async function sha1(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// Scripts are hashed once per process; every instance shares them.
+const SCRIPTS = {
+  enqueue: loadScript(scripts.ENQUEUE),
+  reserve: loadScript(scripts.RESERVE),
+  settle: loadScript(scripts.SETTLE),
+  extend: loadScript(scripts.EXTEND),
+  progress: loadScript(scripts.PROGRESS),
+  counts: loadScript(scripts.COUNTS),
+  list: loadScript(scripts.LIST),
+  retryFailed: loadScript(scripts.RETRY_FAILED),
+  remove: loadScript(scripts.REMOVE),
+  resume: loadScript(scripts.RESUME),
+  prune: loadScript(scripts.PRUNE),
+  bury: loadScript(scripts.BURY),
+  claimIds: loadScript(scripts.CLAIM_IDS),
+};
+
+/**
+ * Replaces the password of every `redis://user:password@host` URL in `text`
+ * with `***`, and any occurrence of `secret` (the configured password).
+ *
+ * @example
+ * ```ts
+ * import { redactRedisUrl } from "@taskmill/taskmill/redis";
+ *
+ * console.log(redactRedisUrl("redis://app:s3cret@db:6379/0")); // "redis://app:***@db:6379/0"
+ * ```
+ */
+export function redactRedisUrl(text: string, secret?: string): string {
+  let out = text.replace(/(rediss?:\/\/[^:@/\s]*:)[^@\s]*@/gi, "$1***@");
+  if (secret) out = out.split(secret).join("***");
+  return out;
+}
+
+function passwordOf(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password === "" ? undefined : password;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Storage on Redis through ioredis. See the module doc for the key layout,
+ * delivery guarantees and the clock assumption.
+ *
+ * @example Connect by URL
+ * ```ts
+ * import { Queue } from "@taskmill/taskmill";
+ * import { RedisStorage } from "@taskmill/taskmill/redis";
+ *
+ * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379", prefix: "myapp" });
+ * const queue = new Queue({ storage });
+ * console.log(await queue.counts("default"));
+ * await storage.close();
+ * ```
+ *
+ * @example Bring your own client (or Cluster)
+ * ```ts
+ * import { Cluster } from "ioredis";
+ * import { RedisStorage } from "@taskmill/taskmill/redis";
+ *
+ * const cluster = new Cluster([{ host: "127.0.0.1", port: 7000 }]);
+ * const storage = new RedisStorage({ client: cluster, queueTags: true });
+ * await storage.close(); // the cluster stays open: it is yours
+ * await cluster.quit();
+ * ```
+ */
+export class RedisStorage implements Storage {
+  #client: Client;
+  #own: boolean;
+  #url: string | undefined;
+  #secret: string | undefined;
+  #prefix: string;
+  #queueTags: boolean;
+  #connecting: Promise<void> | undefined;
+  #lastError: Error | undefined;
+  // Dedicated blocking connections for waitForWork, one per hash tag.
+  #blocking = new Map<string, Client>();
+  // queueTags mode: queues of the jobs this instance holds leases on.
+  #leased = new Map<string, string>();
+  #closed = false;
+
+  /** Creates the storage; the connection opens on first use. */
+  constructor(options: RedisStorageOptions) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError("Cannot create RedisStorage: options must be an object");
+    }
+    const { url, client } = options;
+    if ((url === undefined) === (client === undefined)) {
+      throw new TypeError("Cannot create RedisStorage: give exactly one of url or client");
+    }
+    const prefix = options.prefix ?? "taskmill";
+    if (typeof prefix !== "string" || prefix === "" || /[{}\s]/.test(prefix)) {
+      throw new RangeError(
+        "Cannot create RedisStorage: prefix must be a non-empty string without braces or spaces",
+      );
+    }
+    this.#prefix = prefix;
+    this.#queueTags = options.queueTags ?? false;
+    this.#secret = passwordOf(url);
+    if (client !== undefined) {
+      if (typeof client !== "object" || client === null || typeof client.evalsha !== "function") {
+        throw new TypeError(
+          "Cannot create RedisStorage: client must be an ioredis Redis or Cluster",
+        );
+      }
+      this.#client = client as Client;
+      this.#own = false;
+    } else {
+      if (typeof url !== "string" || !/^rediss?:\/\//i.test(url)) {
+        throw new TypeError(
+          `Cannot create RedisStorage: url must start with redis:// or rediss://, got ${
+            JSON.stringify(redactRedisUrl(String(url), this.#secret))
+          }`,
+        );
+      }
+      this.#url = url;
+      this.#own = true;
+      this.#client = this.#open(url);
+    }
+  }
+
+  #open(url: string): Redis {
+    const client = new Redis(url, ownOptions());
+    // ioredis reports connection trouble as events; keep the last one for
+    // messages, and never let an unhandled 'error' event crash the process.
+    client.on("error", (error: Error) => {
+      this.#lastError = error;
+    });
+    return client;
+  }
+
+  // ---- plumbing -----------------------------------------------------------
+
+  #tag(queue: string): string {
+    return this.#queueTags ? `{${this.#prefix}:${queue}}` : `{${this.#prefix}}`;
+  }
+
+  #indexKey(): string {
+    return `{${this.#prefix}}:ids`;
+  }
+
+  #error(what: string, cause: unknown): StorageError {
+    const raw = cause instanceof Error ? cause.message : String(cause);
+    const message = redactRedisUrl(raw, this.#secret);
+    let safeCause: unknown = cause;
+    if (message !== raw || !(cause instanceof Error)) {
+      safeCause = new Error(message);
+      (safeCause as Error).name = cause instanceof Error ? cause.name : "Error";
+    }
+    return new StorageError(`Cannot ${what}: ${message}`, { cause: safeCause });
+  }
+
+  /** Connects our own client on first use, with a bounded wait. */
+  #ready(): Promise<void> {
+    if (this.#closed) return Promise.reject(new StorageError("RedisStorage is closed"));
+    if (!this.#own) return Promise.resolve();
+    const client = this.#client as Redis;
+    if (client.status === "ready") return Promise.resolve();
+    if (this.#connecting === undefined) {
+      if (client.status !== "wait" && client.status !== "end") {
+        return Promise.resolve(); // reconnecting: commands fail fast (maxRetriesPerRequest)
+      }
+      this.#lastError = undefined;
+      this.#connecting = client.connect().then(() => {
+        this.#connecting = undefined;
+      }, (error: unknown) => {
+        this.#connecting = undefined;
+        // A failed first connect (wrong password, no server) must fail this
+        // call and not keep retrying in the background: drop the client, and
+        // the next call starts over with a fresh one.
+        client.disconnect();
+        if (!this.#closed) this.#client = this.#open(this.#url as string);
+        throw this.#error(
+          `connect to ${redactRedisUrl(this.#url as string, this.#secret)}`,
+          this.#lastError ?? error,
+        );
+      });
+    }
+    return this.#connecting;
+  }
+
+  async #call(what: string, script: LoadedScript, key: string, args: (string | number)[]) {
+    try {
+      await this.#ready();
+      const sha = await script.sha;
+      try {
+        return await this.#client.evalsha(sha, 1, key, ...args) as Reply;
+      } catch (error) {
+        if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
+        return await this.#client.eval(script.lua, 1, key, ...args) as Reply;
+      }
+    } catch (error) {
+      throw error instanceof StorageError ? error : this.#error(what, error);
+    }
+  }
+
+  /** Runs a script in the slot of `queue`. */
+  #run(what: string, script: LoadedScript, queue: string, args: (string | number)[]) {
+    const tag = this.#tag(queue);
+    return this.#call(what, script, `${tag}:seq`, [`${tag}:`, ...args]);
+  }
+
+  /** Runs a script in the shared slot (default mode only). */
+  #runShared(what: string, script: LoadedScript, args: (string | number)[]) {
+    const tag = `{${this.#prefix}}`;
+    return this.#call(what, script, `${tag}:seq`, [`${tag}:`, ...args]);
+  }
+
+  /** queueTags mode: the queues owning `ids` (null when unknown). */
+  async #queuesOf(what: string, ids: readonly string[]): Promise<(string | null)[]> {
+    const out: (string | null)[] = ids.map((id) => this.#leased.get(id) ?? null);
+    const missing = ids.filter((_, i) => out[i] === null);
+    if (missing.length === 0) return out;
+    let found: (string | null)[];
+    try {
+      await this.#ready();
+      found = await this.#client.hmget(this.#indexKey(), ...missing);
+    } catch (error) {
+      throw this.#error(what, error);
+    }
+    let j = 0;
+    for (let i = 0; i < out.length; i++) if (out[i] === null) out[i] = found[j++];
+    return out;
+  }
+
+  async #forgetIds(what: string, ids: readonly string[]): Promise<void> {
+    if (!this.#queueTags || ids.length === 0) return;
+    try {
+      await this.#client.hdel(this.#indexKey(), ...ids);
+    } catch (error) {
+      throw this.#error(what, error);
+    }
+  }
+
+  // ---- Storage ------------------------------------------------------------
+
+  /**
+   * Stores new jobs, idempotent by id; one script call (per queue with
+   * `queueTags`, after one id-index call).
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const now = Date.now();
+   * const [{ created }] = await storage.enqueue([{
+   *   id: "a", name: "send", queue: "default", payload: {}, priority: 0,
+   *   maxAttempts: 3, maxStalls: 1, timeout: 0, runAt: now,
+   * }], now);
+   * await storage.close();
+   * ```
+   */
+  async enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
+    if (jobs.length === 0) return [];
+    const payloads = jobs.map((job) => JSON.stringify(job.payload) ?? "null");
+    const results: EnqueueResult[] = new Array(jobs.length);
+    // Which jobs go to which slot: everything together, or per queue.
+    const groups = new Map<string, number[]>();
+    if (this.#queueTags) {
+      const args: string[] = [];
+      for (const job of jobs) args.push(job.id, job.queue);
+      const owners = await this.#call(
+        "enqueue jobs",
+        SCRIPTS.claimIds,
+        this.#indexKey(),
+        ["", ...args],
+      ) as (string | null)[];
+      // An id the index gives to another queue normally exists there; if it
+      // does not (a stale entry left by an interrupted call), take it over.
+      const stale: string[] = [];
+      await Promise.all(jobs.map(async (job, i) => {
+        const owner = owners[i];
+        if (owner === null || owner === job.queue) return;
+        if (await this.getJob(job.id) === null) {
+          stale.push(job.id, job.queue);
+          owners[i] = job.queue;
+        }
+      }));
+      if (stale.length > 0) {
+        try {
+          await this.#client.hset(this.#indexKey(), ...stale);
+        } catch (error) {
+          throw this.#error("enqueue jobs", error);
+        }
+      }
+      jobs.forEach((job, i) => {
+        const queue = owners[i] ?? job.queue;
+        let group = groups.get(queue);
+        if (group === undefined) groups.set(queue, group = []);
+        group.push(i);
+      });
+    } else {
+      groups.set("", jobs.map((_, i) => i));
+    }
+    await Promise.all([...groups].map(async ([queue, indexes]) => {
+      const args: (string | number)[] = [now];
+      for (const i of indexes) {
+        const job = jobs[i];
+        args.push(
+          job.id,
+          job.name,
+          job.queue,
+          payloads[i],
+          job.priority,
+          job.maxAttempts,
+          job.maxStalls,
+          job.timeout,
+          job.runAt,
+        );
+      }
+      const reply = await this.#run(
+        "enqueue jobs",
+        SCRIPTS.enqueue,
+        this.#queueTags ? queue : "",
+        args,
+      ) as Reply[];
+      indexes.forEach((i, n) => {
+        const entry = reply[n];
+        if (Array.isArray(entry)) {
+          results[i] = { job: toRecord(jobs[i].id, entry as (string | null)[]), created: false };
+        } else {
+          const job = jobs[i];
+          results[i] = {
+            job: {
+              id: job.id,
+              name: job.name,
+              queue: job.queue,
+              payload: JSON.parse(payloads[i]),
+              priority: job.priority,
+              attempt: 0,
+              maxAttempts: job.maxAttempts,
+              stalls: 0,
+              maxStalls: job.maxStalls,
+              timeout: job.timeout,
+              enqueuedAt: now,
+              runAt: job.runAt,
+              state: job.runAt <= now ? "waiting" : "delayed",
+              errors: [],
+            },
+            created: true,
+          };
+        }
+      });
+    }));
+    return results;
+  }
+
+  /**
+   * Reclaims expired leases, promotes due delayed jobs and reserves up to
+   * `limit` jobs, in one script call (one per queue, in order, with
+   * `queueTags`).
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const { jobs, nextAt } = await storage.reserve({
+   *   queues: ["default"], limit: 10, owner: "worker-1", leaseMs: 30_000, now: Date.now(),
+   * });
+   * await storage.close();
+   * ```
+   */
+  async reserve(request: ReserveRequest): Promise<ReserveResult> {
+    const { queues, limit, owner, leaseMs, now } = request;
+    const expiresAt = now + leaseMs;
+    const jobs: JobRecord[] = [];
+    let nextAt: number | null = null;
+    const batches = this.#queueTags ? queues.map((q) => [q]) : [queues];
+    for (const batch of batches) {
+      if (batch.length === 0) continue;
+      const tagQueue = batch[0];
+      const reply = await this.#run("reserve jobs", SCRIPTS.reserve, tagQueue, [
+        now,
+        limit - jobs.length,
+        owner,
+        expiresAt,
+        RECLAIM_MAX,
+        PROMOTE_MAX,
+        `${this.#tag(tagQueue)}:paused`,
+        ...batch,
+      ]) as (string | null)[];
+      if (reply[0] !== null) {
+        const at = Number(reply[0]);
+        if (nextAt === null || at < nextAt) nextAt = at;
+      }
+      const corrupt: { id: string; queue: string; fields: (string | null)[]; reason: string }[] =
+        [];
+      for (let i = 1; i < reply.length; i += NF + 2) {
+        const id = reply[i] as string;
+        const queue = reply[i + 1] as string;
+        const fields = reply.slice(i + 2, i + 2 + NF);
+        try {
+          jobs.push(parseRecord(id, fields));
+          if (this.#queueTags) this.#leased.set(id, queue);
+        } catch (error) {
+          corrupt.push({ id, queue, fields, reason: (error as Error).message });
+        }
+      }
+      if (corrupt.length > 0) await this.#bury(tagQueue, corrupt, now);
+      if (jobs.length >= limit) break;
+    }
+    return { jobs, nextAt };
+  }
+
+  /** Moves records that cannot be parsed to failed, keeping their raw text. */
+  async #bury(
+    tagQueue: string,
+    records: { id: string; queue: string; fields: (string | null)[]; reason: string }[],
+    now: number,
+  ): Promise<void> {
+    const args: (string | number)[] = [now];
+    for (const { id, queue, fields, reason } of records) {
+      const raw: Record<string, string> = {};
+      scripts.FIELDS.forEach((name, i) => {
+        if (fields[i] !== null && name !== "raw") raw[name] = fields[i] as string;
+      });
+      const rawText = JSON.stringify(raw);
+      const attempt = Number(fields[4]);
+      const error: JobError = {
+        message: `Cannot parse the stored job ${id}: ${reason}`,
+        name: "CorruptRecordError",
+        attempt: Number.isInteger(attempt) ? attempt : 0,
+        at: now,
+      };
+      // A readable replacement: valid fields kept, the rest defaulted.
+      const keep = (i: number, ok: (v: string) => boolean, fallback: string) => {
+        const v = fields[i];
+        return v !== null && ok(v) ? v : fallback;
+      };
+      const isNum = (v: string) => v !== "" && Number.isFinite(Number(v));
+      const isJson = (v: string) => {
+        try {
+          JSON.parse(v);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const errorText = JSON.stringify(error);
+      const pairs = [
+        "name",
+        keep(0, (v) => v !== "", "unknown"),
+        "queue",
+        queue,
+        "payload",
+        keep(2, isJson, "null"),
+        "priority",
+        keep(3, isNum, "0"),
+        "attempt",
+        String(error.attempt),
+        "maxAttempts",
+        keep(5, isNum, "1"),
+        "stalls",
+        keep(6, isNum, "0"),
+        "maxStalls",
+        keep(7, isNum, "0"),
+        "timeout",
+        keep(8, isNum, "0"),
+        "enqueuedAt",
+        keep(9, isNum, String(now)),
+        "runAt",
+        keep(10, isNum, String(now)),
+        "startedAt",
+        String(now),
+        "error",
+        errorText,
+        "errors",
+        errorText,
+        "raw",
+        rawText,
+      ];
+      args.push(id, queue, fields[15] ?? "", pairs.length / 2, ...pairs);
+    }
+    await this.#run("move corrupt jobs to failed", SCRIPTS.bury, tagQueue, args);
+    for (const { id } of records) this.#leased.delete(id);
+  }
+
+  /**
+   * Applies finished attempts (checked against their lease tokens) and prunes
+   * by `retention`, in one script call.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const [applied] = await storage.settle(
+   *   [{ kind: "complete", id: "a", token: "default:1", result: { ok: true } }],
+   *   { now: Date.now() },
+   * );
+   * await storage.close();
+   * ```
+   */
+  async settle(settlements: readonly Settlement[], options: SettleOptions): Promise<boolean[]> {
+    if (settlements.length === 0) return [];
+    const { now, retention } = options;
+    const results: boolean[] = new Array(settlements.length).fill(false);
+    const groups = await this.#group("settle jobs", settlements.map((s) => s.id));
+    const removed: string[] = [];
+    await Promise.all([...groups].map(async ([queue, indexes]) => {
+      const args: (string | number)[] = [now];
+      if (retention) {
+        args.push(
+          limitOf(retention.completed, "count"),
+          limitOf(retention.completed, "age"),
+          limitOf(retention.failed, "count"),
+          limitOf(retention.failed, "age"),
+        );
+      } else {
+        args.push("", "", "", "");
+      }
+      args.push(PRUNE_BUDGET);
+      for (const i of indexes) {
+        const s = settlements[i];
+        switch (s.kind) {
+          case "complete":
+            args.push(
+              "c",
+              s.id,
+              s.token,
+              s.result === undefined ? "" : JSON.stringify(s.result),
+              "",
+            );
+            break;
+          case "retry":
+            args.push("r", s.id, s.token, JSON.stringify(s.error), s.runAt);
+            break;
+          case "fail":
+            args.push("f", s.id, s.token, JSON.stringify(s.error), "");
+            break;
+          case "release":
+            args.push("l", s.id, s.token, "", s.runAt ?? "");
+            break;
+          default:
+            throw new TypeError(
+              `Cannot settle job ${(s as Settlement).id}: unknown kind ${
+                JSON.stringify((s as { kind: unknown }).kind)
+              }`,
+            );
+        }
+      }
+      const [applied, pruned] = await this.#run(
+        "settle jobs",
+        SCRIPTS.settle,
+        queue,
+        args,
+      ) as [number[], string[]];
+      indexes.forEach((i, n) => results[i] = applied[n] === 1);
+      removed.push(...pruned);
+    }));
+    for (const s of settlements) this.#leased.delete(s.id);
+    await this.#forgetIds("settle jobs", removed);
+    return results;
+  }
+
+  /** Groups ids by the queue whose slot holds them (one group without queueTags). */
+  async #group(what: string, ids: readonly string[]): Promise<Map<string, number[]>> {
+    const groups = new Map<string, number[]>();
+    if (!this.#queueTags) {
+      groups.set("", ids.map((_, i) => i));
+      return groups;
+    }
+    const queues = await this.#queuesOf(what, ids);
+    queues.forEach((queue, i) => {
+      if (queue === null) return; // unknown id: refused (false)
+      let group = groups.get(queue);
+      if (group === undefined) groups.set(queue, group = []);
+      group.push(i);
+    });
+    return groups;
+  }
+
+  /**
+   * Heartbeat: extends many leases in one script call.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const held = await storage.extendLeases([{ id: "a", token: "default:1" }], 30_000, Date.now());
+   * await storage.close();
+   * ```
+   */
+  async extendLeases(
+    leases: readonly { id: string; token: string }[],
+    leaseMs: number,
+    now: number,
+  ): Promise<boolean[]> {
+    if (leases.length === 0) return [];
+    const results: boolean[] = new Array(leases.length).fill(false);
+    const groups = await this.#group("extend leases", leases.map((l) => l.id));
+    await Promise.all([...groups].map(async ([queue, indexes]) => {
+      const args: (string | number)[] = [now + leaseMs];
+      for (const i of indexes) args.push(leases[i].id, leases[i].token);
+      const reply = await this.#run("extend leases", SCRIPTS.extend, queue, args) as number[];
+      indexes.forEach((i, n) => results[i] = reply[n] === 1);
+    }));
+    return results;
+  }
+
+  /**
+   * Records progress on an active job.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.setProgress("a", "default:1", 50);
+   * await storage.close();
+   * ```
+   */
+  async setProgress(id: string, token: string, progress: JsonValue): Promise<boolean> {
+    const queue = await this.#queueOf("record progress", id);
+    if (queue === null) return false;
+    const reply = await this.#run("record progress", SCRIPTS.progress, queue, [
+      id,
+      token,
+      JSON.stringify(progress),
+    ]);
+    return reply === 1;
+  }
+
+  async #queueOf(what: string, id: string): Promise<string | null> {
+    if (!this.#queueTags) return "";
+    return (await this.#queuesOf(what, [id]))[0];
+  }
+
+  /**
+   * Blocks (BLPOP on a dedicated connection) until a job arrives on one of
+   * `queues`, `maxWaitMs` passes, or `signal` aborts.
+   *
+   * Each queue has a short marker list that every state change making work
+   * available pushes to (trimmed to 16 entries in the same script). A marker
+   * pushed after this call began is either still in the list when BLPOP
+   * arrives (it returns at once) or wakes the blocked BLPOP, so no wake-up is
+   * missed; an old marker only causes a spurious return. Aborting disconnects
+   * the blocking connection (a BLPOP cannot be cancelled otherwise); the next
+   * call opens a fresh one. With `queueTags`, each queue's marker lives in its
+   * own slot, so one BLPOP per queue runs on its own connection.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.waitForWork(["default"], 1_000, new AbortController().signal);
+   * await storage.close();
+   * ```
+   */
+  async waitForWork(
+    queues: readonly string[],
+    maxWaitMs: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (signal.aborted || maxWaitMs <= 0 || queues.length === 0) return;
+    await this.#ready();
+    const groups = new Map<string, string[]>();
+    for (const queue of queues) {
+      const tag = this.#tag(queue);
+      let keys = groups.get(tag);
+      if (keys === undefined) groups.set(tag, keys = []);
+      keys.push(`${tag}:q:${queue}:mark`);
+    }
+    const done = new AbortController();
+    const stop = () => done.abort();
+    signal.addEventListener("abort", stop, { once: true });
+    if (signal.aborted) return signal.removeEventListener("abort", stop); // aborted meanwhile
+    try {
+      await Promise.race([...groups].map(async ([tag, keys]) => {
+        const conn = this.#blocker(tag);
+        const onAbort = () => {
+          // Abandon the blocked connection: a BLPOP cannot be cancelled.
+          if (this.#blocking.get(tag) === conn) this.#blocking.delete(tag);
+          conn.disconnect();
+        };
+        done.signal.addEventListener("abort", onAbort, { once: true });
+        try {
+          await conn.blpop(...keys, Math.max(maxWaitMs, 1) / 1000);
+        } catch (error) {
+          if (done.signal.aborted || this.#closed) return; // we cut the connection
+          throw this.#error("wait for work", error);
+        } finally {
+          done.signal.removeEventListener("abort", onAbort);
+        }
+      }));
+    } finally {
+      signal.removeEventListener("abort", stop);
+      // One group woke: abandon the others' blocked calls.
+      if (groups.size > 1) done.abort();
+    }
+  }
+
+  #blocker(tag: string): Client {
+    let conn = this.#blocking.get(tag);
+    if (conn === undefined || conn.status === "end") {
+      conn = this.#client instanceof Cluster
+        ? this.#client.duplicate()
+        : (this.#client as Redis).duplicate(ownOptions());
+      conn.on("error", (error: Error) => {
+        this.#lastError = error;
+      });
+      this.#blocking.set(tag, conn);
+    }
+    return conn;
+  }
+
+  /**
+   * The job, or null.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * console.log(await storage.getJob("welcome:42"));
+   * await storage.close();
+   * ```
+   */
+  async getJob(id: string): Promise<JobRecord | null> {
+    const queue = await this.#queueOf("get job", id);
+    if (queue === null) return null;
+    let fields: (string | null)[];
+    try {
+      await this.#ready();
+      fields = await this.#client.hmget(`${this.#tag(queue)}:job:${id}`, ...scripts.FIELDS);
+    } catch (error) {
+      throw this.#error("get job", error);
+    }
+    if (fields.every((v) => v === null)) return null;
+    return toRecord(id, fields);
+  }
+
+  /**
+   * Counts the jobs of a queue in each state, in one script call.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * console.log(await storage.counts("default"));
+   * await storage.close();
+   * ```
+   */
+  async counts(queue: string): Promise<Counts> {
+    const reply = await this.#run("count jobs", SCRIPTS.counts, queue, [queue]) as number[];
+    return {
+      waiting: reply[0],
+      delayed: reply[1],
+      active: reply[2],
+      completed: reply[3],
+      failed: reply[4],
+    };
+  }
+
+  /**
+   * Lists jobs of a queue in one state, with paging.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const failed = await storage.list("default", "failed", { limit: 20 });
+   * await storage.close();
+   * ```
+   */
+  async list(queue: string, state: JobState, options: ListOptions = {}): Promise<JobRecord[]> {
+    if (!JOB_STATES.includes(state)) {
+      throw new RangeError(`Cannot list jobs: unknown state ${JSON.stringify(state)}`);
+    }
+    const offset = options.offset ?? 0;
+    const limit = options.limit ?? 100;
+    if (limit <= 0) return [];
+    const reply = await this.#run("list jobs", SCRIPTS.list, queue, [
+      queue,
+      state,
+      offset,
+      limit,
+    ]) as (string | null)[];
+    const out: JobRecord[] = [];
+    for (let i = 0; i < reply.length; i += NF + 1) {
+      out.push(toRecord(reply[i] as string, reply.slice(i + 1, i + 1 + NF)));
+    }
+    return out;
+  }
+
+  /**
+   * Moves a failed job back to waiting with a fresh attempt budget.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.retryFailed("welcome:42", Date.now());
+   * await storage.close();
+   * ```
+   */
+  async retryFailed(id: string, now: number): Promise<boolean> {
+    const queue = await this.#queueOf("retry job", id);
+    if (queue === null) return false;
+    return await this.#run("retry job", SCRIPTS.retryFailed, queue, [id, now]) === 1;
+  }
+
+  /**
+   * Deletes a job that is not active.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.remove("welcome:42");
+   * await storage.close();
+   * ```
+   */
+  async remove(id: string): Promise<boolean> {
+    const queue = await this.#queueOf("remove job", id);
+    if (queue === null) return false;
+    const removed = await this.#run("remove job", SCRIPTS.remove, queue, [id]) === 1;
+    if (removed) await this.#forgetIds("remove job", [id]);
+    return removed;
+  }
+
+  /**
+   * Stops reservations from a queue.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.pause("default");
+   * await storage.close();
+   * ```
+   */
+  async pause(queue: string): Promise<void> {
+    try {
+      await this.#ready();
+      await this.#client.sadd(`${this.#tag(queue)}:paused`, queue);
+    } catch (error) {
+      throw this.#error("pause queue", error);
+    }
+  }
+
+  /**
+   * Lets reservations from a queue happen again and wakes its workers.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.resume("default");
+   * await storage.close();
+   * ```
+   */
+  async resume(queue: string): Promise<void> {
+    await this.#run("resume queue", SCRIPTS.resume, queue, [`${this.#tag(queue)}:paused`, queue]);
+  }
+
+  /**
+   * Whether a queue is paused.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * console.log(await storage.isPaused("default"));
+   * await storage.close();
+   * ```
+   */
+  async isPaused(queue: string): Promise<boolean> {
+    try {
+      await this.#ready();
+      return await this.#client.sismember(`${this.#tag(queue)}:paused`, queue) === 1;
+    } catch (error) {
+      throw this.#error("read queue state", error);
+    }
+  }
+
+  /**
+   * Removes finished jobs of a queue beyond `retention`, in bounded script
+   * calls (each deletes at most a few hundred jobs, so Redis never stalls).
+   *
+   * @example
+   * ```ts
+   * import { DEFAULT_RETENTION } from "@taskmill/taskmill";
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const removed = await storage.prune("default", DEFAULT_RETENTION, Date.now());
+   * await storage.close();
+   * ```
+   */
+  async prune(queue: string, retention: Retention, now: number): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const removed = await this.#run("prune jobs", SCRIPTS.prune, queue, [
+        queue,
+        now,
+        limitOf(retention.completed, "count"),
+        limitOf(retention.completed, "age"),
+        limitOf(retention.failed, "count"),
+        limitOf(retention.failed, "age"),
+        PRUNE_BUDGET,
+      ]) as string[];
+      await this.#forgetIds("prune jobs", removed);
+      total += removed.length;
+      if (removed.length === 0) return total;
+    }
+  }
+
+  /**
+   * Closes the connections this storage opened (never a client you passed
+   * in; the blocking connections it duplicated from yours are closed).
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const conn of this.#blocking.values()) conn.disconnect();
+    this.#blocking.clear();
+    this.#leased.clear();
+    if (this.#own) {
+      const client = this.#client as Redis;
+      if (client.status === "ready") {
+        try {
+          await client.quit();
+        } catch {
+          client.disconnect();
+        }
+      } else {
+        client.disconnect();
+      }
+    }
+  }
+}
+
+/**
+ * Connection settings for connections this storage opens: fail a command
+ * promptly when the server is unreachable (the worker backs off and calls
+ * again) instead of queueing it for ever.
+ */
+function ownOptions(): RedisOptions {
+  return {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5_000,
+    retryStrategy: (times: number) => Math.min(times * 100, 2_000),
+  };
+}
+
+function limitOf(policy: RetentionPolicy, key: "count" | "age"): number {
+  const value = policy[key];
+  return Number.isFinite(value) && value >= 0 ? value : -1;
+}
+
+// ---- records ----------------------------------------------------------------
+
+function num(value: string | null, name: string): number {
+  if (value === null || value === "") throw new Error(`${name} is missing`);
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new Error(`${name} is not a number`);
+  return n;
+}
+
+function json(value: string, name: string): unknown {
+  try {
+    return JSON.parse(value);
+  } catch {
+    throw new Error(`${name} is not valid JSON`);
+  }
+}
+
+function jobError(value: unknown, name: string): JobError {
+  const e = value as JobError;
+  if (
+    typeof e !== "object" || e === null || typeof e.message !== "string" ||
+    typeof e.name !== "string"
+  ) {
+    throw new Error(`${name} is not an error record`);
+  }
+  return e;
+}
+
+/** Builds a record from HMGET FIELDS values; throws when they do not parse. */
+function parseRecord(id: string, f: (string | null)[]): JobRecord {
+  const [
+    name,
+    queue,
+    payload,
+    priority,
+    attempt,
+    maxAttempts,
+    stalls,
+    maxStalls,
+    timeout,
+    enqueuedAt,
+    runAt,
+    state,
+    startedAt,
+    finishedAt,
+    owner,
+    token,
+    expiresAt,
+    progress,
+    result,
+    error,
+    errors,
+    raw,
+  ] = f;
+  if (name === null || name === "") throw new Error("name is missing");
+  if (queue === null || queue === "") throw new Error("queue is missing");
+  if (payload === null) throw new Error("payload is missing");
+  if (!JOB_STATES.includes(state as JobState)) throw new Error("state is not a job state");
+  const record: JobRecord = {
+    id,
+    name,
+    queue,
+    payload: json(payload, "payload"),
+    priority: num(priority, "priority"),
+    attempt: num(attempt, "attempt"),
+    maxAttempts: num(maxAttempts, "maxAttempts"),
+    stalls: num(stalls, "stalls"),
+    maxStalls: num(maxStalls, "maxStalls"),
+    timeout: num(timeout, "timeout"),
+    enqueuedAt: num(enqueuedAt, "enqueuedAt"),
+    runAt: num(runAt, "runAt"),
+    state: state as JobState,
+    errors: errors === null || errors === ""
+      ? []
+      : errors.split("\n").map((e) => jobError(json(e, "errors"), "errors")),
+  };
+  if (startedAt !== null) record.startedAt = num(startedAt, "startedAt");
+  if (finishedAt !== null) record.finishedAt = num(finishedAt, "finishedAt");
+  if (state === "active" && owner !== null && token !== null && expiresAt !== null) {
+    record.lease = { owner, token, expiresAt: num(expiresAt, "expiresAt") };
+  }
+  if (progress !== null) record.progress = json(progress, "progress") as JsonValue;
+  if (result !== null) record.result = json(result, "result");
+  if (error !== null) record.error = jobError(json(error, "error"), "error");
+  if (raw !== null) record.raw = raw;
+  return record;
+}
+
+/**
+ * For reads (getJob, list): a record that does not parse is still shown,
+ * best effort, with its raw fields in `raw` (reserve moves such records to
+ * failed).
+ */
+function toRecord(id: string, f: (string | null)[]): JobRecord {
+  try {
+    return parseRecord(id, f);
+  } catch {
+    const raw: Record<string, string> = {};
+    scripts.FIELDS.forEach((name, i) => {
+      if (f[i] !== null) raw[name] = f[i] as string;
+    });
+    const n = (i: number) => {
+      const v = Number(f[i]);
+      return f[i] !== null && Number.isFinite(v) ? v : 0;
+    };
+    let payload: unknown = null;
+    try {
+      payload = f[2] === null ? null : JSON.parse(f[2]);
+    } catch { /* kept in raw */ }
+    return {
+      id,
+      name: f[0] ?? "",
+      queue: f[1] ?? "",
+      payload,
+      priority: n(3),
+      attempt: n(4),
+      maxAttempts: n(5),
+      stalls: n(6),
+      maxStalls: n(7),
+      timeout: n(8),
+      enqueuedAt: n(9),
+      runAt: n(10),
+      state: JOB_STATES.includes(f[11] as JobState) ? f[11] as JobState : "failed",
+      errors: [],
+      raw: JSON.stringify(raw),
+    };
+  }
+}

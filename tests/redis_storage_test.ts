@@ -1,0 +1,291 @@
+// RedisStorage against a real redis-server that this file starts on a free
+// loopback port (or REDIS_URL): the storage contract, with the shared tag and
+// with per-queue tags, plus what only Redis has (round trips, connections,
+// credentials). If redis-server cannot start, the file fails: never skipped.
+
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { Redis } from "ioredis";
+import { RedisStorage } from "../adapters/redis.ts";
+import { StorageError } from "../core/errors.ts";
+import type { NewJob } from "../core/storage.ts";
+import { storageContract } from "./storage_contract.ts";
+import { startRedis } from "./_redis_server.ts";
+
+const server = await startRedis();
+const admin = new Redis(server.url);
+let prefixes = 0;
+
+after(async () => {
+  await admin.quit();
+  await server.stop();
+});
+
+function uniquePrefix(): string {
+  return `tm${process.pid}x${++prefixes}`;
+}
+
+/** Overwrites a stored job's payload with text that is not JSON. */
+async function corruptJob(prefix: string, id: string, queueTags: boolean): Promise<void> {
+  let tag = `{${prefix}}`;
+  if (queueTags) tag = `{${prefix}:${await admin.hget(`{${prefix}}:ids`, id)}}`;
+  const key = `${tag}:job:${id}`;
+  assert.equal(await admin.exists(key), 1, `no job hash at ${key}`);
+  await admin.hset(key, "payload", "{not json");
+}
+
+async function dropPrefix(prefix: string): Promise<void> {
+  // Test cleanup only (never on a hot path): SCAN the test's own prefix.
+  let cursor = "0";
+  do {
+    const [next, keys] = await admin.scan(cursor, "MATCH", `{${prefix}*`, "COUNT", 1000);
+    if (keys.length > 0) await admin.del(...keys);
+    cursor = next;
+  } while (cursor !== "0");
+}
+
+for (const queueTags of [false, true]) {
+  storageContract(`RedisStorage${queueTags ? " (queueTags)" : ""}`, () => {
+    const prefix = uniquePrefix();
+    const storage = new RedisStorage({ url: server.url, prefix, queueTags });
+    return Promise.resolve({
+      storage,
+      cleanup: async () => {
+        await storage.close();
+        await dropPrefix(prefix);
+      },
+      corrupt: (id: string) => corruptJob(prefix, id, queueTags),
+    });
+  });
+}
+
+function job(id: string, overrides: Partial<NewJob> = {}): NewJob {
+  return {
+    id,
+    name: "t",
+    queue: "q",
+    payload: { id },
+    priority: 0,
+    maxAttempts: 3,
+    maxStalls: 1,
+    timeout: 0,
+    runAt: 1_000,
+    ...overrides,
+  };
+}
+
+async function commandStats(): Promise<Map<string, number>> {
+  const info = await admin.info("commandstats");
+  const stats = new Map<string, number>();
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
+    stats.set(match[1], Number(match[2]));
+  }
+  return stats;
+}
+
+/** A client that counts the commands it sends. */
+function countingClient(): { client: Redis; sent: string[] } {
+  const client = new Redis(server.url);
+  const sent: string[] = [];
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = ((command: { name: string }, stream?: unknown) => {
+    sent.push(command.name);
+    return send(command as never, stream as never);
+  }) as typeof client.sendCommand;
+  return { client, sent };
+}
+
+describe("RedisStorage on Redis", () => {
+  test("each operation is one round trip: one EVALSHA for a reserve of 50 jobs", async () => {
+    const { client, sent } = countingClient();
+    const storage = new RedisStorage({ client, prefix: uniquePrefix() });
+    try {
+      const jobs = Array.from({ length: 50 }, (_, i) => job(`j${i}`));
+      await storage.enqueue(jobs, 1_000); // loads the scripts (NOSCRIPT -> EVAL) the first time
+      await storage.counts("q");
+      sent.length = 0;
+      const before = await commandStats();
+      const reserved = await storage.reserve({
+        queues: ["q", "other"],
+        limit: 50,
+        owner: "w",
+        leaseMs: 30_000,
+        now: 1_000,
+      });
+      const afterStats = await commandStats();
+      assert.equal(reserved.jobs.length, 50);
+      assert.deepEqual(sent, ["evalsha"]);
+      assert.equal((afterStats.get("evalsha") ?? 0) - (before.get("evalsha") ?? 0), 1);
+      assert.equal((afterStats.get("eval") ?? 0) - (before.get("eval") ?? 0), 0);
+
+      sent.length = 0;
+      const settled = await storage.settle(
+        reserved.jobs.map((j) => ({ kind: "complete", id: j.id, token: j.lease!.token })),
+        {
+          now: 1_001,
+          retention: {
+            completed: { count: 10, age: 60_000 },
+            failed: { count: 10, age: 60_000 },
+          },
+        },
+      );
+      assert.ok(settled.every(Boolean));
+      assert.deepEqual(sent, ["evalsha"]);
+      assert.equal((await storage.counts("q")).completed, 10);
+
+      sent.length = 0;
+      await storage.enqueue(jobs.map((j) => ({ ...j, id: `n${j.id}` })), 1_002);
+      const more = await storage.reserve({
+        queues: ["q"],
+        limit: 50,
+        owner: "w",
+        leaseMs: 30_000,
+        now: 1_002,
+      });
+      await storage.extendLeases(
+        more.jobs.map((j) => ({ id: j.id, token: j.lease!.token })),
+        30_000,
+        1_003,
+      );
+      await storage.getJob("nj1");
+      await storage.list("q", "active");
+      assert.deepEqual(sent, ["evalsha", "evalsha", "evalsha", "hmget", "evalsha"]);
+    } finally {
+      await storage.close();
+      await client.quit();
+    }
+  });
+
+  test("no KEYS or SCAN command is ever sent by the storage", async () => {
+    const { client, sent } = countingClient();
+    const storage = new RedisStorage({ client, prefix: uniquePrefix() });
+    try {
+      await storage.enqueue([job("a"), job("b", { runAt: 2_000 })], 1_000);
+      const { jobs } = await storage.reserve({
+        queues: ["q"],
+        limit: 5,
+        owner: "w",
+        leaseMs: 10,
+        now: 1_000,
+      });
+      await storage.reserve({ queues: ["q"], limit: 5, owner: "w", leaseMs: 10, now: 3_000 });
+      await storage.settle([{ kind: "complete", id: jobs[0].id, token: "x" }], { now: 3_000 });
+      await storage.counts("q");
+      await storage.list("q", "waiting");
+      await storage.prune("q", {
+        completed: { count: 0, age: 0 },
+        failed: { count: 0, age: 0 },
+      }, 5_000);
+      assert.ok(sent.length > 0);
+      assert.ok(!sent.some((name) => /^(keys|scan)$/i.test(name)), sent.join(","));
+    } finally {
+      await storage.close();
+      await client.quit();
+    }
+    const stats = await commandStats();
+    assert.equal(stats.get("keys"), undefined);
+  });
+
+  test("wake-up markers stay bounded", async () => {
+    const prefix = uniquePrefix();
+    const storage = new RedisStorage({ url: server.url, prefix });
+    try {
+      for (let i = 0; i < 20; i++) {
+        await storage.enqueue(Array.from({ length: 10 }, (_, n) => job(`j${i}-${n}`)), 1_000);
+      }
+      await storage.resume("q");
+      const length = await admin.llen(`{${prefix}}:q:q:mark`);
+      assert.ok(length > 0 && length <= 16, `marker list has ${length} entries`);
+    } finally {
+      await storage.close();
+      await dropPrefix(prefix);
+    }
+  });
+
+  test("waitForWork returns promptly on abort and the storage still works after", async () => {
+    const storage = new RedisStorage({ url: server.url, prefix: uniquePrefix() });
+    try {
+      const controller = new AbortController();
+      const started = Date.now();
+      const wait = storage.waitForWork(["idle"], 10_000, controller.signal);
+      setTimeout(() => controller.abort(), 50);
+      await wait;
+      assert.ok(Date.now() - started < 2_000, "abort did not end the wait promptly");
+      const again = new AbortController();
+      const second = storage.waitForWork(["idle"], 10_000, again.signal);
+      await storage.enqueue([job("x", { queue: "idle" })], 1_000);
+      await second;
+      assert.ok(Date.now() - started < 5_000);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  test("a wrong password fails fast with a StorageError that hides the password", async () => {
+    const secured = await startRedis({ args: ["--requirepass", "right-secret"] });
+    const storage = new RedisStorage({
+      url: `redis://default:wrong-secret-123@127.0.0.1:${secured.port}`,
+    });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const started = Date.now();
+        const error = await storage.counts("q").then(() => null, (e: unknown) => e);
+        assert.ok(error instanceof StorageError, `expected a StorageError, got ${error}`);
+        assert.ok(Date.now() - started < 3_000, "the failed connect took too long");
+        const text = `${error.message} ${String(error.cause)} ${error.stack}`;
+        assert.ok(!text.includes("wrong-secret-123"), text);
+        assert.match(error.message, /WRONGPASS|NOAUTH|invalid/i);
+        assert.match(error.message, /redis:\/\/default:\*\*\*@127\.0\.0\.1/);
+      }
+      const good = new RedisStorage({ url: `redis://:right-secret@127.0.0.1:${secured.port}` });
+      assert.equal((await good.counts("q")).waiting, 0);
+      await good.close();
+    } finally {
+      await storage.close();
+      await secured.stop();
+    }
+  });
+
+  test("an unreachable server fails promptly, with the URL's password redacted", async () => {
+    const storage = new RedisStorage({ url: "redis://app:hunter2@127.0.0.1:1/0" });
+    try {
+      const started = Date.now();
+      const error = await storage.reserve({
+        queues: ["q"],
+        limit: 1,
+        owner: "w",
+        leaseMs: 1_000,
+        now: 0,
+      }).then(() => null, (e: unknown) => e);
+      assert.ok(error instanceof StorageError);
+      assert.ok(Date.now() - started < 6_000);
+      assert.ok(!`${error.message} ${String(error.cause)}`.includes("hunter2"));
+      assert.match(error.message, /redis:\/\/app:\*\*\*@127\.0\.0\.1:1/);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  test("close() leaves a user's client open but closes what it duplicated", async () => {
+    const client = new Redis(server.url);
+    const storage = new RedisStorage({ client, prefix: uniquePrefix() });
+    try {
+      await storage.waitForWork(["q"], 10, new AbortController().signal);
+      await storage.close();
+      await storage.close();
+      assert.equal(await client.ping(), "PONG");
+      const clients = await admin.client("LIST") as string;
+      assert.ok(!/cmd=blpop/.test(clients), clients);
+      await assert.rejects(storage.counts("q"), StorageError);
+    } finally {
+      await client.quit();
+    }
+  });
+
+  test("rejects a bad prefix and a missing connection", () => {
+    assert.throws(() => new RedisStorage({ url: server.url, prefix: "a{b}" }), RangeError);
+    assert.throws(() => new RedisStorage({} as never), TypeError);
+    assert.throws(() => new RedisStorage({ url: "http://x" }), TypeError);
+  });
+});
