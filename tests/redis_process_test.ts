@@ -214,14 +214,14 @@ describe("RedisStorage across processes", () => {
           async () => (await raw.llen(`${prefix}:test:started`)) === 1,
           10_000,
         );
-        a.child.kill("SIGSTOP"); // frozen: no heartbeats, the lease runs out
+        process.kill(a.child.pid!, "SIGSTOP"); // frozen: no heartbeats, the lease runs out
         b = spawnWorker({ ...env, WORKER_ID: "fresh" });
         await waitUntil(
           "the second attempt to complete",
           async () => (await queue.getJob(job.id))?.state === "completed",
           20_000,
         );
-        a.child.kill("SIGCONT");
+        process.kill(a.child.pid!, "SIGCONT");
         // The sleepy worker's first attempt now finishes and records its run...
         await waitUntil(
           "the late attempt to finish",
@@ -241,7 +241,11 @@ describe("RedisStorage across processes", () => {
           `${job.id} 2 fresh`,
         ]);
       } finally {
-        a.child.kill("SIGCONT");
+        // process.kill, not child.kill: Deno's child_process marks a child it
+        // sent SIGSTOP as killed and will not signal it again.
+        try {
+          process.kill(a.child.pid!, "SIGCONT");
+        } catch { /* already gone */ }
         a.child.kill("SIGTERM");
         b?.child.kill("SIGTERM");
         await Promise.all([a.exited, b?.exited]);
