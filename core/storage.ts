@@ -15,6 +15,8 @@
  *   drained first.
  * - A delayed job becomes waiting once `runAt <= now`; due delayed jobs enter
  *   the waiting order by `runAt`, then by the order they were delayed.
+ * - A job reclaimed from an expired lease, released, or retried goes to the
+ *   back of its priority's line: "the order they became waiting".
  *
  * Atomicity: each method call is atomic with respect to every other call on
  * any instance sharing the same backing store: no job is reserved twice for
@@ -177,7 +179,8 @@ export interface Storage {
    * In one atomic step: reclaims active jobs of the requested queues whose
    * lease expired at or before `now` (each reclaim adds 1 to `stalls`; a job
    * whose `stalls` exceeds `maxStalls` or whose `attempt` reached
-   * `maxAttempts` becomes `failed` with a `StalledError`, otherwise `waiting`),
+   * `maxAttempts` becomes `failed` with a `StalledError`, otherwise `waiting`
+   * with no error recorded),
    * promotes due delayed jobs, and reserves up to `limit` waiting jobs from
    * unpaused queues in order. Records whose stored text cannot be parsed are
    * moved to `failed` with the text kept in `raw`, and are not returned.
@@ -214,7 +217,10 @@ export interface Storage {
    * released, retried, or a queue resumed), or after at most `maxWaitMs` of
    * real time (adapters may return earlier), or when `signal` aborts. It may
    * resolve spuriously; callers re-check with `reserve`. It must not miss a
-   * wake-up that happens after the call began.
+   * wake-up that happens after the call began. A wake-up may wake only one of
+   * several waiting workers (Redis pops one marker per blocked connection);
+   * the woken worker's reserve takes what it can, and idle workers look again
+   * after `maxWaitMs` at the latest.
    */
   waitForWork(queues: readonly string[], maxWaitMs: number, signal: AbortSignal): Promise<void>;
 
