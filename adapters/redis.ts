@@ -123,6 +123,12 @@ export interface RedisStorageOptions {
    * reserves across its queues in one call.
    */
   queueTags?: boolean;
+  /**
+   * Extra ioredis options for the connections opened from `url`, for example
+   * `{ tls: { ca } }` to trust a private certificate authority with
+   * `rediss://`. Ignored with `client` (configure your client instead).
+   */
+  redisOptions?: RedisOptions;
 }
 
 type Client = Redis | Cluster;
@@ -224,6 +230,7 @@ export class RedisStorage implements Storage {
   #secret: string | undefined;
   #prefix: string;
   #queueTags: boolean;
+  #redisOptions: RedisOptions | undefined;
   #connecting: Promise<void> | undefined;
   #lastError: Error | undefined;
   // Dedicated blocking connections for waitForWork, one per hash tag.
@@ -249,6 +256,7 @@ export class RedisStorage implements Storage {
     }
     this.#prefix = prefix;
     this.#queueTags = options.queueTags ?? false;
+    this.#redisOptions = options.redisOptions;
     this.#secret = passwordOf(url);
     if (client !== undefined) {
       if (typeof client !== "object" || client === null || typeof client.evalsha !== "function") {
@@ -273,7 +281,7 @@ export class RedisStorage implements Storage {
   }
 
   #open(url: string): Redis {
-    const client = new Redis(url, ownOptions());
+    const client = new Redis(url, ownOptions(this.#redisOptions));
     // ioredis reports connection trouble as events; keep the last one for
     // messages, and never let an unhandled 'error' event crash the process.
     client.on("error", (error: Error) => {
@@ -852,7 +860,7 @@ export class RedisStorage implements Storage {
     if (conn === undefined || conn.status === "end") {
       conn = this.#client instanceof Cluster
         ? this.#client.duplicate()
-        : (this.#client as Redis).duplicate(ownOptions());
+        : (this.#client as Redis).duplicate(ownOptions(this.#own ? this.#redisOptions : undefined));
       conn.on("error", (error: Error) => {
         this.#lastError = error;
       });
@@ -1108,8 +1116,9 @@ export class RedisStorage implements Storage {
  * promptly when the server is unreachable (the worker backs off and calls
  * again) instead of queueing it for ever.
  */
-function ownOptions(): RedisOptions {
+function ownOptions(extra?: RedisOptions): RedisOptions {
   return {
+    ...extra,
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     connectTimeout: 5_000,
