@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 if [ ! -x node_modules/.bin/deno ] || [ ! -x node_modules/.bin/bun ]; then
-  echo "error: run 'npm ci' first (Deno and Bun are installed from npm as devDependencies)" >&2
+  echo "error: run 'npm install' first (Deno and Bun are installed from npm as devDependencies)" >&2
   exit 1
 fi
 bash scripts/ensure_redis.sh
