@@ -37,19 +37,41 @@ export const FIELDS: readonly string[] = [
   "raw",
 ];
 
+/**
+ * The fields RESERVE reads back (HMGET order): FIELDS without those it sets
+ * itself (state, startedAt and the lease), which the caller knows already.
+ */
+export const RESERVE_FIELDS: readonly string[] = FIELDS.filter((f) =>
+  !["state", "startedAt", "owner", "token", "expiresAt"].includes(f)
+);
+const RESERVE_ATTEMPT = RESERVE_FIELDS.indexOf("attempt") + 1;
+
 /** Width of the zero-padded sequence that prefixes sorted-set members. */
 export const SEQ_WIDTH = 15;
-
-const F = Object.fromEntries(FIELDS.map((name, i) => [name, i + 1]));
 
 // Shared helpers, prepended to every script.
 const PRELUDE = `
 local base = ARGV[1]
 local seqKey = KEYS[1]
 local FIELDS = {${FIELDS.map((f) => `'${f}'`).join(", ")}}
+local NF = #FIELDS
 
 local function jkey(id) return base .. 'job:' .. id end
-local function qkey(q, kind) return base .. 'q:' .. q .. ':' .. kind end
+-- Key names are built once per script call (hot loops ask for the same few).
+local qkeys = {}
+local function qkey(q, kind)
+  local t = qkeys[q]
+  if t == nil then
+    t = {}
+    qkeys[q] = t
+  end
+  local k = t[kind]
+  if k == nil then
+    k = base .. 'q:' .. q .. ':' .. kind
+    t[kind] = k
+  end
+  return k
+end
 -- Sequence numbers: where a script knows how many it needs, it takes them
 -- in one INCRBY (allocSeq) instead of one INCR each. Scripts run one at a
 -- time, so numbers only grow; a few unused ones are harmless gaps. At 15
@@ -76,8 +98,53 @@ local function memberId(m) return string.sub(m, ${SEQ_WIDTH + 1}) end
 
 -- Waiting order: score 1000 - priority (higher priority first), then the
 -- member's sequence prefix (first in, first out).
+local waitScores = {}
 local function waitScore(priority)
-  return fmt(1000 - (tonumber(priority) or 0))
+  local score = waitScores[priority]
+  if score == nil then
+    score = fmt(1000 - (tonumber(priority) or 0))
+    if priority ~= nil and priority ~= false then waitScores[priority] = score end
+  end
+  return score
+end
+
+-- Batched writes: a command over many members (ZADD, ZREM, DEL) costs about
+-- what one member costs, so hot loops defer such writes per key and flush
+-- them once, in as few calls as Lua's unpack limit allows. A script flushes
+-- before it reads a key it deferred writes to.
+local deferred, deferredOrder = {}, {}
+local function defer(cmd, key, a, b)
+  local byKey = deferred[cmd]
+  if byKey == nil then
+    byKey = {}
+    deferred[cmd] = byKey
+  end
+  local d = byKey[key]
+  if d == nil then
+    d = {cmd = cmd, key = key, args = {}, n = 0}
+    byKey[key] = d
+    deferredOrder[#deferredOrder + 1] = d
+  end
+  local n = d.n + 1
+  d.args[n] = a
+  if b ~= nil then
+    n = n + 1
+    d.args[n] = b
+  end
+  d.n = n
+end
+local function callMany(cmd, key, args, n)
+  local i = 1
+  while i <= n do
+    local j = i + 3999
+    if j > n then j = n end
+    if key then redis.call(cmd, key, unpack(args, i, j)) else redis.call(cmd, unpack(args, i, j)) end
+    i = j + 1
+  end
+end
+local function flushDeferred()
+  for _, d in ipairs(deferredOrder) do callMany(d.cmd, d.key, d.args, d.n) end
+  deferred, deferredOrder = {}, {}
 end
 
 -- Wake-up markers: a short list per queue that idle workers BLPOP. One push
@@ -129,6 +196,28 @@ local function toFinished(k, id, q, state, now)
   redis.call('HSET', k, 'state', state, 'seq', seq, 'finishedAt', now)
 end
 
+-- A job key that holds something other than a hash (written by hand or by
+-- another program) makes HMGET fail with WRONGTYPE halfway through a script,
+-- and Redis does not roll back what a script already did: the jobs popped
+-- before the error would vanish from every set. notHash() replaces such a key
+-- with a readable failed record that keeps the old value in 'raw', and says so.
+local function notHash(k, id, q, now)
+  local t = redis.call('TYPE', k)['ok']
+  if t == 'hash' or t == 'none' then return false end
+  local value = '(a ' .. t .. ')'
+  if t == 'string' then value = redis.call('GET', k) end
+  local err = '{"message":' .. cjson.encode('Cannot parse the stored job ' .. id ..
+    ': its key holds a ' .. t .. ', not a hash') ..
+    ',"name":"CorruptRecordError","attempt":0,"at":' .. now .. '}'
+  redis.call('DEL', k)
+  redis.call('HSET', k, 'name', 'unknown', 'queue', q, 'payload', 'null', 'priority', '0',
+    'attempt', '0', 'maxAttempts', '1', 'stalls', '0', 'maxStalls', '0', 'timeout', '0',
+    'enqueuedAt', now, 'runAt', now, 'startedAt', now, 'error', err, 'errors', err,
+    'raw', '{"type":' .. cjson.encode(t) .. ',"value":' .. cjson.encode(value) .. '}')
+  toFinished(k, id, q, 'failed', now)
+  return true
+end
+
 -- Deletes up to 'budget' finished jobs of one set beyond a retention policy:
 -- first those finished before now - age, then the oldest beyond count.
 -- Members are sorted by (finishedAt, seq), so the oldest come first by rank.
@@ -137,12 +226,16 @@ local function pruneSet(q, state, count, age, now, budget, removed)
   local done = 0
   if age >= 0 and budget > 0 then
     local old = redis.call('ZRANGEBYSCORE', zk, '-inf', '(' .. fmt(now - age), 'LIMIT', 0, budget)
-    for _, m in ipairs(old) do
+    local keys = {}
+    for n, m in ipairs(old) do
       local id = memberId(m)
-      redis.call('DEL', jkey(id))
+      keys[n] = jkey(id)
       removed[#removed + 1] = id
     end
-    if #old > 0 then redis.call('ZREMRANGEBYRANK', zk, 0, #old - 1) end
+    if #old > 0 then
+      callMany('DEL', false, keys, #keys)
+      redis.call('ZREMRANGEBYRANK', zk, 0, #old - 1)
+    end
     done = #old
   end
   if count >= 0 and done < budget then
@@ -150,11 +243,13 @@ local function pruneSet(q, state, count, age, now, budget, removed)
     if extra > budget - done then extra = budget - done end
     if extra > 0 then
       local oldest = redis.call('ZRANGE', zk, 0, extra - 1)
-      for _, m in ipairs(oldest) do
+      local keys = {}
+      for n, m in ipairs(oldest) do
         local id = memberId(m)
-        redis.call('DEL', jkey(id))
+        keys[n] = jkey(id)
         removed[#removed + 1] = id
       end
+      callMany('DEL', false, keys, #keys)
       redis.call('ZREMRANGEBYRANK', zk, 0, extra - 1)
       done = done + extra
     end
@@ -175,30 +270,32 @@ function script(body: string): string {
 export const ENQUEUE: string = script(`
 local now = ARGV[2]
 local nowN = tonumber(now)
-local out = {}
+local out, no = {}, 0
 allocSeq(math.floor((#ARGV - 2) / 9))
 for i = 3, #ARGV, 9 do
   local id, q, runAt = ARGV[i], ARGV[i + 2], ARGV[i + 8]
   local k = jkey(id)
+  no = no + 1
   if redis.call('EXISTS', k) == 1 then
-    out[#out + 1] = redis.call('HMGET', k, unpack(FIELDS))
+    out[no] = redis.call('HMGET', k, unpack(FIELDS))
   else
     local seq = nextSeq()
     local state = 'waiting'
     if tonumber(runAt) <= nowN then
-      redis.call('ZADD', qkey(q, 'wait'), waitScore(ARGV[i + 4]), member(seq, id))
+      defer('ZADD', qkey(q, 'wait'), waitScore(ARGV[i + 4]), member(seq, id))
     else
       state = 'delayed'
-      redis.call('ZADD', qkey(q, 'delayed'), runAt, member(seq, id))
+      defer('ZADD', qkey(q, 'delayed'), runAt, member(seq, id))
     end
     mark(q)
     redis.call('HSET', k, 'name', ARGV[i + 1], 'queue', q, 'payload', ARGV[i + 3],
       'priority', ARGV[i + 4], 'attempt', 0, 'maxAttempts', ARGV[i + 5], 'stalls', 0,
       'maxStalls', ARGV[i + 6], 'timeout', ARGV[i + 7], 'enqueuedAt', now, 'runAt', runAt,
       'state', state, 'seq', seq)
-    out[#out + 1] = 1
+    out[no] = 1
   end
 end
+flushDeferred()
 flushMarks()
 return out
 `);
@@ -206,16 +303,19 @@ return out
 /**
  * ARGV: base, now, limit, owner, expiresAt, reclaimMax, promoteMax, paused
  * key, then the queues in order. Returns a flat array: nextAt (or false),
- * then per reserved job: id, queue, FIELDS values (after the update).
+ * then per reserved job: id, queue, lease token, RESERVE_FIELDS values
+ * (attempt already incremented).
  */
 export const RESERVE: string = script(`
+local RFIELDS = {${RESERVE_FIELDS.map((f) => `'${f}'`).join(", ")}}
+local NRF = #RFIELDS
 local now = ARGV[2]
 local nowN = tonumber(now)
 local limit = tonumber(ARGV[3])
 local owner, expiresAt = ARGV[4], ARGV[5]
 local reclaimMax, promoteMax = tonumber(ARGV[6]), tonumber(ARGV[7])
 local pausedKey = ARGV[8]
-local out = {false}
+local out, no = {false}, 1
 local got = 0
 local nextAt = nil
 local function consider(t)
@@ -232,21 +332,23 @@ for i = 9, #ARGV do
   allocSeq(#expired)
   for _, id in ipairs(expired) do
     local k = jkey(id)
-    local h = redis.call('HMGET', k, 'attempt', 'maxAttempts', 'stalls', 'maxStalls', 'priority', 'errors')
-    local attempt = tonumber(h[1]) or 0
-    local stalls = (tonumber(h[3]) or 0) + 1
-    redis.call('HSET', k, 'stalls', stalls)
-    redis.call('HDEL', k, 'owner', 'token', 'expiresAt')
-    if stalls > (tonumber(h[4]) or 0) or attempt >= (tonumber(h[2]) or 0) then
-      -- Only a stall that ends the job is recorded as its error: a reclaimed
-      -- job that runs again has no error of its own to show yet.
-      local err = '{"message":"Job stalled: its lease expired ' .. stalls ..
-        ' time(s) before an attempt finished","name":"StalledError","attempt":' ..
-        fmt(attempt) .. ',"at":' .. now .. '}'
-      redis.call('HSET', k, 'error', err, 'errors', appendError(h[6], err))
-      toFinished(k, id, q, 'failed', now)
-    else
-      toWaiting(k, id, q, h[5])
+    if not notHash(k, id, q, now) then
+      local h = redis.call('HMGET', k, 'attempt', 'maxAttempts', 'stalls', 'maxStalls', 'priority', 'errors')
+      local attempt = tonumber(h[1]) or 0
+      local stalls = (tonumber(h[3]) or 0) + 1
+      redis.call('HSET', k, 'stalls', stalls)
+      redis.call('HDEL', k, 'owner', 'token', 'expiresAt')
+      if stalls > (tonumber(h[4]) or 0) or attempt >= (tonumber(h[2]) or 0) then
+        -- Only a stall that ends the job is recorded as its error: a reclaimed
+        -- job that runs again has no error of its own to show yet.
+        local err = '{"message":"Job stalled: its lease expired ' .. stalls ..
+          ' time(s) before an attempt finished","name":"StalledError","attempt":' ..
+          fmt(attempt) .. ',"at":' .. now .. '}'
+        redis.call('HSET', k, 'error', err, 'errors', appendError(h[6], err))
+        toFinished(k, id, q, 'failed', now)
+      else
+        toWaiting(k, id, q, h[5])
+      end
     end
   end
 
@@ -258,9 +360,11 @@ for i = 9, #ARGV do
   for _, m in ipairs(due) do
     local id = memberId(m)
     local k = jkey(id)
-    local seq = nextSeq()
-    redis.call('ZADD', waitKey, waitScore(redis.call('HGET', k, 'priority')), member(seq, id))
-    redis.call('HSET', k, 'state', 'waiting', 'seq', seq)
+    if not notHash(k, id, q, now) then
+      local seq = nextSeq()
+      redis.call('ZADD', waitKey, waitScore(redis.call('HGET', k, 'priority')), member(seq, id))
+      redis.call('HSET', k, 'state', 'waiting', 'seq', seq)
+    end
   end
 
   if redis.call('SISMEMBER', pausedKey, q) == 0 then
@@ -271,20 +375,28 @@ for i = 9, #ARGV do
       for j = 1, #popped, 2 do
         local id = memberId(popped[j])
         local k = jkey(id)
-        local h = redis.call('HMGET', k, unpack(FIELDS))
-        local attempt = fmt((tonumber(h[${F.attempt}]) or 0) + 1)
-        -- The token is unique for ever: the queue plus a counter of the slot.
-        local token = q .. ':' .. fmt(nextSeq())
-        redis.call('HSET', k, 'state', 'active', 'attempt', attempt, 'startedAt', now,
-          'owner', owner, 'token', token, 'expiresAt', expiresAt)
-        redis.call('ZADD', activeKey, expiresAt, id)
-        h[${F.state}], h[${F.attempt}], h[${F.startedAt}] = 'active', attempt, now
-        h[${F.owner}], h[${F.token}], h[${F.expiresAt}] = owner, token, expiresAt
-        out[#out + 1] = id
-        out[#out + 1] = q
-        for f = 1, #FIELDS do out[#out + 1] = h[f] end
-        got = got + 1
+        -- A key that is not a hash fails HMGET: notHash() then moves it to
+        -- failed (pcall: the popped jobs before it must not vanish).
+        local h = redis.pcall('HMGET', k, unpack(RFIELDS))
+        if h.err then
+          notHash(k, id, q, now)
+        else
+          local attempt = fmt((tonumber(h[${RESERVE_ATTEMPT}]) or 0) + 1)
+          -- The token is unique for ever: the queue plus a counter of the slot.
+          local token = q .. ':' .. fmt(nextSeq())
+          redis.call('HSET', k, 'state', 'active', 'attempt', attempt, 'startedAt', now,
+            'owner', owner, 'token', token, 'expiresAt', expiresAt)
+          defer('ZADD', activeKey, expiresAt, id)
+          h[${RESERVE_ATTEMPT}] = attempt
+          out[no + 1] = id
+          out[no + 2] = q
+          out[no + 3] = token
+          for f = 1, NRF do out[no + 3 + f] = h[f] end
+          no = no + 3 + NRF
+          got = got + 1
+        end
       end
+      flushDeferred()
     end
     -- 4. When does this queue next have work without anyone calling us?
     local d = redis.call('ZRANGE', delayedKey, 0, 0, 'WITHSCORES')
@@ -317,11 +429,11 @@ for i = 8, #ARGV, 5 do
     results[#results + 1] = 0
   else
     local q = h[3]
-    redis.call('ZREM', qkey(q, 'active'), id)
+    defer('ZREM', qkey(q, 'active'), id)
     if kind == 'c' then
       -- The hot path: as few calls as possible.
       local seq = nextSeq()
-      redis.call('ZADD', qkey(q, 'completed'), now, member(seq, id))
+      defer('ZADD', qkey(q, 'completed'), now, member(seq, id))
       if a == '' then
         redis.call('HDEL', k, 'owner', 'token', 'expiresAt', 'result')
         redis.call('HSET', k, 'state', 'completed', 'seq', seq, 'finishedAt', now)
@@ -361,6 +473,7 @@ for i = 8, #ARGV, 5 do
     results[#results + 1] = 1
   end
 end
+flushDeferred()
 if ARGV[3] ~= '' then
   local budget = tonumber(ARGV[7])
   for q in pairs(touched) do

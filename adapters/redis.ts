@@ -86,6 +86,20 @@ import { JOB_STATES } from "../core/task.ts";
 import * as scripts from "./_redis_scripts.ts";
 
 /**
+ * Extra ioredis options for connections `RedisStorage` opens itself: any of
+ * ioredis's `RedisOptions` (kept structural here so the docs need no ioredis
+ * types), for example `{ tls: { ca } }`.
+ *
+ * @example
+ * ```ts
+ * import type { RedisConnectionOptions } from "@taskmill/taskmill/redis";
+ *
+ * const options: RedisConnectionOptions = { connectTimeout: 2_000, tls: { servername: "db" } };
+ * ```
+ */
+export type RedisConnectionOptions = Record<string, unknown>;
+
+/**
  * An ioredis `Redis` or `Cluster` instance. Typed structurally so that this
  * module's public types do not depend on ioredis' own.
  *
@@ -128,7 +142,7 @@ export interface RedisStorageOptions {
    * `{ tls: { ca } }` to trust a private certificate authority with
    * `rediss://`. Ignored with `client` (configure your client instead).
    */
-  redisOptions?: RedisOptions;
+  redisOptions?: RedisConnectionOptions;
 }
 
 type Client = Redis | Cluster;
@@ -138,6 +152,13 @@ const RECLAIM_MAX = 1_000;
 const PROMOTE_MAX = 1_000;
 const PRUNE_BUDGET = 200;
 const NF = scripts.FIELDS.length;
+const NRF = scripts.RESERVE_FIELDS.length;
+const RESERVE_INDEX = scripts.RESERVE_FIELDS.map((f) => scripts.FIELDS.indexOf(f));
+const F_STATE = scripts.FIELDS.indexOf("state");
+const F_STARTED = scripts.FIELDS.indexOf("startedAt");
+const F_OWNER = scripts.FIELDS.indexOf("owner");
+const F_TOKEN = scripts.FIELDS.indexOf("token");
+const F_EXPIRES = scripts.FIELDS.indexOf("expiresAt");
 
 interface LoadedScript {
   lua: string;
@@ -230,7 +251,7 @@ export class RedisStorage implements Storage {
   #secret: string | undefined;
   #prefix: string;
   #queueTags: boolean;
-  #redisOptions: RedisOptions | undefined;
+  #redisOptions: RedisConnectionOptions | undefined;
   #connecting: Promise<void> | undefined;
   #lastError: Error | undefined;
   // Dedicated blocking connections for waitForWork, one per hash tag.
@@ -548,10 +569,19 @@ export class RedisStorage implements Storage {
       }
       const corrupt: { id: string; queue: string; fields: (string | null)[]; reason: string }[] =
         [];
-      for (let i = 1; i < reply.length; i += NF + 2) {
+      const nowText = String(now);
+      const expiresText = String(expiresAt);
+      for (let i = 1; i < reply.length; i += NRF + 3) {
         const id = reply[i] as string;
         const queue = reply[i + 1] as string;
-        const fields = reply.slice(i + 2, i + 2 + NF);
+        // Rebuild the FIELDS row: what the script read, plus what it set.
+        const fields: (string | null)[] = new Array(NF).fill(null);
+        for (let j = 0; j < NRF; j++) fields[RESERVE_INDEX[j]] = reply[i + 3 + j];
+        fields[F_STATE] = "active";
+        fields[F_STARTED] = nowText;
+        fields[F_OWNER] = owner;
+        fields[F_TOKEN] = reply[i + 2];
+        fields[F_EXPIRES] = expiresText;
         try {
           jobs.push(parseRecord(id, fields));
           if (this.#queueTags) this.#leased.set(id, queue);
@@ -1116,7 +1146,7 @@ export class RedisStorage implements Storage {
  * promptly when the server is unreachable (the worker backs off and calls
  * again) instead of queueing it for ever.
  */
-function ownOptions(extra?: RedisOptions): RedisOptions {
+function ownOptions(extra?: RedisConnectionOptions): RedisOptions {
   return {
     ...extra,
     lazyConnect: true,

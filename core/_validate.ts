@@ -129,12 +129,7 @@ function checkJson(value: unknown, path: string, where: string, seen: Set<object
     const child = (object as Record<string, unknown>)[key];
     // JSON.stringify drops undefined properties; that is fine below the top level.
     if (child === undefined) continue;
-    checkJson(
-      child,
-      /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`,
-      where,
-      seen,
-    );
+    checkJson(child, keyPath(path, key), where, seen);
   }
   for (const symbol of Object.getOwnPropertySymbols(object)) {
     if (Object.prototype.propertyIsEnumerable.call(object, symbol)) {
@@ -142,6 +137,18 @@ function checkJson(value: unknown, path: string, where: string, seen: Set<object
     }
   }
   seen.delete(object);
+}
+
+/** Longest key shown whole in an error path; longer ones are cut (messages stay short). */
+const MAX_KEY_SHOWN = 40;
+
+/** `path.key`, or `path["odd key"]`, or for a huge key `path["start…" (N characters)]`. */
+function keyPath(path: string, key: string): string {
+  if (key.length > MAX_KEY_SHOWN) {
+    const start = JSON.stringify(key.slice(0, MAX_KEY_SHOWN) + "…");
+    return `${path}[${start} (${key.length} characters)]`;
+  }
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
 }
 
 /**

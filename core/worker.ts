@@ -453,6 +453,9 @@ export class Worker {
       );
       if (want <= 0) {
         await this.#slotFreed.wait(this.#interrupt.signal);
+        // Handlers finishing in the same turn free their slots one microtask
+        // apart: let them all land, so one reserve asks for all the room.
+        await coalesce();
         continue;
       }
       let nextAt: number | null;
@@ -468,7 +471,7 @@ export class Worker {
         this.#storageFailures = 0;
         nextAt = result.nextAt;
         got = result.jobs.length;
-        this.#reserved += got;
+        const now = this.#clock.now();
         for (const job of result.jobs) {
           const held: Held = {
             job,
@@ -479,6 +482,19 @@ export class Worker {
             settling: false,
           };
           this.#held.set(job.id, held);
+          if (job.lease!.expiresAt - now <= this.#heartbeatMs) {
+            // The reply came so late (a frozen server, a stalled network)
+            // that the lease runs out before the next heartbeat could renew
+            // it: another worker may reclaim the job at any moment, so
+            // running it here could run it twice. Hand it back, uncounted.
+            this.#release(held);
+            this.#events.emit("stalled", {
+              job,
+              reason: "lease expired before the reservation arrived; handed back",
+            });
+            continue;
+          }
+          this.#reserved++;
           this.#buffer.push(held);
         }
         this.#dispatch();
@@ -723,6 +739,10 @@ export class Worker {
   }
 
   async #flush(): Promise<void> {
+    // Outcomes of handlers finishing in the same turn arrive a microtask
+    // apart: while other handlers run, gather theirs into this batch rather
+    // than sending the first alone.
+    if (this.#running > this.#pending.length) await coalesce();
     while (this.#pending.length > 0) {
       const batch = this.#pending;
       this.#pending = [];
@@ -860,6 +880,15 @@ export class Worker {
     held.released = true;
     this.#settle(held, { kind: "release", id: held.job.id, token: held.token }, () => {});
   }
+}
+
+/**
+ * Resolves after the microtasks queued so far (and the few they queue in
+ * turn) have run: a group-commit window that needs no timer, so it works the
+ * same on a fake clock.
+ */
+async function coalesce(): Promise<void> {
+  for (let i = 0; i < 4; i++) await Promise.resolve();
 }
 
 /** Resolves or rejects with `work`, or rejects with `signal.reason` as soon as `signal` aborts. */

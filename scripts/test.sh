@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as `npm test` runs it (and CI, through .ci/run):
-# format, lint and type checks, then every test on Deno and on Bun.
+# format, lint and type checks, the JSR package checks, every test on Deno and
+# on Bun, then the npm package: built, the suite run against it on Node 20 (the
+# machine's), 22 and 24 (from npm), and its packed tarball smoke-tested.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -20,7 +22,34 @@ step() { echo; echo "=== $* ==="; }
 step "format, lint, type check (deno fmt --check, deno lint, deno check)"
 deno fmt --check
 deno lint
-deno check mod.ts testing.ts adapters/*.ts tests/*.ts examples/*.ts
+deno check mod.ts testing.ts adapters/*.ts cli/*.ts tests/*.ts examples/*.ts \
+  scripts/build_npm.ts scripts/smoke_npm.ts
+
+step "JSR package (deno publish --dry-run, deno doc --lint, deno test --doc)"
+set +e
+jsr_status=0
+# Slow types and excluded files are errors or warnings here; the one warning
+# allowed is cli/_runtime.ts's import of the user's tasks module by path.
+deno publish --dry-run --allow-dirty 2>&1 | tee "$LOG_DIR/publish.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || jsr_status=1
+if grep -E '^(warning|error)\[' <(sed 's/\x1b\[[0-9;]*m//g' "$LOG_DIR/publish.log") |
+  grep -v 'warning\[unanalyzable-dynamic-import\]'; then
+  echo "deno publish --dry-run: unexpected warnings (above)"
+  jsr_status=1
+fi
+deno doc --lint mod.ts testing.ts adapters/memory.ts adapters/redis.ts cli/main.ts || jsr_status=1
+# Every example runs, except RedisStorage's: they name fixed servers
+# (127.0.0.1:6379, a cluster on :7000), so they are type-checked only.
+deno test -A --doc mod.ts testing.ts adapters/memory.ts cli/main.ts core/ 2>&1 |
+  tee "$LOG_DIR/doc.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || jsr_status=1
+deno test --doc --no-run adapters/redis.ts || jsr_status=1
+set -e
+docpass="$(sed 's/\x1b\[[0-9;]*m//g' "$LOG_DIR/doc.log" | sed -nE 's/^(ok|FAILED) \| ([0-9]+) passed.*/\2/p' | tail -1)"
+docfail="$(sed 's/\x1b\[[0-9;]*m//g' "$LOG_DIR/doc.log" | sed -nE 's/^(ok|FAILED) \| [0-9]+ passed[^|]*\| ([0-9]+) failed.*/\2/p' | tail -1)"
+passed=$((passed + ${docpass:-0}))
+failed=$((failed + ${docfail:-0}))
+echo "doc examples: ${docpass:-0} passed, ${docfail:-0} failed"
 
 step "tests on Deno $(deno --version | head -1 | cut -d' ' -f2)"
 set +e
@@ -43,8 +72,46 @@ passed=$((passed + ${bpass:-0}))
 failed=$((failed + ${bfail:-0}))
 echo "bun: ${bpass:-0} passed, ${bfail:-0} failed"
 
+step "npm package: build (scripts/build_npm.ts into npm/, the tests against it into npm_test/)"
+deno run -A scripts/build_npm.ts
+
+node_status=0
+for version in machine 22 24; do
+  set +e
+  node_bin="$(bash scripts/install_node.sh "$version")"
+  install_status=$?
+  set -e
+  if [ "$install_status" -ne 0 ]; then
+    echo "node $version: could not be installed (above); counted as a failure"
+    node_status=1
+    failed=$((failed + 1))
+    continue
+  fi
+  step "tests on Node $("$node_bin" --version) (the built npm package)"
+  set +e
+  bash scripts/test_node.sh "$node_bin" 2>&1 | tee "$LOG_DIR/node.log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || node_status=1
+  set -e
+  npass="$(sed -nE 's/^(ℹ|#) pass ([0-9]+)$/\2/p' "$LOG_DIR/node.log" | tail -1)"
+  nfail="$(sed -nE 's/^(ℹ|#) fail ([0-9]+)$/\2/p' "$LOG_DIR/node.log" | tail -1)"
+  passed=$((passed + ${npass:-0}))
+  failed=$((failed + ${nfail:-0}))
+  echo "node $("$node_bin" --version): ${npass:-0} passed, ${nfail:-0} failed"
+done
+
+step "npm package: packed tarball in a fresh project (Node and Bun, tsc, Redis)"
+set +e
+deno run -A scripts/smoke_npm.ts 2>&1 | tee "$LOG_DIR/smoke.log"
+smoke_status=${PIPESTATUS[0]}
+set -e
+spass="$(sed -nE 's/^smoke: ([0-9]+) passed, [0-9]+ failed$/\1/p' "$LOG_DIR/smoke.log" | tail -1)"
+sfail="$(sed -nE 's/^smoke: [0-9]+ passed, ([0-9]+) failed$/\1/p' "$LOG_DIR/smoke.log" | tail -1)"
+passed=$((passed + ${spass:-0}))
+failed=$((failed + ${sfail:-0}))
+
 echo
-if [ "$deno_status" -ne 0 ] || [ "$bun_status" -ne 0 ]; then
+if [ "$deno_status" -ne 0 ] || [ "$bun_status" -ne 0 ] || [ "$jsr_status" -ne 0 ] ||
+  [ "$node_status" -ne 0 ] || [ "$smoke_status" -ne 0 ]; then
   [ "$failed" -eq 0 ] && failed=1
   echo "total: $passed passed, $failed failed"
   exit 1

@@ -1,0 +1,212 @@
+/**
+ * taskmill's benchmark, side by side with BullMQ and bee-queue on one
+ * redis-server, and with p-queue and fastq in memory. Run it with
+ * `npm run bench` (options: `npm run bench -- --help`).
+ *
+ * @module
+ */
+
+import { readFileSync } from "node:fs";
+import os from "node:os";
+import process from "node:process";
+import * as bee from "./bee_queue.ts";
+import * as bull from "./bullmq.ts";
+import * as memory from "./memory.ts";
+import * as tm from "./taskmill_redis.ts";
+import { Admin, type RedisRun, roundTrips, startRedis } from "./_redis.ts";
+import { fmt, parseOptions, percentile, runtime, table } from "./_util.ts";
+
+const options = parseOptions();
+const log = (line = "") => {
+  if (!options.json) console.log(line);
+};
+const progress = (line: string) => {
+  if (!options.json) console.error(`  … ${line}`);
+};
+
+function versionOf(pkg: string): string {
+  const url = new URL(`../node_modules/${pkg}/package.json`, import.meta.url);
+  return JSON.parse(readFileSync(url, "utf8")).version;
+}
+
+const REDIS_SYSTEMS = [
+  { key: "taskmill", label: "taskmill (Redis)", run: tm.run },
+  { key: "bullmq", label: `BullMQ ${versionOf("bullmq")}`, run: bull.run },
+  { key: "beequeue", label: `bee-queue ${versionOf("bee-queue")}`, run: bee.run },
+].filter((s) => options.systems.has(s.key));
+
+const taskmillVersion = JSON.parse(
+  readFileSync(new URL("../deno.json", import.meta.url), "utf8"),
+).version;
+const report: Record<string, unknown> = {
+  runtime: runtime(),
+  cpu: `${os.cpus()[0]?.model ?? "?"} (${os.cpus().length} cores)`,
+  versions: {
+    taskmill: taskmillVersion,
+    bullmq: versionOf("bullmq"),
+    "bee-queue": versionOf("bee-queue"),
+    "p-queue": versionOf("p-queue"),
+    fastq: versionOf("fastq"),
+    ioredis: versionOf("ioredis"),
+  },
+  options: { ...options, systems: [...options.systems] },
+};
+
+const needsRedis = REDIS_SYSTEMS.length > 0 || options.systems.has("latency");
+const redis = needsRedis ? await startRedis() : null;
+const admin = redis ? new Admin(redis.url) : null;
+if (admin) (report.versions as Record<string, string>)["redis-server"] = await admin.version();
+
+log(`# taskmill benchmark`);
+log();
+log(`${report.runtime} · ${report.cpu} · ${JSON.stringify(report.versions)}`);
+
+try {
+  if (REDIS_SYSTEMS.length > 0) {
+    const results: Record<string, { enqueue: number[]; process: Record<number, number> }> = {};
+    let trips: { c: number; roundTrips: number; commands: number }[] = [];
+    for (const system of REDIS_SYSTEMS) results[system.key] = { enqueue: [], process: {} };
+    // Concurrency by concurrency, every system back to back: load that comes
+    // and goes on the machine then hits all of them alike.
+    for (const c of options.c) {
+      for (const system of REDIS_SYSTEMS) {
+        const r = results[system.key];
+        await admin!.reset();
+        progress(`${system.label}: ${fmt(options.n)} jobs, concurrency ${c}`);
+        const run: RedisRun = await system.run(redis!.url, options.n, c);
+        r.enqueue.push(run.enqueue);
+        r.process[c] = run.process;
+        if (system.key === "taskmill") {
+          const { roundTrips: rt, commands } = roundTrips(await admin!.commandStats());
+          trips.push({ c, roundTrips: rt / options.n, commands: commands / options.n });
+        }
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const rows: (string | number)[][] = REDIS_SYSTEMS.map((s) => [
+      s.label,
+      median(results[s.key].enqueue),
+      ...options.c.map((c) => results[s.key].process[c]),
+    ]);
+    const t = results.taskmill;
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+    for (const peer of REDIS_SYSTEMS.filter((s) => s.key !== "taskmill")) {
+      if (!t) break;
+      const p = results[peer.key];
+      rows.push([
+        `taskmill / ${peer.label.split(" ")[0]}`,
+        ratio(median(t.enqueue), median(p.enqueue)),
+        ...options.c.map((c) => ratio(t.process[c], p.process[c])),
+      ]);
+    }
+    log();
+    log(`## Redis: ${fmt(options.n)} no-op jobs, jobs/s (one worker; enqueue in batches of 1 000)`);
+    log();
+    log(table(["system", "bulk enqueue", ...options.c.map((c) => `process C=${c}`)], rows));
+    if (trips.length > 0) {
+      log();
+      log(
+        "taskmill Redis round trips per job (script calls + blocking waits, from INFO commandstats; " +
+          "enqueue + processing): " +
+          trips.map((x) => `C=${x.c}: ${x.roundTrips.toFixed(3)}`).join(", "),
+      );
+      log(
+        "Redis commands per job, including those run inside Lua: " +
+          trips.map((x) => `C=${x.c}: ${x.commands.toFixed(1)}`).join(", "),
+      );
+    }
+    let prefetched: number | undefined;
+    if (t && options.c.includes(1)) {
+      // The same run with jobs reserved ahead of the one handler: what the
+      // Worker's `prefetch` option buys when handlers are short.
+      await admin!.reset();
+      progress(`taskmill (Redis): ${fmt(options.n)} jobs, concurrency 1, prefetch 50`);
+      prefetched = (await tm.run(redis!.url, options.n, 1, 50)).process;
+      const bull1 = results.bullmq?.process[1];
+      log();
+      log(
+        `taskmill at C=1 with \`prefetch: 50\` (default is prefetch = concurrency): ` +
+          `${fmt(prefetched)} jobs/s` +
+          (bull1 ? ` (${(prefetched / bull1).toFixed(2)}x BullMQ at C=1)` : ""),
+      );
+    }
+    report.redis = {
+      n: options.n,
+      results,
+      taskmillRoundTrips: trips,
+      taskmillC1Prefetch50: prefetched,
+    };
+    trips = [];
+  }
+
+  if (options.systems.has("latency")) {
+    const rows: (string | number)[][] = [];
+    const latency: Record<string, { p50: number; p99: number }> = {};
+    for (
+      const [label, fn] of [["taskmill (Redis)", tm.latency], ["BullMQ", bull.latency]] as const
+    ) {
+      await admin!.reset();
+      progress(`${label}: idle wake-up latency, ${options.latencyN} jobs one at a time`);
+      const samples = await fn(redis!.url, options.latencyN);
+      latency[label] = { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+      rows.push([label, latency[label].p50.toFixed(3), latency[label].p99.toFixed(3)]);
+    }
+    log();
+    log(`## Idle wake-up latency: enqueue → handler start, ${options.latencyN} jobs one at a time`);
+    log();
+    log(table(["system", "p50 ms", "p99 ms"], rows));
+    report.latency = latency;
+  }
+
+  if (options.systems.has("memory")) {
+    const rows: (string | number)[][] = [];
+    const tmRuns: Record<number, memory.MemoryRun> = {};
+    const pq: Record<number, number> = {};
+    const fq: Record<number, number> = {};
+    for (const c of options.memoryC) {
+      progress(`memory: ${fmt(options.memoryN)} jobs, concurrency ${c}`);
+      tmRuns[c] = await memory.taskmill(options.memoryN, c);
+      pq[c] = await memory.pQueue(options.memoryN, c);
+      fq[c] = await memory.fastQueue(options.memoryN, c);
+    }
+    const cs = options.memoryC;
+    rows.push(
+      [
+        "taskmill (MemoryStorage)",
+        "enqueue + process, full lifecycle",
+        ...cs.map((c) => tmRuns[c].jobsPerSecond),
+      ],
+      [`p-queue ${versionOf("p-queue")}`, "add + onIdle", ...cs.map((c) => pq[c])],
+      [`fastq ${versionOf("fastq")}`, "push + drained (promise API)", ...cs.map((c) => fq[c])],
+      [
+        "taskmill / p-queue",
+        "",
+        ...cs.map((c) => `${(tmRuns[c].jobsPerSecond / pq[c]).toFixed(2)}x`),
+      ],
+      [
+        "taskmill / fastq",
+        "",
+        ...cs.map((c) => `${(tmRuns[c].jobsPerSecond / fq[c]).toFixed(2)}x`),
+      ],
+    );
+    log();
+    log(`## In memory: ${fmt(options.memoryN)} no-op jobs, jobs/s`);
+    log();
+    log(table(["system", "measures", ...cs.map((c) => `C=${c}`)], rows));
+    log();
+    log(
+      "taskmill heap after the run minus before (GC'd; retention keeps the newest 1 000 completed): " +
+        cs.map((c) =>
+          `C=${c}: ${(tmRuns[c].heapGrowth / 1048576).toFixed(1)} MiB, ${tmRuns[c].kept} kept`
+        )
+          .join("; "),
+    );
+    report.memory = { n: options.memoryN, taskmill: tmRuns, pQueue: pq, fastq: fq };
+  }
+} finally {
+  await admin?.close();
+  await redis?.stop();
+}
+
+if (options.json) console.log(JSON.stringify(report, null, 2));
+process.exit(0);

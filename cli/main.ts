@@ -1,0 +1,636 @@
+/**
+ * The `taskmill` command line: run a worker over a module of tasks, enqueue
+ * jobs, read queue counts and manage the dead-letter set.
+ *
+ * ```sh
+ * deno run -A jsr:@taskmill/taskmill/cli worker --tasks ./tasks.ts --redis-url redis://127.0.0.1:6379
+ * npx taskmill enqueue send_email '{"to":"a@b.c"}' --delay 5000
+ * bunx taskmill stats --queue default --json
+ * ```
+ *
+ * Run `taskmill --help` for every command and option. Exit codes: 0 done (a
+ * worker stopped cleanly), 1 failed (Redis unreachable, a tasks module that
+ * does not load, a job that is not there), 2 bad arguments.
+ *
+ * The tasks module exports tasks made with `defineTask()`: as a default
+ * export (an array of tasks, or one task) or as named exports. Deno and Bun
+ * import a `.ts` module natively, and so does Node from 22.18 (erasable
+ * TypeScript only); on Node 20 pass a `.js` or `.mjs` module.
+ *
+ * @example Run the CLI from code (as the `taskmill` binary does)
+ * ```ts
+ * import { main } from "@taskmill/taskmill/cli";
+ *
+ * const code = await main(["--help"]);
+ * console.log(code); // 0
+ * ```
+ *
+ * @module
+ */
+
+import * as rt from "./_runtime.ts";
+import { Queue } from "../core/queue.ts";
+import { Worker } from "../core/worker.ts";
+import type { Storage } from "../core/storage.ts";
+import type { JobRecord, Task } from "../core/task.ts";
+import { JOB_STATES } from "../core/task.ts";
+import { MemoryStorage } from "../adapters/memory.ts";
+
+const USAGE = `taskmill: a background job queue for Deno, Bun and Node
+
+Usage:
+  taskmill worker --tasks FILE [options]   run a worker over the tasks FILE exports
+  taskmill enqueue TASK JSON [options]     enqueue one job of TASK with payload JSON
+  taskmill stats [options]                 jobs per queue and state
+  taskmill failed list [options]           jobs in the dead-letter set
+  taskmill failed retry (ID | --all)       move failed jobs back to waiting
+  taskmill failed remove (ID | --all)      delete failed jobs
+  taskmill --help                          this text
+
+Storage (every command):
+  --redis-url URL      Redis to use (or env TASKMILL_REDIS_URL). enqueue, stats and
+                       failed need it; without it a worker runs on the in-memory store.
+  --prefix P           key prefix in Redis (or env TASKMILL_PREFIX). Default "taskmill".
+
+worker:
+  --tasks FILE         module exporting tasks from defineTask() (default export array,
+                       or named exports). .ts works on Deno, Bun and Node 22.18+.
+  --queues A,B         queues to serve, most important first. Default: the tasks' queues.
+  --concurrency N      handlers running at once. Default 10.
+  --max-tasks N        stop after running N jobs.
+  --lease-ms N         lease length in ms (crash recovery delay). Default 30000.
+  --stop-timeout MS    on SIGTERM/SIGINT, wait this long for running jobs before handing
+                       them back to the queue. Default 30000. A second signal exits at once.
+  --log-level L        debug, info, warn or error. Default info.
+
+enqueue:
+  --queue Q            queue (default: "default")
+  --delay MS           run no sooner than MS from now
+  --id ID              job id; enqueueing an existing id returns that job
+  --priority N         -1000..1000, higher runs first. Default 0.
+  --max-attempts N     attempts in all. Default 3.
+  --json               print the stored job as JSON (default: its id)
+
+stats:
+  --queue Q            queue to count; repeat or comma-separate. Default "default".
+  --json               print JSON instead of a table
+
+failed:
+  --queue Q            queue of the dead-letter set (list, --all). Default "default".
+  --limit N            list at most N jobs. Default 50.
+  --all                retry or remove every failed job of --queue
+  --json               print JSON (list)
+
+Exit codes: 0 ok, 1 failure (Redis unreachable, tasks module not loaded ...), 2 bad arguments.`;
+
+/** A bad command line: printed with the usage, exit code 2. */
+class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** A failure the user can act on: one line, exit code 1. */
+class CliError extends Error {
+  override name = "CliError";
+}
+
+type FlagKind = "string" | "int" | "bool" | "list";
+type FlagSpec = Record<string, FlagKind>;
+type FlagValues = Record<string, string | number | boolean | string[] | undefined>;
+
+const STORAGE_FLAGS: FlagSpec = { "redis-url": "string", prefix: "string" };
+const COMMAND_FLAGS: Record<string, FlagSpec> = {
+  worker: {
+    ...STORAGE_FLAGS,
+    tasks: "string",
+    queues: "list",
+    concurrency: "int",
+    "max-tasks": "int",
+    "lease-ms": "int",
+    "stop-timeout": "int",
+    "log-level": "string",
+  },
+  enqueue: {
+    ...STORAGE_FLAGS,
+    queue: "string",
+    delay: "int",
+    id: "string",
+    priority: "int",
+    "max-attempts": "int",
+    json: "bool",
+  },
+  stats: { ...STORAGE_FLAGS, queue: "list", json: "bool" },
+  failed: { ...STORAGE_FLAGS, queue: "string", limit: "int", all: "bool", json: "bool" },
+};
+
+function parseFlags(argv: readonly string[], spec: FlagSpec): {
+  flags: FlagValues;
+  positional: string[];
+} {
+  const flags: FlagValues = {};
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--") {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (!arg.startsWith("--") || arg === "-" || /^-\d/.test(arg)) {
+      if (arg.startsWith("-") && !/^-\d/.test(arg) && arg !== "-") {
+        throw new UsageError(`unknown option ${arg}`);
+      }
+      positional.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf("=");
+    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    const kind = spec[name];
+    if (kind === undefined) throw new UsageError(`unknown option --${name}`);
+    if (kind === "bool") {
+      if (eq !== -1) throw new UsageError(`--${name} takes no value`);
+      flags[name] = true;
+      continue;
+    }
+    let value: string;
+    if (eq !== -1) {
+      value = arg.slice(eq + 1);
+    } else {
+      if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`);
+      value = argv[++i];
+    }
+    if (kind === "int") {
+      if (!/^-?\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+        throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(value)}`);
+      }
+      flags[name] = Number(value);
+    } else if (kind === "list") {
+      const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+      if (items.length === 0) throw new UsageError(`--${name} needs at least one name`);
+      flags[name] = [...((flags[name] as string[] | undefined) ?? []), ...items];
+    } else {
+      if (value === "") throw new UsageError(`--${name} needs a value`);
+      flags[name] = value;
+    }
+  }
+  return { flags, positional };
+}
+
+function nonNegative(flags: FlagValues, name: string, min = 0): number | undefined {
+  const value = flags[name] as number | undefined;
+  if (value !== undefined && value < min) {
+    throw new UsageError(`--${name} must be at least ${min}, got ${value}`);
+  }
+  return value;
+}
+
+/** Replaces the password of `redis://user:password@host` URLs in `text` with `***`. */
+function redact(text: string, url: string | undefined): string {
+  let result = text.replace(/(rediss?:\/\/[^:@/\s]*:)[^@\s]*@/gi, "$1***@");
+  if (url !== undefined) {
+    try {
+      const password = decodeURIComponent(new URL(url).password);
+      if (password !== "") result = result.split(password).join("***");
+    } catch {
+      // not a URL: nothing more to hide
+    }
+  }
+  return result;
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n")[0];
+}
+
+interface StorageChoice {
+  storage: Storage;
+  /** How to name it in messages (password redacted). */
+  label: string;
+  url: string | undefined;
+}
+
+async function openRedis(url: string, prefix: string | undefined): Promise<StorageChoice> {
+  let mod: typeof import("../adapters/redis.ts");
+  try {
+    mod = await import("../adapters/redis.ts");
+  } catch (error) {
+    throw new CliError(
+      `cannot use Redis: the ioredis package did not load (${
+        firstLine(error)
+      }); install it next to taskmill (npm install ioredis)`,
+    );
+  }
+  let storage: Storage;
+  try {
+    storage = new mod.RedisStorage({ url, prefix });
+  } catch (error) {
+    throw new UsageError(`--redis-url: ${redact(firstLine(error), url)}`);
+  }
+  const label = `redis ${redact(url, url)}${prefix === undefined ? "" : ` prefix ${prefix}`}`;
+  try {
+    await storage.isPaused("default"); // one round trip: is the server there?
+  } catch (error) {
+    await storage.close().catch(() => {});
+    throw new CliError(
+      `cannot reach Redis at ${redact(url, url)}: ${
+        redact(firstLine(error), url).replace(/^.*Cannot connect to \S+: /, "")
+      }`,
+    );
+  }
+  return { storage, label, url };
+}
+
+async function redisOnly(flags: FlagValues, command: string): Promise<StorageChoice> {
+  const url = (flags["redis-url"] as string | undefined) ?? rt.env("TASKMILL_REDIS_URL");
+  if (url === undefined) {
+    throw new UsageError(
+      `${command} needs a storage that outlives this process: give --redis-url URL or set ` +
+        "TASKMILL_REDIS_URL (the in-memory store would be empty here)",
+    );
+  }
+  return await openRedis(url, (flags.prefix as string | undefined) ?? rt.env("TASKMILL_PREFIX"));
+}
+
+// ---- worker ------------------------------------------------------------------
+
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
+type Level = keyof typeof LEVELS;
+
+function isTask(value: unknown): value is Task {
+  return typeof value === "object" && value !== null &&
+    typeof (value as Task).name === "string" &&
+    typeof (value as Task).handler === "function" &&
+    typeof (value as Task).queue === "string";
+}
+
+/** Finds the tasks a module exports: a default array (or task), or named tasks. */
+function tasksOf(mod: Record<string, unknown>): Task[] {
+  const found: Task[] = [];
+  const add = (value: unknown) => {
+    if (isTask(value) && !found.includes(value)) found.push(value);
+  };
+  const fallback = mod.default;
+  if (Array.isArray(fallback)) fallback.forEach(add);
+  else add(fallback);
+  for (const [name, value] of Object.entries(mod)) {
+    if (name === "default") continue;
+    if (Array.isArray(value)) value.forEach(add);
+    else add(value);
+  }
+  return found;
+}
+
+async function loadTasks(file: string): Promise<Task[]> {
+  const path = rt.absolutePath(file);
+  let mod: Record<string, unknown>;
+  try {
+    mod = await rt.importModule(path);
+  } catch (error) {
+    let reason = firstLine(error);
+    const code = (error as { code?: string }).code;
+    if (code === "ERR_MODULE_NOT_FOUND" && reason.includes(path)) reason = "no such file";
+    if (code === "ERR_UNKNOWN_FILE_EXTENSION" && /\.[cm]?tsx?$/.test(path)) {
+      reason += " (this Node cannot import TypeScript: use Node 22.18+, Deno or Bun, " +
+        "or pass the compiled .js module)";
+    }
+    throw new CliError(`cannot load tasks module ${path}: ${reason}`);
+  }
+  const tasks = tasksOf(mod);
+  if (tasks.length === 0) {
+    throw new CliError(
+      `cannot load tasks module ${path}: it exports no tasks (export tasks made with ` +
+        "defineTask(), as a default array or as named exports)",
+    );
+  }
+  return tasks;
+}
+
+async function worker(flags: FlagValues): Promise<number> {
+  const tasksFile = flags.tasks as string | undefined;
+  if (tasksFile === undefined) throw new UsageError("worker needs --tasks FILE");
+  const level = (flags["log-level"] as string | undefined) ?? "info";
+  if (!(level in LEVELS)) {
+    throw new UsageError(`--log-level must be debug, info, warn or error, got "${level}"`);
+  }
+  const concurrency = nonNegative(flags, "concurrency", 1);
+  const maxTasks = nonNegative(flags, "max-tasks", 1);
+  const leaseMs = nonNegative(flags, "lease-ms", 100);
+  const stopTimeout = nonNegative(flags, "stop-timeout", 0) ?? 30_000;
+  const url = (flags["redis-url"] as string | undefined) ?? rt.env("TASKMILL_REDIS_URL");
+  const prefix = (flags.prefix as string | undefined) ?? rt.env("TASKMILL_PREFIX");
+
+  const threshold = LEVELS[level as Level];
+  const log = (at: Level, message: string) => {
+    if (LEVELS[at] < threshold) return;
+    rt.out(`${new Date().toISOString()} ${at.padEnd(5)} ${redact(message, url)}`);
+  };
+
+  const tasks = await loadTasks(tasksFile);
+  let choice: StorageChoice;
+  if (url === undefined) {
+    rt.err(
+      "taskmill: no --redis-url or TASKMILL_REDIS_URL: running on the in-memory store " +
+        "(jobs live only in this process)",
+    );
+    choice = { storage: new MemoryStorage(), label: "memory", url: undefined };
+  } else {
+    choice = await openRedis(url, prefix);
+  }
+
+  let instance: Worker;
+  try {
+    instance = new Worker({
+      storage: choice.storage,
+      tasks,
+      queues: flags.queues as string[] | undefined,
+      concurrency,
+      maxTasks,
+      leaseMs,
+    });
+  } catch (error) {
+    await choice.storage.close().catch(() => {});
+    if (error instanceof TypeError || error instanceof RangeError) {
+      throw new UsageError(firstLine(error).replace(/^Cannot create Worker: /, ""));
+    }
+    throw error;
+  }
+
+  const job = (j: JobRecord) =>
+    `${j.name} id=${j.id} queue=${j.queue} attempt=${j.attempt}/${j.maxAttempts}`;
+  instance.on("active", ({ job: j }) => log("info", `active ${job(j)}`));
+  instance.on(
+    "progress",
+    ({ job: j, progress }) =>
+      log("debug", `progress ${job(j)} progress=${JSON.stringify(progress)}`),
+  );
+  instance.on(
+    "completed",
+    ({ job: j, duration }) => log("info", `completed ${job(j)} duration=${duration}ms`),
+  );
+  instance.on(
+    "retrying",
+    ({ job: j, error, delay }) =>
+      log("warn", `retrying ${job(j)} in ${delay}ms: ${error.name}: ${error.message}`),
+  );
+  instance.on(
+    "failed",
+    ({ job: j, error }) => log("error", `failed ${job(j)}: ${error.name}: ${error.message}`),
+  );
+  instance.on("stalled", ({ job: j, reason }) => log("warn", `stalled ${job(j)}: ${reason}`));
+  instance.on(
+    "error",
+    ({ error, during }) => log("error", `error during ${during}: ${firstLine(error)}`),
+  );
+  instance.on("offline", ({ workerId }) => log("info", `worker ${workerId} stopped`));
+
+  let stopping = false;
+  const removeSignals = rt.onStopSignal((signal) => {
+    if (stopping) {
+      log("warn", `${signal} again: exiting now; running jobs return after their lease expires`);
+      rt.exit(1);
+    }
+    stopping = true;
+    log(
+      "info",
+      `${signal}: stopping; waiting up to ${stopTimeout}ms for running jobs, then handing ` +
+        "them back",
+    );
+    instance.stop({ timeout: stopTimeout }).catch((error) =>
+      log("error", `stop failed: ${firstLine(error)}`)
+    );
+  });
+
+  await instance.start();
+  log(
+    "info",
+    `worker ${instance.id} started on ${rt.runtimeName()}: storage ${choice.label}, queues ` +
+      `${instance.queues.join(",")}, tasks ${tasks.map((t) => t.name).join(",")}, ` +
+      `concurrency ${concurrency ?? 10}`,
+  );
+  await instance.stopped();
+  removeSignals();
+  await choice.storage.close().catch(() => {});
+  return 0;
+}
+
+// ---- enqueue, stats, failed --------------------------------------------------
+
+async function withStorage<T>(
+  flags: FlagValues,
+  command: string,
+  run: (queue: Queue) => Promise<T>,
+): Promise<T> {
+  const { storage } = await redisOnly(flags, command);
+  try {
+    return await run(new Queue({ storage }));
+  } finally {
+    await storage.close().catch(() => {});
+  }
+}
+
+async function enqueue(flags: FlagValues, positional: string[]): Promise<number> {
+  if (positional.length !== 2) {
+    throw new UsageError('enqueue needs TASK and JSON, e.g. enqueue send_email \'{"to":"a@b.c"}\'');
+  }
+  const [task, text] = positional;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`enqueue: the payload is not valid JSON (${firstLine(error)})`);
+  }
+  const options = {
+    queue: flags.queue as string | undefined,
+    delay: nonNegative(flags, "delay"),
+    id: flags.id as string | undefined,
+    priority: flags.priority as number | undefined,
+    maxAttempts: nonNegative(flags, "max-attempts", 1),
+  };
+  return await withStorage(flags, "enqueue", async (queue) => {
+    let job: JobRecord;
+    try {
+      job = await queue.enqueue(task, payload, options);
+    } catch (error) {
+      if (error instanceof TypeError || error instanceof RangeError) {
+        throw new UsageError(firstLine(error));
+      }
+      throw error;
+    }
+    rt.out(flags.json ? JSON.stringify(job) : job.id);
+    return 0;
+  });
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  return rows.map((r) =>
+    r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join("  ")
+      .trimEnd()
+  );
+}
+
+async function stats(flags: FlagValues): Promise<number> {
+  const queues = [...new Set((flags.queue as string[] | undefined) ?? ["default"])];
+  return await withStorage(flags, "stats", async (queue) => {
+    const result: Record<string, Record<string, number | boolean>> = {};
+    for (const name of queues) {
+      try {
+        result[name] = { ...(await queue.counts(name)), paused: await queue.isPaused(name) };
+      } catch (error) {
+        if (error instanceof TypeError || error instanceof RangeError) {
+          throw new UsageError(firstLine(error));
+        }
+        throw error;
+      }
+    }
+    if (flags.json) {
+      rt.out(JSON.stringify(result));
+    } else {
+      const rows = [["queue", ...JOB_STATES, "paused"]];
+      for (const [name, counts] of Object.entries(result)) {
+        rows.push([
+          name,
+          ...JOB_STATES.map((s) => String(counts[s] ?? 0)),
+          counts.paused ? "yes" : "no",
+        ]);
+      }
+      table(rows).forEach((line) => rt.out(line));
+    }
+    return 0;
+  });
+}
+
+async function failed(flags: FlagValues, positional: string[]): Promise<number> {
+  const [action, id, ...rest] = positional;
+  if (action !== "list" && action !== "retry" && action !== "remove") {
+    throw new UsageError(
+      action === undefined
+        ? "failed needs list, retry or remove"
+        : `failed: unknown action "${action}" (list, retry or remove)`,
+    );
+  }
+  if (rest.length > 0) throw new UsageError(`failed ${action}: unexpected ${rest.join(" ")}`);
+  const name = (flags.queue as string | undefined) ?? "default";
+  if (action === "list") {
+    if (id !== undefined) throw new UsageError("failed list takes no ID (use --queue)");
+    const limit = nonNegative(flags, "limit", 1) ?? 50;
+    return await withStorage(flags, "failed list", async (queue) => {
+      const jobs = await queue.list(name, "failed", { limit });
+      if (flags.json) {
+        rt.out(JSON.stringify(jobs));
+        return 0;
+      }
+      if (jobs.length === 0) {
+        rt.out(`no failed jobs in queue ${name}`);
+        return 0;
+      }
+      const rows = [["id", "task", "attempts", "failed at", "error"]];
+      for (const j of jobs) {
+        const error = j.error ? `${j.error.name}: ${j.error.message}` : "";
+        rows.push([
+          j.id,
+          j.name,
+          `${j.attempt}/${j.maxAttempts}`,
+          j.finishedAt === undefined ? "" : new Date(j.finishedAt).toISOString(),
+          error.length > 80 ? `${error.slice(0, 77)}...` : error,
+        ]);
+      }
+      table(rows.map((r) => r.map((c, i) => (i === 0 ? c : ` ${c}`)))).forEach((l) => rt.out(l));
+      return 0;
+    });
+  }
+  if ((id === undefined) === (flags.all !== true)) {
+    throw new UsageError(`failed ${action} needs a job ID or --all (not both)`);
+  }
+  return await withStorage(flags, `failed ${action}`, async (queue) => {
+    const act = async (jobId: string): Promise<boolean> => {
+      if (action === "retry") return await queue.retryFailed(jobId);
+      const job = await queue.getJob(jobId);
+      return job !== null && job.state === "failed" && await queue.remove(jobId);
+    };
+    const verb = action === "retry" ? "retried" : "removed";
+    if (id !== undefined) {
+      if (!(await act(id))) throw new CliError(`job ${id} is not in the failed set`);
+      rt.out(`${verb} ${id}`);
+      return 0;
+    }
+    let done = 0;
+    for (;;) {
+      const batch = await queue.list(name, "failed", { limit: 500 });
+      let moved = 0;
+      for (const job of batch) if (await act(job.id)) moved++;
+      done += moved;
+      if (batch.length < 500 || moved === 0) break;
+    }
+    rt.out(`${verb} ${done} failed job${done === 1 ? "" : "s"} of queue ${name}`);
+    return 0;
+  });
+}
+
+/**
+ * Runs the `taskmill` command line with `argv` (the arguments after the
+ * program name) and resolves to the exit code: 0 done, 1 failed, 2 bad
+ * arguments. Messages go to standard output and error; a `worker` resolves
+ * once it has stopped (SIGTERM, SIGINT or `--max-tasks`).
+ *
+ * @example
+ * ```ts
+ * import { main } from "@taskmill/taskmill/cli";
+ *
+ * console.log(await main(["stats"])); // 2: stats needs --redis-url
+ * ```
+ *
+ * @param argv The command line arguments, without the runtime and script.
+ * @returns The process exit code.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined) throw new UsageError("no command given");
+    if (command === "--help" || command === "-h" || command === "help") {
+      rt.out(USAGE);
+      return 0;
+    }
+    const spec = COMMAND_FLAGS[command];
+    if (spec === undefined) throw new UsageError(`unknown command "${command}"`);
+    if (rest.includes("--help") || rest.includes("-h")) {
+      rt.out(USAGE);
+      return 0;
+    }
+    const { flags, positional } = parseFlags(rest, spec);
+    switch (command) {
+      case "worker":
+        if (positional.length > 0) throw new UsageError(`worker: unexpected ${positional[0]}`);
+        return await worker(flags);
+      case "enqueue":
+        return await enqueue(flags, positional);
+      case "stats":
+        if (positional.length > 0) throw new UsageError(`stats: unexpected ${positional[0]}`);
+        return await stats(flags);
+      default:
+        return await failed(flags, positional);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      rt.err(`taskmill: ${error.message}`);
+      rt.err("");
+      rt.err(USAGE);
+      return 2;
+    }
+    if (error instanceof CliError) {
+      rt.err(`taskmill: ${error.message}`);
+      return 1;
+    }
+    const flag = argv.find((a) => a.startsWith("--redis-url="))?.slice(12) ??
+      argv[argv.indexOf("--redis-url") + 1];
+    const url = argv.includes("--redis-url") || flag ? flag : rt.env("TASKMILL_REDIS_URL");
+    rt.err(`taskmill: ${redact(firstLine(error), url)}`);
+    return 1;
+  }
+}
+
+if (rt.isMain(import.meta)) {
+  main(rt.args()).then((code) => rt.exit(code), (error) => {
+    rt.err(`taskmill: ${firstLine(error)}`);
+    rt.exit(1);
+  });
+}

@@ -1,0 +1,430 @@
+// End-to-end tests of the `taskmill` command line: real processes against a
+// real redis-server. Each runtime tests itself: under `deno test` the CLI runs
+// on Deno (`deno run cli/main.ts`), under `bun test` on Bun (`bun
+// cli/main.ts`), and under Node (scripts/test_node.sh, the suite compiled
+// against the built npm package) it is the package's `bin`, run by the same
+// Node that runs the tests.
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { Queue } from "../mod.ts";
+import { RedisStorage } from "../adapters/redis.ts";
+import { freePort, type RedisServer, startRedis } from "./_redis_server.ts";
+
+const g = globalThis as { Deno?: unknown; Bun?: unknown };
+const RUNTIME = g.Deno !== undefined ? "deno" : g.Bun !== undefined ? "bun" : "node";
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** The command that runs the CLI on this runtime. */
+function cliCommand(): string[] {
+  if (RUNTIME === "deno") {
+    return [
+      process.execPath,
+      "run",
+      "-A",
+      "--quiet",
+      fileURLToPath(new URL("../cli/main.ts", import.meta.url)),
+    ];
+  }
+  if (RUNTIME === "bun") {
+    return [process.execPath, fileURLToPath(new URL("../cli/main.ts", import.meta.url))];
+  }
+  // Node: the built package's bin, resolved like any dependency.
+  return [process.execPath, fileURLToPath(import.meta.resolve("taskmill/cli"))];
+}
+
+/** The module the tasks file imports `defineTask` from. */
+function taskmillUrl(): string {
+  return RUNTIME === "node"
+    ? import.meta.resolve("taskmill")
+    : new URL("../mod.ts", import.meta.url).href;
+}
+
+/** Whether this runtime imports a `.ts` tasks module (Node from 22.18 strips types). */
+function importsTypeScript(): boolean {
+  if (RUNTIME !== "node") return true;
+  return Boolean((process as { features?: { typescript?: unknown } }).features?.typescript);
+}
+
+interface Cli {
+  child: ChildProcess;
+  /** Everything printed so far, stdout and stderr. */
+  stdout(): string;
+  stderr(): string;
+  /** Resolves once a line of stdout matches. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit code once the process ended. */
+  exited: Promise<number | null>;
+}
+
+// Process tests take real time (each runtime starts in 0.1-0.5 s): above Bun's 5 s default.
+const children = new Set<ChildProcess>();
+
+/**
+ * Sends SIGTERM by pid: Deno's `child.kill()` reports any child it signalled
+ * as killed by the signal, even one that handled it and exited 0.
+ */
+function terminate(child: ChildProcess): void {
+  process.kill(child.pid!, "SIGTERM");
+}
+
+function runCli(args: string[], env: Record<string, string> = {}): Cli {
+  const [file, ...rest] = cliCommand();
+  const child = spawn(file, [...rest, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, TASKMILL_REDIS_URL: "", NO_COLOR: "1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.add(child);
+  let out = "";
+  let err = "";
+  const waiters = new Set<() => void>();
+  child.stdout!.on("data", (chunk: Uint8Array) => {
+    out += chunk.toString();
+    for (const check of waiters) check();
+  });
+  child.stderr!.on("data", (chunk: Uint8Array) => {
+    err += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.on("close", (code) => {
+      children.delete(child);
+      for (const check of waiters) check();
+      resolve(code);
+    });
+  });
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitFor(pattern, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const line = out.split("\n").find((l) => pattern.test(l));
+          if (line !== undefined) {
+            finish();
+            resolve(line);
+          } else if (child.exitCode !== null || child.signalCode !== null) {
+            finish();
+            reject(
+              new Error(`CLI exited before printing ${pattern}\nstdout:\n${out}\nstderr:\n${err}`),
+            );
+          }
+        };
+        const timer = setTimeout(() => {
+          finish();
+          reject(new Error(`timed out waiting for ${pattern}\nstdout:\n${out}\nstderr:\n${err}`));
+        }, timeoutMs);
+        const finish = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** Runs the CLI to its end. */
+async function cli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = runCli(args, env);
+  const code = await run.exited;
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "taskmill-cli-"));
+const ext = importsTypeScript() ? "ts" : "mjs";
+const ts = ext === "ts";
+
+/** A tasks module: `sleepy` sleeps `payload.ms` (unless TASKMILL_TEST_FAST is set), `broken` throws. */
+const TASKS = join(dir, `tasks.${ext}`);
+writeFileSync(
+  TASKS,
+  `import process from "node:process";
+import { defineTask } from ${JSON.stringify(taskmillUrl())};
+
+function sleep(ms${ts ? ": number" : ""}, signal${ts ? ": AbortSignal" : ""}) {
+  return new Promise${ts ? "<void>" : ""}((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    }, { once: true });
+  });
+}
+
+export const sleepy = defineTask({
+  name: "sleepy",
+  handler: async (payload${ts ? ": { ms: number }" : ""}, ctx) => {
+    await sleep(process.env.TASKMILL_TEST_FAST ? 0 : payload.ms, ctx.signal);
+    return { slept: payload.ms, attempt: ctx.job.attempt };
+  },
+});
+
+export default [
+  defineTask({ name: "broken", maxAttempts: 1, handler: () => { throw new Error("it broke"); } }),
+];
+`,
+);
+
+const THROWS = join(dir, `throws.${ext}`);
+writeFileSync(THROWS, `throw new Error("cannot start: missing API_KEY");\nexport {};\n`);
+const EMPTY = join(dir, `empty.${ext}`);
+writeFileSync(EMPTY, `export const answer = 42;\n`);
+
+let prefixes = 0;
+function prefix(): string {
+  return `cli${process.pid}x${++prefixes}`;
+}
+
+describe(`CLI on ${RUNTIME}`, () => {
+  let redis: RedisServer;
+
+  before(async () => {
+    redis = await startRedis();
+  });
+
+  after(async () => {
+    for (const child of children) child.kill("SIGKILL");
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test(
+    "--help prints the usage; bad arguments print it and exit 2",
+    { timeout: 60_000 },
+    async () => {
+      const help = await cli(["--help"]);
+      assert.equal(help.code, 0);
+      assert.match(help.stdout, /Usage:/);
+      assert.match(help.stdout, /worker --tasks FILE/);
+
+      for (
+        const args of [
+          [],
+          ["frobnicate"],
+          ["worker", "--tasks", TASKS, "--concurrency", "many"],
+          ["worker", "--bogus"],
+          ["worker"],
+          ["enqueue", "sleepy"],
+          ["enqueue", "sleepy", "{not json", "--redis-url", redis.url],
+          ["failed", "retry", "--redis-url", redis.url],
+          ["worker", "--tasks", TASKS, "--log-level", "loud"],
+        ]
+      ) {
+        const run = await cli(args);
+        assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
+        assert.match(run.stderr, /^taskmill: .+\n/, args.join(" "));
+        assert.match(run.stderr, /Usage:/, args.join(" "));
+        assert.equal(run.stdout, "");
+      }
+    },
+  );
+
+  test(
+    "enqueue, stats and failed need Redis: exit 2 without a URL",
+    { timeout: 60_000 },
+    async () => {
+      for (const args of [["enqueue", "sleepy", "{}"], ["stats"], ["failed", "list"]]) {
+        const run = await cli(args);
+        assert.equal(run.code, 2, args.join(" "));
+        assert.match(run.stderr, /needs a storage that outlives this process.*--redis-url/);
+      }
+    },
+  );
+
+  test(
+    "an unreachable Redis is one line, exit 1, password redacted",
+    { timeout: 60_000 },
+    async () => {
+      const port = await freePort();
+      const url = `redis://app:hunter2@127.0.0.1:${port}`;
+      for (
+        const args of [
+          ["stats", "--redis-url", url],
+          ["worker", "--tasks", TASKS, "--redis-url", url],
+        ]
+      ) {
+        const run = await cli(args);
+        assert.equal(run.code, 1, run.stderr);
+        const lines = run.stderr.split("\n").filter((l) => l !== "");
+        assert.equal(lines.length, 1, run.stderr);
+        assert.match(
+          lines[0],
+          new RegExp(
+            `^taskmill: cannot reach Redis at redis://app:\\*\\*\\*@127\\.0\\.0\\.1:${port}: `,
+          ),
+        );
+        assert.doesNotMatch(run.stderr + run.stdout, /hunter2/);
+        assert.doesNotMatch(run.stderr, /\n\s+at /);
+      }
+      // The URL may come from the environment too.
+      const fromEnv = await cli(["stats"], { TASKMILL_REDIS_URL: url });
+      assert.equal(fromEnv.code, 1);
+      assert.doesNotMatch(fromEnv.stderr, /hunter2/);
+    },
+  );
+
+  test(
+    "a tasks module that does not load names the file and the reason",
+    { timeout: 60_000 },
+    async () => {
+      const missing = join(dir, "nope.mjs");
+      const cases: [string, RegExp][] = [
+        [missing, /no such file|not found|cannot find/i],
+        [THROWS, /missing API_KEY/],
+        [EMPTY, /exports no tasks/],
+      ];
+      for (const [file, reason] of cases) {
+        const run = await cli(["worker", "--tasks", file]);
+        assert.equal(run.code, 1, run.stderr);
+        const lines = run.stderr.split("\n").filter((l) => l !== "");
+        assert.equal(lines.length, 1, run.stderr);
+        assert.ok(lines[0].startsWith(`taskmill: cannot load tasks module ${file}: `), lines[0]);
+        assert.match(lines[0], reason);
+      }
+    },
+  );
+
+  test("without Redis the worker says it runs in memory, and stops cleanly on SIGTERM", {
+    timeout: 60_000,
+  }, async () => {
+    const worker = runCli(["worker", "--tasks", TASKS]);
+    await worker.waitFor(/ started on /);
+    assert.match(worker.stderr(), /in-memory store/);
+    terminate(worker.child);
+    assert.equal(await worker.exited, 0, worker.stderr());
+    assert.match(worker.stdout(), /SIGTERM: stopping/);
+  });
+
+  test(
+    "enqueue, run, stats, and the dead-letter set through the CLI",
+    { timeout: 60_000 },
+    async () => {
+      const p = prefix();
+      const common = ["--redis-url", redis.url, "--prefix", p];
+      const a = await cli(["enqueue", "sleepy", '{"ms":10}', ...common]);
+      assert.equal(a.code, 0, a.stderr);
+      const id = a.stdout.trim();
+      assert.match(id, /^\S+$/);
+      const b = await cli([
+        "enqueue",
+        "broken",
+        "null",
+        "--id",
+        "broken-1",
+        "--max-attempts",
+        "1",
+        "--json",
+        ...common,
+      ]);
+      assert.equal(b.code, 0, b.stderr);
+      assert.equal(JSON.parse(b.stdout).id, "broken-1");
+      assert.equal(JSON.parse(b.stdout).state, "waiting");
+
+      const before = await cli(["stats", "--json", ...common]);
+      assert.equal(before.code, 0, before.stderr);
+      assert.deepEqual(JSON.parse(before.stdout).default, {
+        waiting: 2,
+        delayed: 0,
+        active: 0,
+        completed: 0,
+        failed: 0,
+        paused: false,
+      });
+
+      const worker = await cli(["worker", "--tasks", TASKS, "--max-tasks", "2", ...common]);
+      assert.equal(worker.code, 0, worker.stderr);
+      assert.match(worker.stdout, new RegExp(`info  active sleepy id=${id} `));
+      assert.match(worker.stdout, new RegExp(`info  completed sleepy id=${id} .*duration=\\d+ms`));
+      assert.match(worker.stdout, /error failed broken id=broken-1 .*Error: it broke/);
+
+      const table = await cli(["stats", ...common]);
+      assert.match(table.stdout, /^queue +waiting +delayed +active +completed +failed +paused\n/);
+      assert.match(table.stdout, /\ndefault +0 +0 +0 +1 +1 +no\n/);
+
+      const list = await cli(["failed", "list", "--json", ...common]);
+      assert.deepEqual(JSON.parse(list.stdout).map((j: { id: string }) => j.id), ["broken-1"]);
+      const listed = await cli(["failed", "list", ...common]);
+      assert.match(listed.stdout, /broken-1 +broken +1\/1 .*Error: it broke/);
+
+      const retry = await cli(["failed", "retry", "broken-1", ...common]);
+      assert.equal(retry.code, 0, retry.stderr);
+      assert.equal(retry.stdout, "retried broken-1\n");
+      const again = await cli(["failed", "retry", "broken-1", ...common]);
+      assert.equal(again.code, 1);
+      assert.match(again.stderr, /job broken-1 is not in the failed set/);
+
+      const rerun = await cli(["worker", "--tasks", TASKS, "--max-tasks", "1", ...common]);
+      assert.equal(rerun.code, 0, rerun.stderr);
+      const remove = await cli(["failed", "remove", "--all", ...common]);
+      assert.equal(remove.stdout, "removed 1 failed job of queue default\n");
+      const after = await cli(["stats", "--json", ...common]);
+      assert.equal(JSON.parse(after.stdout).default.failed, 0);
+    },
+  );
+
+  test("SIGTERM mid-job: short jobs finish, long ones are handed back, none is lost", {
+    timeout: 60_000,
+  }, async () => {
+    const p = prefix();
+    const storage = new RedisStorage({ url: redis.url, prefix: p });
+    try {
+      const queue = new Queue({ storage });
+      const short = await queue.enqueue("sleepy", { ms: 300 });
+      const long = await queue.enqueue("sleepy", { ms: 60_000 });
+      const worker = runCli([
+        "worker",
+        "--tasks",
+        TASKS,
+        "--redis-url",
+        redis.url,
+        "--prefix",
+        p,
+        "--concurrency",
+        "2",
+        "--stop-timeout",
+        "1000",
+      ]);
+      await worker.waitFor(new RegExp(`active sleepy id=${short.id} `));
+      await worker.waitFor(new RegExp(`active sleepy id=${long.id} `));
+      terminate(worker.child);
+      assert.equal(await worker.exited, 0, worker.stderr());
+      assert.match(worker.stdout(), new RegExp(`completed sleepy id=${short.id} `));
+      assert.doesNotMatch(worker.stdout(), new RegExp(`completed sleepy id=${long.id} `));
+
+      assert.equal((await queue.getJob(short.id))?.state, "completed");
+      const handedBack = await queue.getJob(long.id);
+      assert.equal(handedBack?.state, "waiting", JSON.stringify(handedBack));
+      assert.equal(handedBack?.lease, undefined);
+
+      // Another worker takes it at once, without waiting for a lease to expire.
+      const next = await cli([
+        "worker",
+        "--tasks",
+        TASKS,
+        "--redis-url",
+        redis.url,
+        "--prefix",
+        p,
+        "--max-tasks",
+        "1",
+      ], { TASKMILL_TEST_FAST: "1" });
+      assert.equal(next.code, 0, next.stderr);
+      assert.equal((await queue.getJob(long.id))?.state, "completed");
+    } finally {
+      await storage.close();
+    }
+  });
+});
