@@ -2,7 +2,8 @@
 # The whole test suite, as `npm test` runs it (and CI, through .ci/run):
 # format, lint and type checks, the JSR package checks, every test on Deno and
 # on Bun, then the npm package: built, the suite run against it on Node 20 (the
-# machine's), 22 and 24 (from npm), and its packed tarball smoke-tested.
+# machine's), 22 and 24 (from npm), and its packed tarball smoke-tested; last,
+# the chaos run and the benchmark at CI size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
@@ -109,9 +110,22 @@ sfail="$(sed -nE 's/^smoke: [0-9]+ passed, ([0-9]+) failed$/\1/p' "$LOG_DIR/smok
 passed=$((passed + ${spass:-0}))
 failed=$((failed + ${sfail:-0}))
 
+# The chaos run and the benchmark at CI size: each counts as one check.
+extra_status=0
+for check in chaos_smoke bench_smoke; do
+  step "$check (scripts/$check.sh)"
+  if bash "scripts/$check.sh"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    extra_status=1
+    echo "$check: FAILED"
+  fi
+done
+
 echo
 if [ "$deno_status" -ne 0 ] || [ "$bun_status" -ne 0 ] || [ "$jsr_status" -ne 0 ] ||
-  [ "$node_status" -ne 0 ] || [ "$smoke_status" -ne 0 ]; then
+  [ "$node_status" -ne 0 ] || [ "$smoke_status" -ne 0 ] || [ "$extra_status" -ne 0 ]; then
   [ "$failed" -eq 0 ] && failed=1
   echo "total: $passed passed, $failed failed"
   exit 1
