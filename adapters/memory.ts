@@ -122,7 +122,8 @@ class Slot {
   progress: unknown = undefined;
   result: unknown = undefined;
   error: JobError | undefined = undefined;
-  errors: JobError[] = [];
+  /** Attempt errors, oldest first; undefined until the first (most jobs never fail). */
+  errors: JobError[] | undefined = undefined;
   /** Order among jobs that became waiting (or delayed) in the same queue; reset on each move. */
   seq = 0;
   /** Set once the job is deleted, so lazily deleted heap entries are skipped. */
@@ -170,7 +171,7 @@ function toRecord(slot: Slot): JobRecord {
     enqueuedAt: slot.enqueuedAt,
     runAt: slot.runAt,
     state: slot.state,
-    errors: slot.errors.length === 0 ? [] : slot.errors.map(copyError),
+    errors: slot.errors === undefined ? [] : slot.errors.map(copyError),
   };
   if (slot.startedAt !== undefined) record.startedAt = slot.startedAt;
   if (slot.finishedAt !== undefined) record.finishedAt = slot.finishedAt;
@@ -1090,9 +1091,10 @@ export class MemoryStorage implements Storage {
   #recordError(slot: Slot, error: JobError): void {
     const copy = copyError(error);
     slot.error = copy; // shared with `errors` internally; every read copies both
-    slot.errors.push(copy);
-    if (slot.errors.length > MAX_ERROR_HISTORY) {
-      slot.errors.splice(0, slot.errors.length - MAX_ERROR_HISTORY);
+    const errors = slot.errors ??= [];
+    errors.push(copy);
+    if (errors.length > MAX_ERROR_HISTORY) {
+      errors.splice(0, errors.length - MAX_ERROR_HISTORY);
     }
   }
 

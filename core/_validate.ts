@@ -80,17 +80,93 @@ export function describe(value: unknown): string {
 }
 
 /**
- * Checks that `value` is plain JSON and returns its serialized form. Throws a
- * TypeError naming the path of the first value JSON cannot carry faithfully
- * (functions, symbols, BigInt, cycles, non-finite numbers, class instances
- * other than Date, undefined at the top or in arrays).
+ * Checks that `value` is plain JSON: throws a TypeError naming the path of the
+ * first value JSON cannot carry faithfully (functions, symbols, BigInt,
+ * cycles, non-finite numbers, class instances other than Date, undefined at
+ * the top or in arrays), and a RangeError when its JSON text is over
+ * `maxBytes` bytes of UTF-8. `pathOf(key)` names the root in messages; it is
+ * only called on error, so the common case builds no strings.
+ */
+export function checkJson<K>(
+  value: unknown,
+  key: K,
+  pathOf: (key: K) => string,
+  where: string,
+  maxBytes = Infinity,
+): void {
+  const bound = jsonSizeBound(value, 0);
+  if (bound < 0) {
+    explainJson(value, pathOf(key), where, new Set());
+    // Valid after all (only deeper than the fast walk goes): measure exactly.
+  } else if (bound <= maxBytes) {
+    return;
+  }
+  if (maxBytes === Infinity) return;
+  const bytes = encoder.encode(JSON.stringify(value)).length;
+  if (bytes > maxBytes) {
+    throw new RangeError(
+      `${where}: ${pathOf(key)} is ${bytes} bytes as JSON; the limit is ${maxBytes}`,
+    );
+  }
+}
+
+/**
+ * Checks `value` like {@linkcode checkJson} and returns its JSON text.
  */
 export function toJson(value: unknown, root: string, where: string): string {
-  checkJson(value, root, where, new Set());
+  checkJson(value, root, (r) => r, where);
   return JSON.stringify(value);
 }
 
-function checkJson(value: unknown, path: string, where: string, seen: Set<object>): void {
+const encoder = new TextEncoder();
+const MAX_FAST_DEPTH = 64;
+
+/**
+ * An upper bound on the UTF-8 size of `JSON.stringify(value)`, or -1 when the
+ * value is not plain JSON or is nested deeper than the fast walk goes (the
+ * caller then runs the slow walk, which explains what is wrong). No strings
+ * are built: this is the hot path of every enqueue.
+ */
+function jsonSizeBound(value: unknown, depth: number): number {
+  switch (typeof value) {
+    case "string":
+      return value.length * 6 + 2; // worst case: every unit escaped as \uXXXX
+    case "number":
+      return Number.isFinite(value) ? 24 : -1;
+    case "boolean":
+      return 5;
+    case "object":
+      break;
+    default:
+      return -1;
+  }
+  if (value === null) return 4;
+  if (depth >= MAX_FAST_DEPTH) return -1;
+  if (Array.isArray(value)) {
+    let size = 2;
+    for (let i = 0; i < value.length; i++) {
+      const item = jsonSizeBound(value[i], depth + 1);
+      if (item < 0) return -1;
+      size += item + 1;
+    }
+    return size;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value instanceof Date ? 26 : -1;
+  let size = 2;
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    const child = (value as Record<string, unknown>)[key];
+    if (child === undefined) continue;
+    const item = jsonSizeBound(child, depth + 1);
+    if (item < 0) return -1;
+    size += key.length * 6 + 4 + item;
+  }
+  if (Object.getOwnPropertySymbols(value).length > 0) return -1;
+  return size;
+}
+
+function explainJson(value: unknown, path: string, where: string, seen: Set<object>): void {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -114,7 +190,7 @@ function checkJson(value: unknown, path: string, where: string, seen: Set<object
   if (seen.has(object)) throw new TypeError(`${where}: ${path} is a circular reference`);
   if (Array.isArray(object)) {
     seen.add(object);
-    for (let i = 0; i < object.length; i++) checkJson(object[i], `${path}[${i}]`, where, seen);
+    for (let i = 0; i < object.length; i++) explainJson(object[i], `${path}[${i}]`, where, seen);
     seen.delete(object);
     return;
   }
@@ -129,7 +205,7 @@ function checkJson(value: unknown, path: string, where: string, seen: Set<object
     const child = (object as Record<string, unknown>)[key];
     // JSON.stringify drops undefined properties; that is fine below the top level.
     if (child === undefined) continue;
-    checkJson(child, keyPath(path, key), where, seen);
+    explainJson(child, keyPath(path, key), where, seen);
   }
   for (const symbol of Object.getOwnPropertySymbols(object)) {
     if (Object.prototype.propertyIsEnumerable.call(object, symbol)) {

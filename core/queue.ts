@@ -13,9 +13,9 @@ import type { JobRecord, JobState, Task } from "./task.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS, JOB_STATES } from "./task.ts";
 import {
   checkInt,
+  checkJson,
   checkNumber,
   describe,
-  toJson,
   validateJobId,
   validateName,
 } from "./_validate.ts";
@@ -66,8 +66,6 @@ export interface ResultOptions {
 /** Largest priority magnitude: storage adapters rely on this range. */
 export const MAX_PRIORITY = 1000;
 
-const encoder = new TextEncoder();
-
 /**
  * Enqueues and inspects jobs. Any number of Queues (in any process) may share
  * one storage with any number of Workers.
@@ -117,9 +115,8 @@ export class Queue {
     options: EnqueueOptions = {},
   ): Promise<JobRecord<P>> {
     const now = this.#clock.now();
-    const [result] = await this.#storage.enqueue([
-      this.#build(task, payload, options, now, "payload"),
-    ], now);
+    const job = this.#prepare(task, options, now)(payload, -1);
+    const [result] = await this.#storage.enqueue([job], now);
     return result.job as JobRecord<P>;
   }
 
@@ -144,9 +141,9 @@ export class Queue {
       );
     }
     const now = this.#clock.now();
-    const jobs = payloads.map((payload, i) =>
-      this.#build(task, payload, options, now, `payloads[${i}]`)
-    );
+    const build = this.#prepare(task, options, now);
+    const jobs = new Array<NewJob>(payloads.length);
+    for (let i = 0; i < payloads.length; i++) jobs[i] = build(payloads[i], i);
     if (jobs.length === 0) return [];
     const results = await this.#storage.enqueue(jobs, now);
     return results.map((r) => r.job as JobRecord<P>);
@@ -245,15 +242,14 @@ export class Queue {
     return await this.#storage.prune(queue, retention, this.#clock.now());
   }
 
-  #build(
+  /** Checks the task and options once for a whole call; returns a per-payload job builder. */
+  #prepare(
     // deno-lint-ignore no-explicit-any
     task: TaskRef<any>,
-    payload: unknown,
     options: EnqueueOptions,
     now: number,
-    path: string,
-  ): NewJob {
-    const where = "Cannot enqueue job";
+  ): (payload: unknown, index: number) => NewJob {
+    let where = "Cannot enqueue job";
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
     }
@@ -278,57 +274,52 @@ export class Queue {
         }`,
       );
     }
-    if (payload === undefined) {
-      throw new TypeError(`${where}: ${path} is undefined; pass null for "no payload"`);
-    }
-    const json = toJson(payload, path, `${where} "${name}"`);
-    // A UTF-16 unit is at most 3 bytes of UTF-8, so short payloads skip the encode.
-    if (json.length * 3 > this.#maxPayloadBytes) {
-      const bytes = encoder.encode(json).length;
-      if (bytes > this.#maxPayloadBytes) {
-        throw new RangeError(
-          `${where} "${name}": ${path} is ${bytes} bytes as JSON; the limit is ${this.#maxPayloadBytes}`,
-        );
-      }
-    }
+    where = `${where} "${name}"`;
     const queue = options.queue ?? defaults.queue;
-    validateName(queue, `${where} "${name}": queue`, "queue");
+    validateName(queue, `${where}: queue`, "queue");
     const priority = options.priority ?? 0;
-    checkInt(priority, -MAX_PRIORITY, MAX_PRIORITY, `${where} "${name}": priority`);
+    checkInt(priority, -MAX_PRIORITY, MAX_PRIORITY, `${where}: priority`);
     const maxAttempts = options.maxAttempts ?? defaults.maxAttempts;
-    checkInt(maxAttempts, 1, 1_000_000, `${where} "${name}": maxAttempts`);
+    checkInt(maxAttempts, 1, 1_000_000, `${where}: maxAttempts`);
     const timeout = options.timeout ?? defaults.timeout;
-    checkInt(timeout, 0, 2_147_483_647, `${where} "${name}": timeout`);
+    checkInt(timeout, 0, 2_147_483_647, `${where}: timeout`);
     let runAt = now;
     if (options.delay !== undefined && options.runAt !== undefined) {
-      throw new TypeError(`${where} "${name}": give delay or runAt, not both`);
+      throw new TypeError(`${where}: give delay or runAt, not both`);
     }
     if (options.delay !== undefined) {
-      checkNumber(options.delay, 0, 100 * 365 * 86_400_000, `${where} "${name}": delay`);
+      checkNumber(options.delay, 0, 100 * 365 * 86_400_000, `${where}: delay`);
       runAt = now + Math.ceil(options.delay);
     } else if (options.runAt !== undefined) {
       const at = options.runAt instanceof Date ? options.runAt.getTime() : options.runAt;
-      checkNumber(at, 0, 8.64e15, `${where} "${name}": runAt`);
+      checkNumber(at, 0, 8.64e15, `${where}: runAt`);
       runAt = Math.max(now, Math.ceil(at));
     }
-    let id: string;
-    if (options.id !== undefined) {
-      validateJobId(options.id, `${where} "${name}": id`);
-      id = options.id;
-    } else {
-      id = this.#nextId(now);
-    }
-    return {
-      id,
-      name,
-      queue,
-      // Stored as parsed-from-JSON so what a handler sees equals what was stored.
-      payload: JSON.parse(json),
-      priority,
-      maxAttempts,
-      maxStalls: defaults.maxStalls,
-      timeout,
-      runAt,
+    const givenId = options.id;
+    if (givenId !== undefined) validateJobId(givenId, `${where}: id`);
+    const maxStalls = defaults.maxStalls;
+    const maxBytes = this.#maxPayloadBytes;
+    const nextId = this.#nextId;
+    const pathOf = (index: number) => index < 0 ? "payload" : `payloads[${index}]`;
+    return (payload, index) => {
+      if (payload === undefined) {
+        throw new TypeError(`${where}: ${pathOf(index)} is undefined; pass null for "no payload"`);
+      }
+      checkJson(payload, index, pathOf, where, maxBytes);
+      return {
+        id: givenId ?? nextId(now),
+        name,
+        queue,
+        // Adapters copy the payload as they store it (MemoryStorage as if by a
+        // JSON round trip, Redis as JSON text), so the caller may mutate its
+        // object afterwards.
+        payload,
+        priority,
+        maxAttempts,
+        maxStalls,
+        timeout,
+        runAt,
+      };
     };
   }
 }

@@ -21,7 +21,9 @@ import { every, failureBackoff, waitFirst } from "./scheduler.ts";
 import type { Retention, Settlement, Storage } from "./storage.ts";
 import { DEFAULT_RETENTION } from "./storage.ts";
 import type { JobInfo, JobRecord, JsonValue, Task, TaskContext } from "./task.ts";
-import { checkInt, describe, toJson, validateName } from "./_validate.ts";
+import { checkInt, checkJson, describe, toJson, validateName } from "./_validate.ts";
+
+const pathOfRoot = (root: string) => root;
 
 /** What a middleware sees: the handler's context plus the payload and task. */
 export interface MiddlewareContext extends TaskContext {
@@ -110,16 +112,94 @@ export interface WorkerHealth {
 /** A worker's lifecycle. */
 export type WorkerState = "idle" | "running" | "paused" | "stopping" | "stopped";
 
-interface Held {
-  job: JobRecord;
-  token: string;
-  controller: AbortController;
+/** A job this worker holds a lease on, from its reservation until its outcome is stored. */
+class Held {
+  readonly job: JobRecord;
+  readonly token: string;
   /** Handed back to the queue (stop): the attempt's outcome is discarded. */
-  released: boolean;
+  released = false;
   /** The lease was lost: the attempt's outcome is discarded. */
-  lost: boolean;
+  lost = false;
   /** Its outcome is queued or being stored. */
-  settling: boolean;
+  settling = false;
+  /** Set while the handler runs: ends the wait for it at once on abort. */
+  onAbort: ((reason: unknown) => void) | undefined = undefined;
+  #controller: AbortController | undefined = undefined;
+  #aborted = false;
+  #reason: unknown = undefined;
+
+  constructor(job: JobRecord) {
+    this.job = job;
+    this.token = job.lease!.token;
+  }
+
+  /**
+   * The handler's `ctx.signal`, made on first use: most handlers never read
+   * it, and an AbortController per job is a measurable cost at high rates.
+   */
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  get reason(): unknown {
+    return this.#reason;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+    this.onAbort?.(reason);
+  }
+}
+
+/** The `ctx` a handler gets (and, with middleware, the middleware's too). */
+class Context implements MiddlewareContext {
+  readonly job: JobInfo;
+  readonly payload: unknown;
+  // deno-lint-ignore no-explicit-any
+  readonly task: Task<any, any>;
+  readonly #held: Held;
+  readonly #report: (held: Held, value: JsonValue) => Promise<void>;
+
+  constructor(
+    held: Held,
+    // deno-lint-ignore no-explicit-any
+    task: Task<any, any>,
+    report: (held: Held, value: JsonValue) => Promise<void>,
+  ) {
+    const { job } = held;
+    this.job = {
+      id: job.id,
+      name: job.name,
+      queue: job.queue,
+      attempt: job.attempt,
+      maxAttempts: job.maxAttempts,
+      enqueuedAt: job.enqueuedAt,
+      priority: job.priority,
+    };
+    this.payload = job.payload;
+    this.task = task;
+    this.#held = held;
+    this.#report = report;
+  }
+
+  get signal(): AbortSignal {
+    return this.#held.signal;
+  }
+
+  progress(value: JsonValue): Promise<void> {
+    return this.#report(this.#held, value);
+  }
 }
 
 interface PendingSettle {
@@ -473,14 +553,7 @@ export class Worker {
         got = result.jobs.length;
         const now = this.#clock.now();
         for (const job of result.jobs) {
-          const held: Held = {
-            job,
-            token: job.lease!.token,
-            controller: new AbortController(),
-            released: false,
-            lost: false,
-            settling: false,
-          };
+          const held = new Held(job);
           this.#held.set(job.id, held);
           if (job.lease!.expiresAt - now <= this.#heartbeatMs) {
             // The reply came so late (a frozen server, a stalled network)
@@ -538,30 +611,41 @@ export class Worker {
 
   async #execute(held: Held): Promise<void> {
     const { job } = held;
-    const run = this.#composed.get(job.name);
+    const task = this.#tasks.get(job.name);
     const startedAt = this.#clock.now();
     let ok = false;
     let value: unknown;
     let thrown: unknown;
-    if (run === undefined) {
+    if (task === undefined) {
       this.#unknownTask(held);
     } else {
       this.#waits.add(Math.max(0, startedAt - job.runAt));
       this.#events.emit("active", { job });
       const timeoutCancel = job.timeout > 0 ? this.#armTimeout(held, job.timeout) : null;
       try {
-        value = await raceAbort(run(job.payload, this.#context(held)), held.controller.signal);
+        const work = this.#composed.get(job.name)!(
+          job.payload,
+          new Context(held, task, this.#report),
+        );
+        // A handler that ignores its signal is not waited for once aborted
+        // (timeout, lost lease, forced stop): abort ends this wait at once.
+        value = await new Promise((resolve, reject) => {
+          if (held.aborted) reject(held.reason);
+          held.onAbort = reject;
+          work.then(resolve, reject);
+        });
         ok = true;
       } catch (error) {
         thrown = error;
       } finally {
+        held.onAbort = undefined;
         timeoutCancel?.abort();
       }
     }
     this.#running--;
     this.#dispatch();
     this.#slotFreed.notify();
-    if (run === undefined) return;
+    if (task === undefined) return;
     if (held.released || held.lost) {
       if (held.lost) this.#events.emit("stalled", { job, reason: "lease lost while running" });
       this.#forget(held);
@@ -573,19 +657,21 @@ export class Worker {
     if (ok) {
       let result: unknown;
       try {
-        result = value === undefined
-          ? undefined
-          : JSON.parse(toJson(value, "result", "Cannot store result"));
+        // Storage copies the result as JSON as it stores it; check it is JSON.
+        if (value !== undefined) checkJson(value, "result", pathOfRoot, "Cannot store result");
+        result = value;
       } catch (error) {
         return this.#failAttempt(held, error, now, duration);
       }
       this.#settle(held, { kind: "complete", id: job.id, token: held.token, result }, () => {
         this.#succeeded++;
-        this.#events.emit("completed", {
-          job: { ...job, state: "completed", result, finishedAt: now },
-          result,
-          duration,
-        });
+        if (!this.#events.has("completed")) return;
+        // The record is this worker's own copy: update it rather than copy it.
+        job.state = "completed";
+        job.result = result;
+        job.finishedAt = now;
+        delete job.lease;
+        this.#events.emit("completed", { job, result, duration });
       });
     } else {
       this.#failAttempt(held, thrown, now, duration);
@@ -667,35 +753,19 @@ export class Worker {
   #armTimeout(held: Held, timeout: number): AbortController {
     const cancel = new AbortController();
     this.#clock.sleep(timeout, cancel.signal).then(
-      () => held.controller.abort(new JobTimeoutError(timeout)),
+      () => held.abort(new JobTimeoutError(timeout)),
       () => {}, // cancelled: the handler finished first
     );
     return cancel;
   }
 
-  #context(held: Held): TaskContext {
+  /** Records a handler's progress (`ctx.progress`) and emits `progress`. */
+  readonly #report = async (held: Held, value: JsonValue): Promise<void> => {
     const { job } = held;
-    const info: JobInfo = {
-      id: job.id,
-      name: job.name,
-      queue: job.queue,
-      attempt: job.attempt,
-      maxAttempts: job.maxAttempts,
-      enqueuedAt: job.enqueuedAt,
-      priority: job.priority,
-    };
-    return {
-      job: info,
-      signal: held.controller.signal,
-      progress: async (value: JsonValue) => {
-        const progress = JSON.parse(
-          toJson(value, "progress", "Cannot record progress"),
-        ) as JsonValue;
-        const kept = await this.#storage.setProgress(job.id, held.token, progress);
-        if (kept) this.#events.emit("progress", { job: { ...job, progress }, progress });
-      },
-    };
-  }
+    const progress = JSON.parse(toJson(value, "progress", "Cannot record progress")) as JsonValue;
+    const kept = await this.#storage.setProgress(job.id, held.token, progress);
+    if (kept) this.#events.emit("progress", { job: { ...job, progress }, progress });
+  };
 
   // deno-lint-ignore no-explicit-any
   #compose(task: Task<any, any>): (payload: unknown, ctx: TaskContext) => Promise<unknown> {
@@ -711,13 +781,7 @@ export class Worker {
       };
     }
     return (payload, ctx) => {
-      const mctx: MiddlewareContext = {
-        job: ctx.job,
-        signal: ctx.signal,
-        progress: ctx.progress,
-        payload,
-        task,
-      };
+      const mctx = ctx as Context; // a Context is a MiddlewareContext too
       const step = (i: number): Promise<unknown> => {
         try {
           if (i === middleware.length) return Promise.resolve(handler(payload, ctx));
@@ -812,7 +876,7 @@ export class Worker {
         if (kept[i]) continue;
         const held = live[i];
         held.lost = true;
-        held.controller.abort(new LeaseLostError(held.job.id));
+        held.abort(new LeaseLostError(held.job.id));
         const b = this.#buffer.indexOf(held);
         if (b >= 0) {
           // Reserved but not started: nothing runs, just let it go.
@@ -858,7 +922,7 @@ export class Worker {
       for (const held of this.#held.values()) {
         if (!held.released && !held.lost && !held.settling) {
           this.#release(held);
-          held.controller.abort(new WorkerStoppedError());
+          held.abort(new WorkerStoppedError());
         }
       }
     }
@@ -889,29 +953,4 @@ export class Worker {
  */
 async function coalesce(): Promise<void> {
   for (let i = 0; i < 4; i++) await Promise.resolve();
-}
-
-/** Resolves or rejects with `work`, or rejects with `signal.reason` as soon as `signal` aborts. */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    work.catch(() => {});
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      work.catch(() => {}); // a handler that ignores the signal may still reject later
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }
