@@ -11,18 +11,20 @@
 /**
  * The job hash fields read back as a record, in this order (HMGET). The
  * TypeScript side parses the same order.
+ *
+ * The parts of a job that never change after enqueue (other than the queue
+ * and the payload) are packed into one field, `d`:
+ * `priority|maxAttempts|maxStalls|timeout|enqueuedAt|name` (the name last, so
+ * it may hold any character). A job hash is written with few fields and read
+ * with few, which is most of the work Redis does per job. `attempt` and
+ * `stalls` are absent until they are first set: absent means 0.
  */
 export const FIELDS: readonly string[] = [
-  "name",
   "queue",
+  "d",
   "payload",
-  "priority",
   "attempt",
-  "maxAttempts",
   "stalls",
-  "maxStalls",
-  "timeout",
-  "enqueuedAt",
   "runAt",
   "state",
   "startedAt",
@@ -38,12 +40,22 @@ export const FIELDS: readonly string[] = [
 ];
 
 /**
- * The fields RESERVE reads back (HMGET order): FIELDS without those it sets
- * itself (state, startedAt and the lease), which the caller knows already.
+ * The fields RESERVE reads back (HMGET order): what a reserved job needs
+ * besides what the script knows already (its queue, state, startedAt and the
+ * lease it sets itself).
  */
-export const RESERVE_FIELDS: readonly string[] = FIELDS.filter((f) =>
-  !["state", "startedAt", "owner", "token", "expiresAt"].includes(f)
-);
+export const RESERVE_FIELDS: readonly string[] = [
+  "d",
+  "payload",
+  "attempt",
+  "stalls",
+  "runAt",
+  "progress",
+  "result",
+  "error",
+  "errors",
+  "raw",
+];
 const RESERVE_ATTEMPT = RESERVE_FIELDS.indexOf("attempt") + 1;
 
 /** Width of the zero-padded sequence that prefixes sorted-set members. */
@@ -54,7 +66,6 @@ const PRELUDE = `
 local base = ARGV[1]
 local seqKey = KEYS[1]
 local FIELDS = {${FIELDS.map((f) => `'${f}'`).join(", ")}}
-local NF = #FIELDS
 
 local function jkey(id) return base .. 'job:' .. id end
 -- Key names are built once per script call (hot loops ask for the same few).
@@ -106,6 +117,17 @@ local function waitScore(priority)
     if priority ~= nil and priority ~= false then waitScores[priority] = score end
   end
   return score
+end
+
+-- The packed field 'd' starts "priority|maxAttempts|maxStalls|".
+local function unpackD(d)
+  if not d then return nil, nil, nil end
+  local p, ma, ms = string.match(d, '^([^|]*)|([^|]*)|([^|]*)|')
+  return tonumber(p), tonumber(ma), tonumber(ms)
+end
+local function prioOf(d)
+  if not d then return nil end
+  return tonumber(string.match(d, '^([^|]*)|'))
 end
 
 -- Batched writes: a command over many members (ZADD, ZREM, DEL) costs about
@@ -210,9 +232,8 @@ local function notHash(k, id, q, now)
     ': its key holds a ' .. t .. ', not a hash') ..
     ',"name":"CorruptRecordError","attempt":0,"at":' .. now .. '}'
   redis.call('DEL', k)
-  redis.call('HSET', k, 'name', 'unknown', 'queue', q, 'payload', 'null', 'priority', '0',
-    'attempt', '0', 'maxAttempts', '1', 'stalls', '0', 'maxStalls', '0', 'timeout', '0',
-    'enqueuedAt', now, 'runAt', now, 'startedAt', now, 'error', err, 'errors', err,
+  redis.call('HSET', k, 'queue', q, 'd', '0|1|0|0|' .. now .. '|unknown', 'payload', 'null',
+    'attempt', '0', 'stalls', '0', 'runAt', now, 'startedAt', now, 'error', err, 'errors', err,
     'raw', '{"type":' .. cjson.encode(t) .. ',"value":' .. cjson.encode(value) .. '}')
   toFinished(k, id, q, 'failed', now)
   return true
@@ -263,17 +284,17 @@ function script(body: string): string {
 }
 
 /**
- * ARGV: base, now, then 9 per job: id, name, queue, payload, priority,
- * maxAttempts, maxStalls, timeout, runAt. Returns per job 1 when stored, or
- * the stored job's fields (HMGET FIELDS) when the id existed.
+ * ARGV: base, now, then 6 per job: id, queue, priority, runAt, d (the packed
+ * field), payload. Returns per job 1 when stored, or the stored job's fields
+ * (HMGET FIELDS) when the id existed.
  */
 export const ENQUEUE: string = script(`
 local now = ARGV[2]
 local nowN = tonumber(now)
 local out, no = {}, 0
-allocSeq(math.floor((#ARGV - 2) / 9))
-for i = 3, #ARGV, 9 do
-  local id, q, runAt = ARGV[i], ARGV[i + 2], ARGV[i + 8]
+allocSeq(math.floor((#ARGV - 2) / 6))
+for i = 3, #ARGV, 6 do
+  local id, q, runAt = ARGV[i], ARGV[i + 1], ARGV[i + 3]
   local k = jkey(id)
   no = no + 1
   if redis.call('EXISTS', k) == 1 then
@@ -282,15 +303,13 @@ for i = 3, #ARGV, 9 do
     local seq = nextSeq()
     local state = 'waiting'
     if tonumber(runAt) <= nowN then
-      defer('ZADD', qkey(q, 'wait'), waitScore(ARGV[i + 4]), member(seq, id))
+      defer('ZADD', qkey(q, 'wait'), waitScore(ARGV[i + 2]), member(seq, id))
     else
       state = 'delayed'
       defer('ZADD', qkey(q, 'delayed'), runAt, member(seq, id))
     end
     mark(q)
-    redis.call('HSET', k, 'name', ARGV[i + 1], 'queue', q, 'payload', ARGV[i + 3],
-      'priority', ARGV[i + 4], 'attempt', 0, 'maxAttempts', ARGV[i + 5], 'stalls', 0,
-      'maxStalls', ARGV[i + 6], 'timeout', ARGV[i + 7], 'enqueuedAt', now, 'runAt', runAt,
+    redis.call('HSET', k, 'queue', q, 'd', ARGV[i + 4], 'payload', ARGV[i + 5], 'runAt', runAt,
       'state', state, 'seq', seq)
     out[no] = 1
   end
@@ -300,71 +319,83 @@ flushMarks()
 return out
 `);
 
-/**
- * ARGV: base, now, limit, owner, expiresAt, reclaimMax, promoteMax, paused
- * key, then the queues in order. Returns a flat array: nextAt (or false),
- * then per reserved job: id, queue, lease token, RESERVE_FIELDS values
- * (attempt already incremented).
- */
-export const RESERVE: string = script(`
+const RESERVE_BODY = `
+local function reserve(A, o)
 local RFIELDS = {${RESERVE_FIELDS.map((f) => `'${f}'`).join(", ")}}
 local NRF = #RFIELDS
-local now = ARGV[2]
+local now = A[o + 1]
 local nowN = tonumber(now)
-local limit = tonumber(ARGV[3])
-local owner, expiresAt = ARGV[4], ARGV[5]
-local reclaimMax, promoteMax = tonumber(ARGV[6]), tonumber(ARGV[7])
-local pausedKey = ARGV[8]
+local limit = tonumber(A[o + 2])
+local owner, expiresAt = A[o + 3], A[o + 4]
+local expiresN = tonumber(expiresAt)
+local reclaimMax, promoteMax = tonumber(A[o + 5]), tonumber(A[o + 6])
+local pausedKey = A[o + 7]
+local nq = tonumber(A[o + 8])
 local out, no = {false}, 1
 local got = 0
 local nextAt = nil
 local function consider(t)
   if t ~= nil and (nextAt == nil or t < nextAt) then nextAt = t end
 end
-for i = 9, #ARGV do
-  local q = ARGV[i]
+for i = o + 9, o + 8 + nq do
+  local q = A[i]
   local activeKey, waitKey, delayedKey = qkey(q, 'active'), qkey(q, 'wait'), qkey(q, 'delayed')
 
   -- 1. Reclaim expired leases (bounded): the worker died or hung. A reclaim
   -- counts as a stall; too many stalls or no attempts left fail the job.
-  local expired = redis.call('ZRANGEBYSCORE', activeKey, '-inf', now, 'LIMIT', 0, reclaimMax)
-  if #expired > 0 then redis.call('ZREMRANGEBYRANK', activeKey, 0, #expired - 1) end
-  allocSeq(#expired)
-  for _, id in ipairs(expired) do
-    local k = jkey(id)
-    if not notHash(k, id, q, now) then
-      local h = redis.call('HMGET', k, 'attempt', 'maxAttempts', 'stalls', 'maxStalls', 'priority', 'errors')
-      local attempt = tonumber(h[1]) or 0
-      local stalls = (tonumber(h[3]) or 0) + 1
-      redis.call('HSET', k, 'stalls', stalls)
-      redis.call('HDEL', k, 'owner', 'token', 'expiresAt')
-      if stalls > (tonumber(h[4]) or 0) or attempt >= (tonumber(h[2]) or 0) then
-        -- Only a stall that ends the job is recorded as its error: a reclaimed
-        -- job that runs again has no error of its own to show yet.
-        local err = '{"message":"Job stalled: its lease expired ' .. stalls ..
-          ' time(s) before an attempt finished","name":"StalledError","attempt":' ..
-          fmt(attempt) .. ',"at":' .. now .. '}'
-        redis.call('HSET', k, 'error', err, 'errors', appendError(h[6], err))
-        toFinished(k, id, q, 'failed', now)
-      else
-        toWaiting(k, id, q, h[5])
+  -- The earliest expiry is looked at first: nothing to do is the usual case.
+  local a = redis.call('ZRANGE', activeKey, 0, 0, 'WITHSCORES')
+  local firstActive = tonumber(a[2])
+  if firstActive ~= nil and firstActive <= nowN then
+    local expired = redis.call('ZRANGEBYSCORE', activeKey, '-inf', now, 'LIMIT', 0, reclaimMax)
+    if #expired > 0 then redis.call('ZREMRANGEBYRANK', activeKey, 0, #expired - 1) end
+    allocSeq(#expired)
+    for _, id in ipairs(expired) do
+      local k = jkey(id)
+      if not notHash(k, id, q, now) then
+        local h = redis.call('HMGET', k, 'attempt', 'd', 'stalls', 'errors')
+        local priority, maxAttempts, maxStalls = unpackD(h[2])
+        local attempt = tonumber(h[1]) or 0
+        local stalls = (tonumber(h[3]) or 0) + 1
+        redis.call('HSET', k, 'stalls', stalls)
+        redis.call('HDEL', k, 'owner', 'token', 'expiresAt')
+        if stalls > (maxStalls or 0) or attempt >= (maxAttempts or 0) then
+          -- Only a stall that ends the job is recorded as its error: a reclaimed
+          -- job that runs again has no error of its own to show yet.
+          local err = '{"message":"Job stalled: its lease expired ' .. stalls ..
+            ' time(s) before an attempt finished","name":"StalledError","attempt":' ..
+            fmt(attempt) .. ',"at":' .. now .. '}'
+          redis.call('HSET', k, 'error', err, 'errors', appendError(h[4], err))
+          toFinished(k, id, q, 'failed', now)
+        else
+          toWaiting(k, id, q, priority)
+        end
       end
     end
+    a = redis.call('ZRANGE', activeKey, 0, 0, 'WITHSCORES')
+    firstActive = tonumber(a[2])
   end
 
   -- 2. Promote due delayed jobs (bounded), in (runAt, seq) order: they join
   -- the waiting order in the order they became due.
-  local due = redis.call('ZRANGEBYSCORE', delayedKey, '-inf', now, 'LIMIT', 0, promoteMax)
-  if #due > 0 then redis.call('ZREMRANGEBYRANK', delayedKey, 0, #due - 1) end
-  allocSeq(#due)
-  for _, m in ipairs(due) do
-    local id = memberId(m)
-    local k = jkey(id)
-    if not notHash(k, id, q, now) then
-      local seq = nextSeq()
-      redis.call('ZADD', waitKey, waitScore(redis.call('HGET', k, 'priority')), member(seq, id))
-      redis.call('HSET', k, 'state', 'waiting', 'seq', seq)
+  local dl = redis.call('ZRANGE', delayedKey, 0, 0, 'WITHSCORES')
+  local firstDelayed = tonumber(dl[2])
+  if firstDelayed ~= nil and firstDelayed <= nowN then
+    local due = redis.call('ZRANGEBYSCORE', delayedKey, '-inf', now, 'LIMIT', 0, promoteMax)
+    if #due > 0 then redis.call('ZREMRANGEBYRANK', delayedKey, 0, #due - 1) end
+    allocSeq(#due)
+    for _, m in ipairs(due) do
+      local id = memberId(m)
+      local k = jkey(id)
+      if not notHash(k, id, q, now) then
+        local seq = nextSeq()
+        defer('ZADD', waitKey, waitScore(prioOf(redis.call('HGET', k, 'd'))), member(seq, id))
+        redis.call('HSET', k, 'state', 'waiting', 'seq', seq)
+      end
     end
+    flushDeferred()
+    dl = redis.call('ZRANGE', delayedKey, 0, 0, 'WITHSCORES')
+    firstDelayed = tonumber(dl[2])
   end
 
   if redis.call('SISMEMBER', pausedKey, q) == 0 then
@@ -394,21 +425,109 @@ for i = 9, #ARGV do
           for f = 1, NRF do out[no + 3 + f] = h[f] end
           no = no + 3 + NRF
           got = got + 1
+          firstActive = (firstActive == nil or expiresN < firstActive) and expiresN or firstActive
         end
       end
       flushDeferred()
     end
     -- 4. When does this queue next have work without anyone calling us?
-    local d = redis.call('ZRANGE', delayedKey, 0, 0, 'WITHSCORES')
-    if d[2] then consider(tonumber(d[2])) end
-    local a = redis.call('ZRANGE', activeKey, 0, 0, 'WITHSCORES')
-    if a[2] then consider(tonumber(a[2])) end
+    consider(firstDelayed)
+    consider(firstActive)
   end
 end
+return out, nextAt
+end
+`;
+
+/**
+ * ARGV: base, now, limit, owner, expiresAt, reclaimMax, promoteMax, paused
+ * key, then the queues in order. Returns a flat array: nextAt (or false),
+ * then per reserved job: id, queue, lease token, RESERVE_FIELDS values
+ * (attempt already incremented).
+ */
+export const RESERVE: string = script(`
+${RESERVE_BODY}
+local out, nextAt = reserve(ARGV, 1)
 if nextAt ~= nil then out[1] = fmt(nextAt) end
 flushMarks()
 return out
 `);
+
+// settle(A, o, count): A[o + 1] = now, then retention (completed count,
+// completed age, failed count, failed age: "" for none), prune budget, then
+// 5 per settlement from A[o + 7]: kind (c|r|f|l), id, token, a (result JSON |
+// error JSON | ""), b (runAt | ""). Returns the applied flags (1/0) and the
+// pruned ids.
+const SETTLE_BODY = `
+local function settle(A, o, count)
+local now = A[o + 1]
+local nowN = tonumber(now)
+local results, touched, removed = {}, {}, {}
+allocSeq(count)
+local last = o + 6 + 5 * count
+for i = o + 7, last, 5 do
+  local kind, id, token, a, b = A[i], A[i + 1], A[i + 2], A[i + 3], A[i + 4]
+  local k = jkey(id)
+  local h = redis.call('HMGET', k, 'state', 'token', 'queue')
+  if h[1] ~= 'active' or h[2] ~= token then
+    results[#results + 1] = 0
+  else
+    local q = h[3]
+    defer('ZREM', qkey(q, 'active'), id)
+    if kind == 'c' then
+      -- The hot path: one write. The last lease's owner, token and expiry
+      -- stay in the hash (they only count while the state is 'active', and
+      -- a token is never issued twice), and an active job has no result.
+      local seq = nextSeq()
+      defer('ZADD', qkey(q, 'completed'), now, member(seq, id))
+      if a == '' then
+        redis.call('HSET', k, 'state', 'completed', 'seq', seq, 'finishedAt', now)
+      else
+        redis.call('HSET', k, 'state', 'completed', 'seq', seq, 'finishedAt', now, 'result', a)
+      end
+      touched[q] = true
+    else
+      redis.call('HDEL', k, 'owner', 'token', 'expiresAt')
+      local more = redis.call('HMGET', k, 'd', 'errors', 'attempt')
+      local priority = prioOf(more[1])
+      if kind == 'f' or kind == 'r' then
+        redis.call('HSET', k, 'error', a, 'errors', appendError(more[2], a))
+        if kind == 'f' then
+          toFinished(k, id, q, 'failed', now)
+          touched[q] = true
+        elseif tonumber(b) <= nowN then
+          redis.call('HSET', k, 'runAt', b)
+          toWaiting(k, id, q, priority)
+        else
+          toDelayed(k, id, q, b)
+        end
+      else
+        -- release: the attempt did not count
+        local attempt = (tonumber(more[3]) or 1) - 1
+        if attempt < 0 then attempt = 0 end
+        redis.call('HSET', k, 'attempt', attempt)
+        if b ~= '' and tonumber(b) > nowN then
+          toDelayed(k, id, q, b)
+        else
+          if b ~= '' then redis.call('HSET', k, 'runAt', b) end
+          toWaiting(k, id, q, priority)
+        end
+      end
+    end
+    results[#results + 1] = 1
+  end
+end
+flushDeferred()
+if A[o + 2] ~= '' then
+  local budget = tonumber(A[o + 6])
+  for q in pairs(touched) do
+    pruneSet(q, 'completed', tonumber(A[o + 2]), tonumber(A[o + 3]), nowN, budget, removed)
+    pruneSet(q, 'failed', tonumber(A[o + 4]), tonumber(A[o + 5]), nowN, budget, removed)
+  end
+end
+return results, removed
+end
+`;
 
 /**
  * ARGV: base, now, then retention (completed count, completed age, failed
@@ -417,70 +536,8 @@ return out
  * Returns {applied flags, pruned ids}.
  */
 export const SETTLE: string = script(`
-local now = ARGV[2]
-local nowN = tonumber(now)
-local results, touched, removed = {}, {}, {}
-allocSeq(math.floor((#ARGV - 7) / 5))
-for i = 8, #ARGV, 5 do
-  local kind, id, token, a, b = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
-  local k = jkey(id)
-  local h = redis.call('HMGET', k, 'state', 'token', 'queue', 'priority', 'errors', 'attempt')
-  if h[1] ~= 'active' or h[2] ~= token then
-    results[#results + 1] = 0
-  else
-    local q = h[3]
-    defer('ZREM', qkey(q, 'active'), id)
-    if kind == 'c' then
-      -- The hot path: as few calls as possible.
-      local seq = nextSeq()
-      defer('ZADD', qkey(q, 'completed'), now, member(seq, id))
-      if a == '' then
-        redis.call('HDEL', k, 'owner', 'token', 'expiresAt', 'result')
-        redis.call('HSET', k, 'state', 'completed', 'seq', seq, 'finishedAt', now)
-      else
-        redis.call('HDEL', k, 'owner', 'token', 'expiresAt')
-        redis.call('HSET', k, 'state', 'completed', 'seq', seq, 'finishedAt', now, 'result', a)
-      end
-      touched[q] = true
-    else
-      redis.call('HDEL', k, 'owner', 'token', 'expiresAt')
-    end
-    if kind == 'c' then
-      -- done above
-    elseif kind == 'f' or kind == 'r' then
-      redis.call('HSET', k, 'error', a, 'errors', appendError(h[5], a))
-      if kind == 'f' then
-        toFinished(k, id, q, 'failed', now)
-        touched[q] = true
-      elseif tonumber(b) <= nowN then
-        redis.call('HSET', k, 'runAt', b)
-        toWaiting(k, id, q, h[4])
-      else
-        toDelayed(k, id, q, b)
-      end
-    else
-      -- release: the attempt did not count
-      local attempt = (tonumber(h[6]) or 1) - 1
-      if attempt < 0 then attempt = 0 end
-      redis.call('HSET', k, 'attempt', attempt)
-      if b ~= '' and tonumber(b) > nowN then
-        toDelayed(k, id, q, b)
-      else
-        if b ~= '' then redis.call('HSET', k, 'runAt', b) end
-        toWaiting(k, id, q, h[4])
-      end
-    end
-    results[#results + 1] = 1
-  end
-end
-flushDeferred()
-if ARGV[3] ~= '' then
-  local budget = tonumber(ARGV[7])
-  for q in pairs(touched) do
-    pruneSet(q, 'completed', tonumber(ARGV[3]), tonumber(ARGV[4]), nowN, budget, removed)
-    pruneSet(q, 'failed', tonumber(ARGV[5]), tonumber(ARGV[6]), nowN, budget, removed)
-  end
-end
+${SETTLE_BODY}
+local results, removed = settle(ARGV, 1, math.floor((#ARGV - 7) / 5))
 flushMarks()
 return {results, removed}
 `);
@@ -568,12 +625,12 @@ return out
 export const RETRY_FAILED: string = script(`
 local id, now = ARGV[2], ARGV[3]
 local k = jkey(id)
-local h = redis.call('HMGET', k, 'state', 'seq', 'queue', 'priority')
+local h = redis.call('HMGET', k, 'state', 'seq', 'queue', 'd')
 if h[1] ~= 'failed' then return 0 end
 redis.call('ZREM', qkey(h[3], 'failed'), member(tonumber(h[2]) or 0, id))
 redis.call('HSET', k, 'attempt', 0, 'stalls', 0, 'runAt', now)
 redis.call('HDEL', k, 'finishedAt')
-toWaiting(k, id, h[3], h[4])
+toWaiting(k, id, h[3], prioOf(h[4]))
 flushMarks()
 return 1
 `);
@@ -625,7 +682,8 @@ local i = 3
 while i <= #ARGV do
   local id, q, token, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
   local k = jkey(id)
-  if redis.call('HGET', k, 'token') == token then
+  local h = redis.call('HMGET', k, 'state', 'token')
+  if h[1] == 'active' and h[2] == token then
     redis.call('ZREM', qkey(q, 'active'), id)
     redis.call('DEL', k)
     redis.call('HSET', k, unpack(ARGV, i + 4, i + 3 + 2 * n))

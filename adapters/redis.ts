@@ -31,6 +31,13 @@
  * | `{T}:paused`              | set    | paused queue names                                     |
  * | `{prefix}:ids` (per-queue tags only) | hash | id → queue, to find a job's slot by its id  |
  *
+ * A job hash holds `queue`, `payload` (JSON text), `d` (the fields that
+ * never change, packed: `priority|maxAttempts|maxStalls|timeout|enqueuedAt|name`),
+ * `state`, `seq`, `runAt`, and, once set, `attempt`, `stalls`, `startedAt`,
+ * `finishedAt`, the last lease (`owner`, `token`, `expiresAt`: meaningful
+ * only while `state` is `active`), `progress`, `result`, `error`, `errors`
+ * and `raw`.
+ *
  * `<seq>` is the slot's counter at the time the job entered the set, zero
  * padded to 15 digits, so members with equal scores sort in entry order.
  * Priorities are integers in [-1000, 1000] (the core's `Queue` checks this).
@@ -153,12 +160,26 @@ const PROMOTE_MAX = 1_000;
 const PRUNE_BUDGET = 200;
 const NF = scripts.FIELDS.length;
 const NRF = scripts.RESERVE_FIELDS.length;
+// Positions in scripts.FIELDS.
+const F_QUEUE = 0;
+const F_D = 1;
+const F_PAYLOAD = 2;
+const F_ATTEMPT = 3;
+const F_STALLS = 4;
+const F_RUN_AT = 5;
+const F_STATE = 6;
+const F_STARTED = 7;
+const F_FINISHED = 8;
+const F_OWNER = 9;
+const F_TOKEN = 10;
+const F_EXPIRES = 11;
+const F_PROGRESS = 12;
+const F_RESULT = 13;
+const F_ERROR = 14;
+const F_ERRORS = 15;
+const F_RAW = 16;
+// Where each RESERVE_FIELDS value goes in a FIELDS row.
 const RESERVE_INDEX = scripts.RESERVE_FIELDS.map((f) => scripts.FIELDS.indexOf(f));
-const F_STATE = scripts.FIELDS.indexOf("state");
-const F_STARTED = scripts.FIELDS.indexOf("startedAt");
-const F_OWNER = scripts.FIELDS.indexOf("owner");
-const F_TOKEN = scripts.FIELDS.indexOf("token");
-const F_EXPIRES = scripts.FIELDS.indexOf("expiresAt");
 
 interface LoadedScript {
   lua: string;
@@ -476,20 +497,18 @@ export class RedisStorage implements Storage {
       groups.set("", jobs.map((_, i) => i));
     }
     await Promise.all([...groups].map(async ([queue, indexes]) => {
-      const args: (string | number)[] = [now];
+      const args: (string | number)[] = new Array(1 + 6 * indexes.length);
+      args[0] = now;
+      let a = 1;
       for (const i of indexes) {
         const job = jobs[i];
-        args.push(
-          job.id,
-          job.name,
-          job.queue,
-          payloads[i],
-          job.priority,
-          job.maxAttempts,
-          job.maxStalls,
-          job.timeout,
-          job.runAt,
-        );
+        args[a] = job.id;
+        args[a + 1] = job.queue;
+        args[a + 2] = job.priority;
+        args[a + 3] = job.runAt;
+        args[a + 4] = packData(job, now);
+        args[a + 5] = payloads[i];
+        a += 6;
       }
       const reply = await this.#run(
         "enqueue jobs",
@@ -545,54 +564,67 @@ export class RedisStorage implements Storage {
    * ```
    */
   async reserve(request: ReserveRequest): Promise<ReserveResult> {
-    const { queues, limit, owner, leaseMs, now } = request;
-    const expiresAt = now + leaseMs;
+    const { queues, limit } = request;
     const jobs: JobRecord[] = [];
     let nextAt: number | null = null;
     const batches = this.#queueTags ? queues.map((q) => [q]) : [queues];
     for (const batch of batches) {
       if (batch.length === 0) continue;
       const tagQueue = batch[0];
-      const reply = await this.#run("reserve jobs", SCRIPTS.reserve, tagQueue, [
-        now,
-        limit - jobs.length,
-        owner,
-        expiresAt,
-        RECLAIM_MAX,
-        PROMOTE_MAX,
-        `${this.#tag(tagQueue)}:paused`,
-        ...batch,
-      ]) as (string | null)[];
-      if (reply[0] !== null) {
-        const at = Number(reply[0]);
-        if (nextAt === null || at < nextAt) nextAt = at;
-      }
-      const corrupt: { id: string; queue: string; fields: (string | null)[]; reason: string }[] =
-        [];
-      const nowText = String(now);
-      const expiresText = String(expiresAt);
-      for (let i = 1; i < reply.length; i += NRF + 3) {
-        const id = reply[i] as string;
-        const queue = reply[i + 1] as string;
-        // Rebuild the FIELDS row: what the script read, plus what it set.
-        const fields: (string | null)[] = new Array(NF).fill(null);
-        for (let j = 0; j < NRF; j++) fields[RESERVE_INDEX[j]] = reply[i + 3 + j];
-        fields[F_STATE] = "active";
-        fields[F_STARTED] = nowText;
-        fields[F_OWNER] = owner;
-        fields[F_TOKEN] = reply[i + 2];
-        fields[F_EXPIRES] = expiresText;
-        try {
-          jobs.push(parseRecord(id, fields));
-          if (this.#queueTags) this.#leased.set(id, queue);
-        } catch (error) {
-          corrupt.push({ id, queue, fields, reason: (error as Error).message });
-        }
-      }
-      if (corrupt.length > 0) await this.#bury(tagQueue, corrupt, now);
+      const reply = await this.#run(
+        "reserve jobs",
+        SCRIPTS.reserve,
+        tagQueue,
+        reserveArgs(request, limit - jobs.length, `${this.#tag(tagQueue)}:paused`, batch),
+      ) as (string | null)[];
+      nextAt = await this.#takeReserved(reply, request, tagQueue, jobs, nextAt);
       if (jobs.length >= limit) break;
     }
     return { jobs, nextAt };
+  }
+
+  /**
+   * Parses a RESERVE reply into `jobs` (records that do not parse are moved
+   * to failed) and returns the earlier of `nextAt` and the reply's.
+   */
+  async #takeReserved(
+    reply: (string | null)[],
+    request: ReserveRequest,
+    tagQueue: string,
+    jobs: JobRecord[],
+    nextAt: number | null,
+  ): Promise<number | null> {
+    const { owner, now } = request;
+    const expiresAt = now + request.leaseMs;
+    if (reply[0] !== null) {
+      const at = Number(reply[0]);
+      if (nextAt === null || at < nextAt) nextAt = at;
+    }
+    let corrupt:
+      | { id: string; queue: string; fields: (string | null)[]; reason: string }[]
+      | undefined;
+    for (let i = 1; i < reply.length; i += NRF + 3) {
+      const id = reply[i] as string;
+      const queue = reply[i + 1] as string;
+      const token = reply[i + 2] as string;
+      try {
+        jobs.push(parseReserved(id, queue, token, owner, now, expiresAt, reply, i + 3));
+        if (this.#queueTags) this.#leased.set(id, queue);
+      } catch (error) {
+        // Rebuild the FIELDS row: what the script read, plus what it set.
+        const fields: (string | null)[] = new Array(NF).fill(null);
+        for (let j = 0; j < NRF; j++) fields[RESERVE_INDEX[j]] = reply[i + 3 + j];
+        fields[F_QUEUE] = queue;
+        fields[F_STATE] = "active";
+        fields[F_STARTED] = String(now);
+        fields[F_OWNER] = owner;
+        fields[F_TOKEN] = token;
+        fields[F_EXPIRES] = String(expiresAt);
+        (corrupt ??= []).push({ id, queue, fields, reason: (error as Error).message });
+      }
+    }
+    if (corrupt !== undefined) await this.#bury(tagQueue, corrupt, now);
+    return nextAt;
   }
 
   /** Moves records that cannot be parsed to failed, keeping their raw text. */
@@ -608,7 +640,7 @@ export class RedisStorage implements Storage {
         if (fields[i] !== null && name !== "raw") raw[name] = fields[i] as string;
       });
       const rawText = JSON.stringify(raw);
-      const attempt = Number(fields[4]);
+      const attempt = Number(fields[F_ATTEMPT]);
       const error: JobError = {
         message: `Cannot parse the stored job ${id}: ${reason}`,
         name: "CorruptRecordError",
@@ -616,11 +648,9 @@ export class RedisStorage implements Storage {
         at: now,
       };
       // A readable replacement: valid fields kept, the rest defaulted.
-      const keep = (i: number, ok: (v: string) => boolean, fallback: string) => {
-        const v = fields[i];
-        return v !== null && ok(v) ? v : fallback;
-      };
-      const isNum = (v: string) => v !== "" && Number.isFinite(Number(v));
+      const isNum = (v: string | null): v is string =>
+        v !== null && v !== "" && Number.isFinite(Number(v));
+      const keep = (v: string | null, fallback: string) => isNum(v) ? v : fallback;
       const isJson = (v: string) => {
         try {
           JSON.parse(v);
@@ -629,30 +659,30 @@ export class RedisStorage implements Storage {
           return false;
         }
       };
+      const d = (fields[F_D] ?? "").split("|");
+      const name = d.length > 5 ? d.slice(5).join("|") : "";
+      const payload = fields[F_PAYLOAD];
       const errorText = JSON.stringify(error);
       const pairs = [
-        "name",
-        keep(0, (v) => v !== "", "unknown"),
         "queue",
         queue,
+        "d",
+        [
+          keep(d[0] ?? null, "0"),
+          keep(d[1] ?? null, "1"),
+          keep(d[2] ?? null, "0"),
+          keep(d[3] ?? null, "0"),
+          keep(d[4] ?? null, String(now)),
+          name === "" ? "unknown" : name,
+        ].join("|"),
         "payload",
-        keep(2, isJson, "null"),
-        "priority",
-        keep(3, isNum, "0"),
+        payload !== null && isJson(payload) ? payload : "null",
         "attempt",
         String(error.attempt),
-        "maxAttempts",
-        keep(5, isNum, "1"),
         "stalls",
-        keep(6, isNum, "0"),
-        "maxStalls",
-        keep(7, isNum, "0"),
-        "timeout",
-        keep(8, isNum, "0"),
-        "enqueuedAt",
-        keep(9, isNum, String(now)),
+        keep(fields[F_STALLS], "0"),
         "runAt",
-        keep(10, isNum, String(now)),
+        keep(fields[F_RUN_AT], String(now)),
         "startedAt",
         String(now),
         "error",
@@ -662,7 +692,7 @@ export class RedisStorage implements Storage {
         "raw",
         rawText,
       ];
-      args.push(id, queue, fields[15] ?? "", pairs.length / 2, ...pairs);
+      args.push(id, queue, fields[F_TOKEN] ?? "", pairs.length / 2, ...pairs);
     }
     await this.#run("move corrupt jobs to failed", SCRIPTS.bury, tagQueue, args);
     for (const { id } of records) this.#leased.delete(id);
@@ -686,52 +716,12 @@ export class RedisStorage implements Storage {
    */
   async settle(settlements: readonly Settlement[], options: SettleOptions): Promise<boolean[]> {
     if (settlements.length === 0) return [];
-    const { now, retention } = options;
     const results: boolean[] = new Array(settlements.length).fill(false);
     const groups = await this.#group("settle jobs", settlements.map((s) => s.id));
     const removed: string[] = [];
     await Promise.all([...groups].map(async ([queue, indexes]) => {
-      const args: (string | number)[] = [now];
-      if (retention) {
-        args.push(
-          limitOf(retention.completed, "count"),
-          limitOf(retention.completed, "age"),
-          limitOf(retention.failed, "count"),
-          limitOf(retention.failed, "age"),
-        );
-      } else {
-        args.push("", "", "", "");
-      }
-      args.push(PRUNE_BUDGET);
-      for (const i of indexes) {
-        const s = settlements[i];
-        switch (s.kind) {
-          case "complete":
-            args.push(
-              "c",
-              s.id,
-              s.token,
-              s.result === undefined ? "" : JSON.stringify(s.result),
-              "",
-            );
-            break;
-          case "retry":
-            args.push("r", s.id, s.token, JSON.stringify(s.error), s.runAt);
-            break;
-          case "fail":
-            args.push("f", s.id, s.token, JSON.stringify(s.error), "");
-            break;
-          case "release":
-            args.push("l", s.id, s.token, "", s.runAt ?? "");
-            break;
-          default:
-            throw new TypeError(
-              `Cannot settle job ${(s as Settlement).id}: unknown kind ${
-                JSON.stringify((s as { kind: unknown }).kind)
-              }`,
-            );
-        }
-      }
+      const args: (string | number)[] = [];
+      pushSettleArgs(args, settlements, indexes, options);
       const [applied, pruned] = await this.#run(
         "settle jobs",
         SCRIPTS.settle,
@@ -1161,6 +1151,77 @@ function limitOf(policy: RetentionPolicy, key: "count" | "age"): number {
   return Number.isFinite(value) && value >= 0 ? value : -1;
 }
 
+/** RESERVE's arguments after the key base. */
+function reserveArgs(
+  request: ReserveRequest,
+  limit: number,
+  pausedKey: string,
+  queues: readonly string[],
+): (string | number)[] {
+  const args: (string | number)[] = [
+    request.now,
+    limit,
+    request.owner,
+    request.now + request.leaseMs,
+    RECLAIM_MAX,
+    PROMOTE_MAX,
+    pausedKey,
+    queues.length,
+  ];
+  for (const q of queues) args.push(q);
+  return args;
+}
+
+/** Appends SETTLE's arguments after the key base for `settlements[indexes]`. */
+function pushSettleArgs(
+  args: (string | number)[],
+  settlements: readonly Settlement[],
+  indexes: readonly number[],
+  options: SettleOptions,
+): void {
+  const { now, retention } = options;
+  if (retention) {
+    args.push(
+      now,
+      limitOf(retention.completed, "count"),
+      limitOf(retention.completed, "age"),
+      limitOf(retention.failed, "count"),
+      limitOf(retention.failed, "age"),
+      PRUNE_BUDGET,
+    );
+  } else {
+    args.push(now, "", "", "", "", PRUNE_BUDGET);
+  }
+  for (const i of indexes) {
+    const s = settlements[i];
+    switch (s.kind) {
+      case "complete":
+        args.push("c", s.id, s.token, s.result === undefined ? "" : JSON.stringify(s.result), "");
+        break;
+      case "retry":
+        args.push("r", s.id, s.token, JSON.stringify(s.error), s.runAt);
+        break;
+      case "fail":
+        args.push("f", s.id, s.token, JSON.stringify(s.error), "");
+        break;
+      case "release":
+        args.push("l", s.id, s.token, "", s.runAt ?? "");
+        break;
+      default:
+        throw new TypeError(
+          `Cannot settle job ${(s as Settlement).id}: unknown kind ${
+            JSON.stringify((s as { kind: unknown }).kind)
+          }`,
+        );
+    }
+  }
+}
+
+/** The packed field `d`: `priority|maxAttempts|maxStalls|timeout|enqueuedAt|name`. */
+function packData(job: NewJob, now: number): string {
+  return `${job.priority}|${job.maxAttempts}|${job.maxStalls}|${job.timeout}|${now}|${job.name}`;
+}
+
 // ---- records ----------------------------------------------------------------
 
 function num(value: string | null, name: string): number {
@@ -1189,64 +1250,138 @@ function jobError(value: unknown, name: string): JobError {
   return e;
 }
 
-/** Builds a record from HMGET FIELDS values; throws when they do not parse. */
-function parseRecord(id: string, f: (string | null)[]): JobRecord {
-  const [
-    name,
-    queue,
-    payload,
-    priority,
-    attempt,
-    maxAttempts,
-    stalls,
-    maxStalls,
-    timeout,
-    enqueuedAt,
-    runAt,
-    state,
-    startedAt,
-    finishedAt,
-    owner,
-    token,
-    expiresAt,
-    progress,
-    result,
-    error,
-    errors,
-    raw,
-  ] = f;
-  if (name === null || name === "") throw new Error("name is missing");
-  if (queue === null || queue === "") throw new Error("queue is missing");
+/** A number in `d` between two separators. */
+function numAt(d: string, from: number, to: number, name: string): number {
+  if (to <= from) throw new Error(`${name} is missing`);
+  const n = Number(d.slice(from, to));
+  if (!Number.isFinite(n)) throw new Error(`${name} is not a number`);
+  return n;
+}
+
+/** A field that is absent until first set (absent = 0). */
+function count(value: string | null, name: string): number {
+  return value === null ? 0 : num(value, name);
+}
+
+/**
+ * The parts every record has: the packed field `d`, the payload, counters and
+ * error history. Throws when they do not parse.
+ */
+function baseRecord(
+  id: string,
+  queue: string,
+  state: JobState,
+  d: string | null,
+  payload: string | null,
+  attempt: string | null,
+  stalls: string | null,
+  runAt: string | null,
+  errors: string | null,
+): JobRecord {
+  if (d === null || d === "") throw new Error("the job data (field d) is missing");
+  const p1 = d.indexOf("|");
+  const p2 = p1 < 0 ? -1 : d.indexOf("|", p1 + 1);
+  const p3 = p2 < 0 ? -1 : d.indexOf("|", p2 + 1);
+  const p4 = p3 < 0 ? -1 : d.indexOf("|", p3 + 1);
+  const p5 = p4 < 0 ? -1 : d.indexOf("|", p4 + 1);
+  if (p5 < 0) throw new Error("the job data (field d) has too few parts");
+  const name = d.slice(p5 + 1);
+  if (name === "") throw new Error("name is missing");
   if (payload === null) throw new Error("payload is missing");
-  if (!JOB_STATES.includes(state as JobState)) throw new Error("state is not a job state");
-  const record: JobRecord = {
+  return {
     id,
     name,
     queue,
     payload: json(payload, "payload"),
-    priority: num(priority, "priority"),
-    attempt: num(attempt, "attempt"),
-    maxAttempts: num(maxAttempts, "maxAttempts"),
-    stalls: num(stalls, "stalls"),
-    maxStalls: num(maxStalls, "maxStalls"),
-    timeout: num(timeout, "timeout"),
-    enqueuedAt: num(enqueuedAt, "enqueuedAt"),
+    priority: numAt(d, 0, p1, "priority"),
+    attempt: count(attempt, "attempt"),
+    maxAttempts: numAt(d, p1 + 1, p2, "maxAttempts"),
+    stalls: count(stalls, "stalls"),
+    maxStalls: numAt(d, p2 + 1, p3, "maxStalls"),
+    timeout: numAt(d, p3 + 1, p4, "timeout"),
+    enqueuedAt: numAt(d, p4 + 1, p5, "enqueuedAt"),
     runAt: num(runAt, "runAt"),
-    state: state as JobState,
+    state,
     errors: errors === null || errors === ""
       ? []
       : errors.split("\n").map((e) => jobError(json(e, "errors"), "errors")),
   };
-  if (startedAt !== null) record.startedAt = num(startedAt, "startedAt");
-  if (finishedAt !== null) record.finishedAt = num(finishedAt, "finishedAt");
-  if (state === "active" && owner !== null && token !== null && expiresAt !== null) {
-    record.lease = { owner, token, expiresAt: num(expiresAt, "expiresAt") };
-  }
+}
+
+/** Fills the optional parts of a record. */
+function optional(
+  record: JobRecord,
+  progress: string | null,
+  result: string | null,
+  error: string | null,
+  raw: string | null,
+): JobRecord {
   if (progress !== null) record.progress = json(progress, "progress") as JsonValue;
   if (result !== null) record.result = json(result, "result");
   if (error !== null) record.error = jobError(json(error, "error"), "error");
   if (raw !== null) record.raw = raw;
   return record;
+}
+
+/**
+ * Builds a reserved job from a RESERVE reply: RESERVE_FIELDS values from
+ * `reply[at]` on, plus what the script set. Throws when they do not parse.
+ */
+function parseReserved(
+  id: string,
+  queue: string,
+  token: string,
+  owner: string,
+  now: number,
+  expiresAt: number,
+  reply: (string | null)[],
+  at: number,
+): JobRecord {
+  // RESERVE_FIELDS: d, payload, attempt, stalls, runAt, progress, result, error, errors, raw.
+  const record = baseRecord(
+    id,
+    queue,
+    "active",
+    reply[at],
+    reply[at + 1],
+    reply[at + 2],
+    reply[at + 3],
+    reply[at + 4],
+    reply[at + 8],
+  );
+  record.startedAt = now;
+  record.lease = { owner, token, expiresAt };
+  return optional(record, reply[at + 5], reply[at + 6], reply[at + 7], reply[at + 9]);
+}
+
+/** Builds a record from HMGET FIELDS values; throws when they do not parse. */
+function parseRecord(id: string, f: (string | null)[]): JobRecord {
+  const queue = f[F_QUEUE];
+  const state = f[F_STATE];
+  if (queue === null || queue === "") throw new Error("queue is missing");
+  if (!JOB_STATES.includes(state as JobState)) throw new Error("state is not a job state");
+  const record = baseRecord(
+    id,
+    queue,
+    state as JobState,
+    f[F_D],
+    f[F_PAYLOAD],
+    f[F_ATTEMPT],
+    f[F_STALLS],
+    f[F_RUN_AT],
+    f[F_ERRORS],
+  );
+  const startedAt = f[F_STARTED];
+  const finishedAt = f[F_FINISHED];
+  const owner = f[F_OWNER];
+  const token = f[F_TOKEN];
+  const expiresAt = f[F_EXPIRES];
+  if (startedAt !== null) record.startedAt = num(startedAt, "startedAt");
+  if (finishedAt !== null) record.finishedAt = num(finishedAt, "finishedAt");
+  if (state === "active" && owner !== null && token !== null && expiresAt !== null) {
+    record.lease = { owner, token, expiresAt: num(expiresAt, "expiresAt") };
+  }
+  return optional(record, f[F_PROGRESS], f[F_RESULT], f[F_ERROR], f[F_RAW]);
 }
 
 /**
@@ -1262,28 +1397,29 @@ function toRecord(id: string, f: (string | null)[]): JobRecord {
     scripts.FIELDS.forEach((name, i) => {
       if (f[i] !== null) raw[name] = f[i] as string;
     });
-    const n = (i: number) => {
-      const v = Number(f[i]);
-      return f[i] !== null && Number.isFinite(v) ? v : 0;
+    const n = (v: string | null | undefined) => {
+      const x = Number(v);
+      return v !== null && v !== undefined && v !== "" && Number.isFinite(x) ? x : 0;
     };
+    const d = (f[F_D] ?? "").split("|");
     let payload: unknown = null;
     try {
-      payload = f[2] === null ? null : JSON.parse(f[2]);
+      payload = f[F_PAYLOAD] === null ? null : JSON.parse(f[F_PAYLOAD]);
     } catch { /* kept in raw */ }
     return {
       id,
-      name: f[0] ?? "",
-      queue: f[1] ?? "",
+      name: d.length > 5 ? d.slice(5).join("|") : "",
+      queue: f[F_QUEUE] ?? "",
       payload,
-      priority: n(3),
-      attempt: n(4),
-      maxAttempts: n(5),
-      stalls: n(6),
-      maxStalls: n(7),
-      timeout: n(8),
-      enqueuedAt: n(9),
-      runAt: n(10),
-      state: JOB_STATES.includes(f[11] as JobState) ? f[11] as JobState : "failed",
+      priority: n(d[0]),
+      attempt: n(f[F_ATTEMPT]),
+      maxAttempts: n(d[1]),
+      stalls: n(f[F_STALLS]),
+      maxStalls: n(d[2]),
+      timeout: n(d[3]),
+      enqueuedAt: n(d[4]),
+      runAt: n(f[F_RUN_AT]),
+      state: JOB_STATES.includes(f[F_STATE] as JobState) ? f[F_STATE] as JobState : "failed",
       errors: [],
       raw: JSON.stringify(raw),
     };

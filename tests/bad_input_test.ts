@@ -415,24 +415,29 @@ describe("Redis: records corrupted by hand are moved to failed with their raw te
       // 1. Missing fields: a hand-written hash with only a name and a payload.
       await admin.hset(`${tag}:job:missing`, "name", "good", "payload", '{"n":1}');
       await toWait("missing");
-      corrupt.set("missing", [/queue is missing/, '"payload":"{\\"n\\":1}"']);
+      corrupt.set("missing", [/job data \(field d\) is missing/, '"payload":"{\\"n\\":1}"']);
       await addGood();
       // 2. Invalid JSON in the payload.
       await base("badjson");
       await admin.hset(`${tag}:job:badjson`, "payload", '{"n": 1,,');
       corrupt.set("badjson", [/payload is not valid JSON/, '{\\"n\\": 1,,']);
       await addGood();
-      // 3. Wrong types in fields: numbers that are not numbers, errors that are not errors.
+      // 3. Wrong types in fields: numbers that are not numbers (in the packed
+      // field d: priority|maxAttempts|maxStalls|timeout|enqueuedAt|name),
+      // errors that are not errors.
       await base("badnum");
-      await admin.hset(`${tag}:job:badnum`, "maxAttempts", "lots", "timeout", "{}");
-      corrupt.set("badnum", [/maxAttempts is not a number/, '"maxAttempts":"lots"']);
+      await admin.hset(`${tag}:job:badnum`, "d", "0|lots|1|{}|5|good");
+      corrupt.set("badnum", [/maxAttempts is not a number/, '"d":"0|lots|1|{}|5|good"']);
+      await base("shortd");
+      await admin.hset(`${tag}:job:shortd`, "d", "0|3");
+      corrupt.set("shortd", [/too few parts/, '"d":"0|3"']);
       await base("baderrors");
       await admin.hset(`${tag}:job:baderrors`, "errors", '{"message":1}\nnot json');
       corrupt.set("baderrors", [/errors is not an error record/, "not json"]);
       await addGood();
       // 4. A member in the wait set with no job hash at all.
       await toWait("ghost");
-      corrupt.set("ghost", [/name is missing/, '"state":"active"']);
+      corrupt.set("ghost", [/job data \(field d\) is missing/, '"state":"active"']);
       await addGood();
       // 5. The job key holds the wrong Redis type: a string, a list.
       await base("strkey");
