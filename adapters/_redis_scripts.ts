@@ -42,32 +42,39 @@ export const FIELDS: readonly string[] = [
 /**
  * The fields RESERVE reads back (HMGET order): what a reserved job needs
  * besides what the script knows already (its queue, state, startedAt and the
- * lease it sets itself).
+ * lease it sets itself). The first RESERVE_FIRST are read for every job; the
+ * rest only when `attempt` is present, because every write that sets one of
+ * them (a lease, progress, an outcome, a stall, a repair, a retry of a
+ * failed job) also sets `attempt`: a job never reserved has none of them.
  */
 export const RESERVE_FIELDS: readonly string[] = [
   "d",
   "payload",
   "attempt",
-  "stalls",
   "runAt",
+  "errors",
+  "stalls",
   "progress",
   "result",
   "error",
-  "errors",
   "raw",
 ];
+/** How many RESERVE_FIELDS every reserved job reads (see there). */
+export const RESERVE_FIRST = 5;
 const RESERVE_ATTEMPT = RESERVE_FIELDS.indexOf("attempt") + 1;
 
 /** Width of the zero-padded sequence that prefixes sorted-set members. */
 export const SEQ_WIDTH = 15;
 
-// Shared helpers, prepended to every script.
 const PRELUDE = `
 local base = ARGV[1]
 local seqKey = KEYS[1]
+--@ FIELDS
 local FIELDS = {${FIELDS.map((f) => `'${f}'`).join(", ")}}
 
+--@ jkey
 local function jkey(id) return base .. 'job:' .. id end
+--@ qkey
 -- Key names are built once per script call (hot loops ask for the same few).
 local qkeys = {}
 local function qkey(q, kind)
@@ -83,6 +90,7 @@ local function qkey(q, kind)
   end
   return k
 end
+--@ allocSeq nextSeq
 -- Sequence numbers: where a script knows how many it needs, it takes them
 -- in one INCRBY (allocSeq) instead of one INCR each. Scripts run one at a
 -- time, so numbers only grow; a few unused ones are harmless gaps. At 15
@@ -99,14 +107,17 @@ local function nextSeq()
   seqNext = seqNext + 1
   return seqNext - 1
 end
+--@ fmt
 local function fmt(n) return string.format('%.0f', n) end
 
+--@ member memberId
 -- Members of every set but 'active' are "<seq><id>" with a zero-padded
 -- sequence, so equal scores (same priority, runAt or finishedAt) keep the
 -- order in which jobs entered the set. The job hash keeps 'seq' to rebuild it.
 local function member(seq, id) return string.format('%0${SEQ_WIDTH}d', seq) .. id end
 local function memberId(m) return string.sub(m, ${SEQ_WIDTH + 1}) end
 
+--@ waitScore
 -- Waiting order: score 1000 - priority (higher priority first), then the
 -- member's sequence prefix (first in, first out).
 local waitScores = {}
@@ -119,6 +130,7 @@ local function waitScore(priority)
   return score
 end
 
+--@ unpackD prioOf
 -- The packed field 'd' starts "priority|maxAttempts|maxStalls|".
 local function unpackD(d)
   if not d then return nil, nil, nil end
@@ -130,6 +142,7 @@ local function prioOf(d)
   return tonumber(string.match(d, '^([^|]*)|'))
 end
 
+--@ defer callMany flushDeferred
 -- Batched writes: a command over many members (ZADD, ZREM, DEL) costs about
 -- what one member costs, so hot loops defer such writes per key and flush
 -- them once, in as few calls as Lua's unpack limit allows. A script flushes
@@ -169,6 +182,7 @@ local function flushDeferred()
   deferred, deferredOrder = {}, {}
 end
 
+--@ mark flushMarks
 -- Wake-up markers: a short list per queue that idle workers BLPOP. One push
 -- per job made ready (capped), trimmed in the same script so it stays bounded.
 local MARK_MAX = 16
@@ -185,6 +199,7 @@ local function flushMarks()
   end
 end
 
+--@ appendError
 -- Attempt errors are JSON objects joined by newlines: JSON text never holds a
 -- raw newline, so appending and trimming to the last 10 needs no cjson.
 local function appendError(errors, err)
@@ -198,6 +213,7 @@ local function appendError(errors, err)
   return errors
 end
 
+--@ toWaiting
 local function toWaiting(k, id, q, priority)
   local seq = nextSeq()
   redis.call('ZADD', qkey(q, 'wait'), waitScore(priority), member(seq, id))
@@ -205,6 +221,7 @@ local function toWaiting(k, id, q, priority)
   mark(q)
 end
 
+--@ toDelayed
 local function toDelayed(k, id, q, runAt)
   local seq = nextSeq()
   redis.call('ZADD', qkey(q, 'delayed'), runAt, member(seq, id))
@@ -212,12 +229,14 @@ local function toDelayed(k, id, q, runAt)
   mark(q)
 end
 
+--@ toFinished
 local function toFinished(k, id, q, state, now)
   local seq = nextSeq()
   redis.call('ZADD', qkey(q, state), now, member(seq, id))
   redis.call('HSET', k, 'state', state, 'seq', seq, 'finishedAt', now)
 end
 
+--@ notHash
 -- A job key that holds something other than a hash (written by hand or by
 -- another program) makes HMGET fail with WRONGTYPE halfway through a script,
 -- and Redis does not roll back what a script already did: the jobs popped
@@ -239,6 +258,7 @@ local function notHash(k, id, q, now)
   return true
 end
 
+--@ pruneSet
 -- Deletes up to 'budget' finished jobs of one set beyond a retention policy:
 -- first those finished before now - age, then the oldest beyond count.
 -- Members are sorted by (finishedAt, seq), so the oldest come first by rank.
@@ -279,40 +299,92 @@ local function pruneSet(q, state, count, age, now, budget, removed)
 end
 `;
 
+// Running a helper's definition costs time on every call (a few µs for
+// them all), so each script gets only the helpers it uses: PRELUDE is cut
+// into chunks at "--@ names" lines, and a chunk goes in when the body, or a
+// chunk that goes in, mentions one of its names. Chunks keep their order, so
+// a helper is always defined before the helpers that call it.
+const [HEAD, ...CHUNKS] = PRELUDE.split("\n--@ ").map((text, i) => {
+  if (i === 0) return { names: [] as RegExp[], text: `${text}\n` };
+  const eol = text.indexOf("\n");
+  const names = text.slice(0, eol).split(" ").map((n) => new RegExp(`\\b${n}\\b`));
+  return { names, text: `${text.slice(eol + 1)}\n` };
+});
+
 function script(body: string): string {
-  return PRELUDE + body;
+  const used = new Set<number>();
+  let scan = body;
+  for (let grew = true; grew;) {
+    grew = false;
+    CHUNKS.forEach((chunk, i) => {
+      if (!used.has(i) && chunk.names.some((name) => name.test(scan))) {
+        used.add(i);
+        scan += chunk.text;
+        grew = true;
+      }
+    });
+  }
+  return HEAD.text + CHUNKS.filter((_, i) => used.has(i)).map((c) => c.text).join("") + body;
 }
 
 /**
- * ARGV: base, now, then 6 per job: id, queue, priority, runAt, d (the packed
- * field), payload. Returns per job 1 when stored, or the stored job's fields
+ * ARGV: base, now, then runs of jobs that share their queue, priority, runAt
+ * and packed field d: queue, priority, runAt, d, job count n, then n pairs
+ * id, payload. Returns per job 1 when stored, or the stored job's fields
  * (HMGET FIELDS) when the id existed.
  */
 export const ENQUEUE: string = script(`
 local now = ARGV[2]
 local nowN = tonumber(now)
-local out, no = {}, 0
-allocSeq(math.floor((#ARGV - 2) / 6))
-for i = 3, #ARGV, 6 do
-  local id, q, runAt = ARGV[i], ARGV[i + 1], ARGV[i + 3]
-  local k = jkey(id)
-  no = no + 1
-  if redis.call('EXISTS', k) == 1 then
-    out[no] = redis.call('HMGET', k, unpack(FIELDS))
-  else
-    local seq = nextSeq()
-    local state = 'waiting'
-    if tonumber(runAt) <= nowN then
-      defer('ZADD', qkey(q, 'wait'), waitScore(ARGV[i + 2]), member(seq, id))
-    else
-      state = 'delayed'
-      defer('ZADD', qkey(q, 'delayed'), runAt, member(seq, id))
-    end
-    mark(q)
-    redis.call('HSET', k, 'queue', q, 'd', ARGV[i + 4], 'payload', ARGV[i + 5], 'runAt', runAt,
-      'state', state, 'seq', seq)
-    out[no] = 1
+local out, keys = {}, {}
+local count = 0
+local r = 3
+while r <= #ARGV do
+  local last = r + 4 + 2 * tonumber(ARGV[r + 4])
+  for j = r + 5, last, 2 do
+    count = count + 1
+    keys[count] = jkey(ARGV[j])
   end
+  r = last + 1
+end
+allocSeq(count)
+-- One EXISTS over the whole batch (in chunks): when none of the ids is
+-- stored, the usual case, no job needs a check of its own. Ids repeated
+-- within the batch are caught by 'seen' (the first one wins).
+local existing = 0
+local c = 1
+while c <= count do
+  local e = c + 3999
+  if e > count then e = count end
+  existing = existing + redis.call('EXISTS', unpack(keys, c, e))
+  c = e + 1
+end
+local seen = {}
+local no = 0
+r = 3
+while r <= #ARGV do
+  local q, runAt, d = ARGV[r], ARGV[r + 2], ARGV[r + 3]
+  local last = r + 4 + 2 * tonumber(ARGV[r + 4])
+  local zk, score, state = qkey(q, 'wait'), waitScore(ARGV[r + 1]), 'waiting'
+  if tonumber(runAt) > nowN then zk, score, state = qkey(q, 'delayed'), runAt, 'delayed' end
+  local made = 0
+  for j = r + 5, last, 2 do
+    no = no + 1
+    local id, k = ARGV[j], keys[no]
+    if seen[id] or (existing > 0 and redis.call('EXISTS', k) == 1) then
+      out[no] = redis.call('HMGET', k, unpack(FIELDS))
+    else
+      seen[id] = true
+      local seq = nextSeq()
+      defer('ZADD', zk, score, member(seq, id))
+      redis.call('HSET', k, 'queue', q, 'd', d, 'payload', ARGV[j + 1], 'runAt', runAt,
+        'state', state, 'seq', seq)
+      made = made + 1
+      out[no] = 1
+    end
+  end
+  if made > 0 then mark(q, made) end
+  r = last + 1
 end
 flushDeferred()
 flushMarks()
@@ -321,8 +393,8 @@ return out
 
 const RESERVE_BODY = `
 local function reserve(A, o)
-local RFIELDS = {${RESERVE_FIELDS.map((f) => `'${f}'`).join(", ")}}
-local NRF = #RFIELDS
+local RFIRST = {${RESERVE_FIELDS.slice(0, RESERVE_FIRST).map((f) => `'${f}'`).join(", ")}}
+local RREST = {${RESERVE_FIELDS.slice(RESERVE_FIRST).map((f) => `'${f}'`).join(", ")}}
 local now = A[o + 1]
 local nowN = tonumber(now)
 local limit = tonumber(A[o + 2])
@@ -408,11 +480,16 @@ for i = o + 9, o + 8 + nq do
         local k = jkey(id)
         -- A key that is not a hash fails HMGET: notHash() then moves it to
         -- failed (pcall: the popped jobs before it must not vanish).
-        local h = redis.pcall('HMGET', k, unpack(RFIELDS))
+        local h = redis.pcall('HMGET', k, unpack(RFIRST))
         if h.err then
           notHash(k, id, q, now)
         else
-          local attempt = fmt((tonumber(h[${RESERVE_ATTEMPT}]) or 0) + 1)
+          local prior = h[${RESERVE_ATTEMPT}]
+          if prior then
+            local rest = redis.call('HMGET', k, unpack(RREST))
+            for f = 1, #RREST do h[${RESERVE_FIRST} + f] = rest[f] end
+          end
+          local attempt = prior and fmt((tonumber(prior) or 0) + 1) or '1'
           -- The token is unique for ever: the queue plus a counter of the slot.
           local token = q .. ':' .. fmt(nextSeq())
           redis.call('HSET', k, 'state', 'active', 'attempt', attempt, 'startedAt', now,
@@ -422,8 +499,8 @@ for i = o + 9, o + 8 + nq do
           out[no + 1] = id
           out[no + 2] = q
           out[no + 3] = token
-          for f = 1, NRF do out[no + 3 + f] = h[f] end
-          no = no + 3 + NRF
+          out[no + 4] = h
+          no = no + 4
           got = got + 1
           firstActive = (firstActive == nil or expiresN < firstActive) and expiresN or firstActive
         end
@@ -441,9 +518,10 @@ end
 
 /**
  * ARGV: base, now, limit, owner, expiresAt, reclaimMax, promoteMax, paused
- * key, then the queues in order. Returns a flat array: nextAt (or false),
- * then per reserved job: id, queue, lease token, RESERVE_FIELDS values
- * (attempt already incremented).
+ * key, then the queues in order. Returns an array: nextAt (or false),
+ * then per reserved job: id, queue, lease token, and the array of its
+ * RESERVE_FIELDS values (attempt already incremented; only the first
+ * RESERVE_FIRST for a job never reserved before).
  */
 export const RESERVE: string = script(`
 ${RESERVE_BODY}
@@ -453,20 +531,36 @@ flushMarks()
 return out
 `);
 
-// settle(A, o, count): A[o + 1] = now, then retention (completed count,
-// completed age, failed count, failed age: "" for none), prune budget, then
-// 5 per settlement from A[o + 7]: kind (c|r|f|l), id, token, a (result JSON |
-// error JSON | ""), b (runAt | ""). Returns the applied flags (1/0) and the
-// pruned ids.
+// settle(A, o): A[o + 1] = now, then retention (completed count, completed
+// age, failed count, failed age: "" for none), prune budget, the number of
+// settlements, then from A[o + 8] per settlement its kind, id, token and what
+// the kind needs: c (complete, no result), C result JSON (complete), f error
+// JSON (fail), r error JSON, runAt (retry), l runAt or "" (release). Returns
+// the applied flags (1/0) and the pruned ids.
 const SETTLE_BODY = `
-local function settle(A, o, count)
+local function settle(A, o)
 local now = A[o + 1]
 local nowN = tonumber(now)
 local results, touched, removed = {}, {}, {}
-allocSeq(count)
-local last = o + 6 + 5 * count
-for i = o + 7, last, 5 do
-  local kind, id, token, a, b = A[i], A[i + 1], A[i + 2], A[i + 3], A[i + 4]
+allocSeq(tonumber(A[o + 7]))
+local i, last = o + 8, #A
+while i <= last do
+  local kind, id, token, a, b = A[i], A[i + 1], A[i + 2], '', ''
+  if kind == 'c' then
+    i = i + 3
+  elseif kind == 'C' then
+    kind, a = 'c', A[i + 3]
+    i = i + 4
+  elseif kind == 'f' then
+    a = A[i + 3]
+    i = i + 4
+  elseif kind == 'l' then
+    b = A[i + 3]
+    i = i + 4
+  else
+    a, b = A[i + 3], A[i + 4]
+    i = i + 5
+  end
   local k = jkey(id)
   local h = redis.call('HMGET', k, 'state', 'token', 'queue')
   if h[1] ~= 'active' or h[2] ~= token then
@@ -530,16 +624,18 @@ end
 `;
 
 /**
- * ARGV: base, now, then retention (completed count, completed age, failed
- * count, failed age: "" for none), prune budget, then 5 per settlement: kind
- * (c|r|f|l), id, token, a (result JSON | error JSON | ""), b (runAt | "").
- * Returns {applied flags, pruned ids}.
+ * ARGV: base, pruned-ids flag ("1": return them, "": return how many), now,
+ * then retention (completed count, completed age, failed count, failed age:
+ * "" for none), prune budget, the number of settlements, then per settlement
+ * its kind, id, token and what the kind needs (see SETTLE_BODY). Returns
+ * {applied flags, pruned ids or their count}.
  */
 export const SETTLE: string = script(`
 ${SETTLE_BODY}
-local results, removed = settle(ARGV, 1, math.floor((#ARGV - 7) / 5))
+local results, removed = settle(ARGV, 2)
 flushMarks()
-return {results, removed}
+if ARGV[2] == '1' then return {results, removed} end
+return {results, #removed}
 `);
 
 /** ARGV: base, expiresAt, then id, token pairs. Returns 1/0 per lease. */

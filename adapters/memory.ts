@@ -84,7 +84,10 @@ function copyJson(value: unknown): unknown {
   const source = value as Record<string, unknown>;
   if (typeof source.toJSON === "function") return JSON.parse(JSON.stringify(value));
   const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(source)) {
+  // `for in` + own check visits what `Object.keys` lists, in the same order,
+  // without allocating the key array (this runs for every payload, twice).
+  for (const key in source) {
+    if (!Object.hasOwn(source, key)) continue;
     const item = source[key];
     if (item === undefined || typeof item === "function" || typeof item === "symbol") continue;
     if (key === "__proto__") {
@@ -118,7 +121,7 @@ class Slot {
   state: JobState;
   startedAt: number | undefined = undefined;
   finishedAt: number | undefined = undefined;
-  lease: Lease | undefined = undefined;
+  lease: LeaseGrant | undefined = undefined;
   progress: unknown = undefined;
   result: unknown = undefined;
   error: JobError | undefined = undefined;
@@ -225,28 +228,32 @@ class WaitingList {
   #buckets = new Map<number, Fifo<Slot>>();
   /** Distinct priorities with a bucket, highest first. */
   #priorities: number[] = [];
+  /** The bucket of `#priorities[0]`, so `shift` needs no map lookup. */
+  #top: Fifo<Slot> | undefined = undefined;
 
   push(slot: Slot): void {
-    let bucket = this.#buckets.get(slot.priority);
+    const priority = slot.priority;
+    // Most pushes go to the top bucket (jobs of one priority): no lookup then.
+    let bucket = this.#priorities[0] === priority ? this.#top : this.#buckets.get(priority);
     if (bucket === undefined) {
       bucket = new Fifo();
-      this.#buckets.set(slot.priority, bucket);
+      this.#buckets.set(priority, bucket);
       let i = 0;
-      while (i < this.#priorities.length && this.#priorities[i] > slot.priority) i++;
-      this.#priorities.splice(i, 0, slot.priority);
+      while (i < this.#priorities.length && this.#priorities[i] > priority) i++;
+      this.#priorities.splice(i, 0, priority);
+      if (i === 0) this.#top = bucket;
     }
     bucket.push(slot);
   }
 
   shift(): Slot | undefined {
-    while (this.#priorities.length > 0) {
-      const priority = this.#priorities[0];
-      const bucket = this.#buckets.get(priority)!;
+    while (this.#top !== undefined) {
+      const bucket = this.#top;
       for (let slot = bucket.shift(); slot !== undefined; slot = bucket.shift()) {
         if (!slot.removed) return slot;
       }
-      this.#buckets.delete(priority);
-      this.#priorities.shift();
+      this.#buckets.delete(this.#priorities.shift()!);
+      this.#top = this.#priorities.length > 0 ? this.#buckets.get(this.#priorities[0]) : undefined;
     }
     return undefined;
   }
@@ -316,18 +323,30 @@ class Heap<T> {
   }
 }
 
-/** One lease as it was granted or extended; stale once the job's lease differs. */
-interface LeaseEntry {
-  expiresAt: number;
-  seq: number;
-  slot: Slot;
-  token: string;
+/**
+ * A job's lease as granted or extended, and also its entry in the lease heap
+ * (one object per grant, not two). Never changed once pushed: an extension
+ * grants a new one, so an entry is stale once its job's lease is another.
+ */
+class LeaseGrant implements Lease {
+  readonly owner: string;
+  readonly token: string;
+  readonly expiresAt: number;
+  /** Order among equal expiries. */
+  readonly seq: number;
+  readonly slot: Slot;
+
+  constructor(owner: string, token: string, expiresAt: number, seq: number, slot: Slot) {
+    this.owner = owner;
+    this.token = token;
+    this.expiresAt = expiresAt;
+    this.seq = seq;
+    this.slot = slot;
+  }
 }
 
-function isLive(entry: LeaseEntry): boolean {
-  const lease = entry.slot.lease;
-  return entry.slot.state === "active" && lease !== undefined && lease.token === entry.token &&
-    lease.expiresAt === entry.expiresAt;
+function isLive(entry: LeaseGrant): boolean {
+  return entry.slot.lease === entry && entry.slot.state === "active";
 }
 
 /** Everything stored for one queue. */
@@ -339,10 +358,8 @@ class QueueData {
   readonly delayed: Heap<Slot> = new Heap((a, b) =>
     a.runAt < b.runAt || (a.runAt === b.runAt && a.seq < b.seq)
   );
-  /** Active jobs by id, in reservation order (so by `startedAt`). */
-  readonly active: Map<string, Slot> = new Map();
   /** Lease expiries; entries for settled or extended leases are skipped lazily. */
-  readonly leases: Heap<LeaseEntry> = new Heap((a, b) =>
+  readonly leases: Heap<LeaseGrant> = new Heap((a, b) =>
     a.expiresAt < b.expiresAt || (a.expiresAt === b.expiresAt && a.seq < b.seq)
   );
   /** Finished jobs in the order they finished, so retention drops from the front in O(removed). */
@@ -365,7 +382,7 @@ class QueueData {
   }
 
   /** The earliest live lease, dropping stale entries from the top (this keeps the heap small). */
-  peekLease(): LeaseEntry | undefined {
+  peekLease(): LeaseGrant | undefined {
     let top = this.leases.peek();
     while (top !== undefined && !isLive(top)) {
       this.leases.pop();
@@ -427,6 +444,12 @@ const STATES: readonly JobState[] = ["waiting", "delayed", "active", "completed"
 export class MemoryStorage implements Storage {
   #clock: Clock;
   #jobs = new Map<string, Slot>();
+  /**
+   * Active jobs of every queue by id, in reservation order (so by
+   * `startedAt`). Settles, lease renewals and progress look jobs up here: a
+   * map as small as the jobs in flight, rather than the map of every job.
+   */
+  #active = new Map<string, Slot>();
   #queues = new Map<string, QueueData>();
   #waiters = new Set<Waiter>();
   #seq = 0;
@@ -479,6 +502,7 @@ export class MemoryStorage implements Storage {
       for (let i = 0; i < jobs.length; i++) checkNewJob(jobs[i], i);
       const results: EnqueueResult[] = new Array(jobs.length);
       let woken: string | Set<string> | undefined;
+      let queue: QueueData | undefined;
       for (let i = 0; i < jobs.length; i++) {
         const job = jobs[i];
         const existing = this.#jobs.get(job.id);
@@ -486,7 +510,8 @@ export class MemoryStorage implements Storage {
           results[i] = { job: toRecord(existing), created: false };
           continue;
         }
-        const queue = this.#queue(job.queue);
+        // Batches are usually of one queue: skip the lookup when it repeats.
+        if (queue === undefined || queue.name !== job.queue) queue = this.#queue(job.queue);
         const slot = new Slot(job, queue, now);
         this.#jobs.set(slot.id, slot);
         if (slot.state === "waiting") this.#toWaiting(slot);
@@ -596,10 +621,8 @@ export class MemoryStorage implements Storage {
       let touched: QueueData | Set<QueueData> | undefined;
       for (let i = 0; i < settlements.length; i++) {
         const settlement = settlements[i];
-        const slot = this.#jobs.get(settlement.id);
-        if (
-          slot === undefined || slot.state !== "active" || slot.lease!.token !== settlement.token
-        ) {
+        const slot = this.#active.get(settlement.id);
+        if (slot === undefined || slot.lease!.token !== settlement.token) {
           applied[i] = false;
           continue;
         }
@@ -652,16 +675,18 @@ export class MemoryStorage implements Storage {
         if (typeof entry !== "object" || entry === null) {
           throw new TypeError(`Cannot extend leases: leases[${i}] must be an object`);
         }
-        const slot = this.#jobs.get(entry.id);
-        if (slot === undefined || slot.state !== "active" || slot.lease!.token !== entry.token) {
+        const slot = this.#active.get(entry.id);
+        if (slot === undefined || slot.lease!.token !== entry.token) {
           extended[i] = false;
           continue;
         }
         const expiresAt = now + leaseMs;
         // An unchanged expiry keeps its heap entry (and its place among equal expiries).
-        if (slot.lease!.expiresAt !== expiresAt) {
-          slot.lease!.expiresAt = expiresAt;
-          slot.queue.leases.push({ expiresAt, seq: ++this.#seq, slot, token: entry.token });
+        const lease = slot.lease!;
+        if (lease.expiresAt !== expiresAt) {
+          const grant = new LeaseGrant(lease.owner, lease.token, expiresAt, ++this.#seq, slot);
+          slot.lease = grant;
+          slot.queue.leases.push(grant);
         }
         extended[i] = true;
       }
@@ -683,8 +708,8 @@ export class MemoryStorage implements Storage {
    * ```
    */
   setProgress(id: string, token: string, progress: JsonValue): Promise<boolean> {
-    const slot = this.#jobs.get(id);
-    if (slot === undefined || slot.state !== "active" || slot.lease!.token !== token) {
+    const slot = this.#active.get(id);
+    if (slot === undefined || slot.lease!.token !== token) {
       return Promise.resolve(false);
     }
     try {
@@ -823,7 +848,9 @@ export class MemoryStorage implements Storage {
         case "active":
           // Map order is reservation order; the stable sort only matters if
           // callers passed a `now` that went backwards.
-          slots = [...data.active.values()].sort((a, b) => a.startedAt! - b.startedAt!);
+          slots = [...this.#active.values()].filter((slot) => slot.queue === data).sort((a, b) =>
+            a.startedAt! - b.startedAt!
+          );
           break;
         default: {
           const finished = [...(state === "completed" ? data.completed : data.failed).values()];
@@ -1035,7 +1062,7 @@ export class MemoryStorage implements Storage {
   /** Takes `slot` out of the active set (its lease heap entry goes stale). */
   #deactivate(slot: Slot): void {
     slot.lease = undefined;
-    slot.queue.active.delete(slot.id);
+    this.#active.delete(slot.id);
     slot.queue.counts.active--;
   }
 
@@ -1046,11 +1073,11 @@ export class MemoryStorage implements Storage {
     slot.attempt++;
     slot.startedAt = now;
     const token = this.#tokenPrefix + (++this.#seq).toString(36);
-    const expiresAt = now + leaseMs;
-    slot.lease = { owner, token, expiresAt };
-    queue.active.set(slot.id, slot);
+    const grant = new LeaseGrant(owner, token, now + leaseMs, this.#seq, slot);
+    slot.lease = grant;
+    this.#active.set(slot.id, slot);
     queue.counts.active++;
-    queue.leases.push({ expiresAt, seq: this.#seq, slot, token });
+    queue.leases.push(grant);
     return toRecord(slot);
   }
 

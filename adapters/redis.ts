@@ -159,7 +159,6 @@ const RECLAIM_MAX = 1_000;
 const PROMOTE_MAX = 1_000;
 const PRUNE_BUDGET = 200;
 const NF = scripts.FIELDS.length;
-const NRF = scripts.RESERVE_FIELDS.length;
 // Positions in scripts.FIELDS.
 const F_QUEUE = 0;
 const F_D = 1;
@@ -497,18 +496,24 @@ export class RedisStorage implements Storage {
       groups.set("", jobs.map((_, i) => i));
     }
     await Promise.all([...groups].map(async ([queue, indexes]) => {
-      const args: (string | number)[] = new Array(1 + 6 * indexes.length);
-      args[0] = now;
-      let a = 1;
+      // Runs of jobs that share queue, priority, runAt and the packed field
+      // d (a whole enqueueMany is one run) send those once.
+      const args: (string | number)[] = [now];
+      let run: NewJob | undefined;
+      let countAt = 0;
       for (const i of indexes) {
         const job = jobs[i];
-        args[a] = job.id;
-        args[a + 1] = job.queue;
-        args[a + 2] = job.priority;
-        args[a + 3] = job.runAt;
-        args[a + 4] = packData(job, now);
-        args[a + 5] = payloads[i];
-        a += 6;
+        if (
+          run === undefined || job.queue !== run.queue || job.priority !== run.priority ||
+          job.runAt !== run.runAt || job.name !== run.name || job.maxAttempts !== run.maxAttempts ||
+          job.maxStalls !== run.maxStalls || job.timeout !== run.timeout
+        ) {
+          run = job;
+          args.push(job.queue, job.priority, job.runAt, packData(job, now), 0);
+          countAt = args.length - 1;
+        }
+        args.push(job.id, payloads[i]);
+        args[countAt] = (args[countAt] as number) + 1;
       }
       const reply = await this.#run(
         "enqueue jobs",
@@ -576,7 +581,7 @@ export class RedisStorage implements Storage {
         SCRIPTS.reserve,
         tagQueue,
         reserveArgs(request, limit - jobs.length, `${this.#tag(tagQueue)}:paused`, batch),
-      ) as (string | null)[];
+      ) as Reply[];
       nextAt = await this.#takeReserved(reply, request, tagQueue, jobs, nextAt);
       if (jobs.length >= limit) break;
     }
@@ -588,7 +593,7 @@ export class RedisStorage implements Storage {
    * to failed) and returns the earlier of `nextAt` and the reply's.
    */
   async #takeReserved(
-    reply: (string | null)[],
+    reply: Reply[],
     request: ReserveRequest,
     tagQueue: string,
     jobs: JobRecord[],
@@ -603,17 +608,18 @@ export class RedisStorage implements Storage {
     let corrupt:
       | { id: string; queue: string; fields: (string | null)[]; reason: string }[]
       | undefined;
-    for (let i = 1; i < reply.length; i += NRF + 3) {
+    for (let i = 1; i < reply.length; i += 4) {
       const id = reply[i] as string;
       const queue = reply[i + 1] as string;
       const token = reply[i + 2] as string;
+      const row = reply[i + 3] as (string | null)[];
       try {
-        jobs.push(parseReserved(id, queue, token, owner, now, expiresAt, reply, i + 3));
+        jobs.push(parseReserved(id, queue, token, owner, now, expiresAt, row));
         if (this.#queueTags) this.#leased.set(id, queue);
       } catch (error) {
         // Rebuild the FIELDS row: what the script read, plus what it set.
         const fields: (string | null)[] = new Array(NF).fill(null);
-        for (let j = 0; j < NRF; j++) fields[RESERVE_INDEX[j]] = reply[i + 3 + j];
+        for (let j = 0; j < row.length; j++) fields[RESERVE_INDEX[j]] = row[j];
         fields[F_QUEUE] = queue;
         fields[F_STATE] = "active";
         fields[F_STARTED] = String(now);
@@ -720,16 +726,17 @@ export class RedisStorage implements Storage {
     const groups = await this.#group("settle jobs", settlements.map((s) => s.id));
     const removed: string[] = [];
     await Promise.all([...groups].map(async ([queue, indexes]) => {
-      const args: (string | number)[] = [];
+      // The pruned ids come back only when the id index needs them.
+      const args: (string | number)[] = [this.#queueTags ? "1" : ""];
       pushSettleArgs(args, settlements, indexes, options);
       const [applied, pruned] = await this.#run(
         "settle jobs",
         SCRIPTS.settle,
         queue,
         args,
-      ) as [number[], string[]];
+      ) as [number[], string[] | number];
       indexes.forEach((i, n) => results[i] = applied[n] === 1);
-      removed.push(...pruned);
+      if (Array.isArray(pruned)) removed.push(...pruned);
     }));
     for (const s of settlements) this.#leased.delete(s.id);
     await this.#forgetIds("settle jobs", removed);
@@ -1188,24 +1195,28 @@ function pushSettleArgs(
       limitOf(retention.failed, "count"),
       limitOf(retention.failed, "age"),
       PRUNE_BUDGET,
+      indexes.length,
     );
   } else {
-    args.push(now, "", "", "", "", PRUNE_BUDGET);
+    args.push(now, "", "", "", "", PRUNE_BUDGET, indexes.length);
   }
+  // Per kind only what it needs: kind, id, token, then a result, an error,
+  // a runAt (see SETTLE_BODY in _redis_scripts.ts).
   for (const i of indexes) {
     const s = settlements[i];
     switch (s.kind) {
       case "complete":
-        args.push("c", s.id, s.token, s.result === undefined ? "" : JSON.stringify(s.result), "");
+        if (s.result === undefined) args.push("c", s.id, s.token);
+        else args.push("C", s.id, s.token, JSON.stringify(s.result));
         break;
       case "retry":
         args.push("r", s.id, s.token, JSON.stringify(s.error), s.runAt);
         break;
       case "fail":
-        args.push("f", s.id, s.token, JSON.stringify(s.error), "");
+        args.push("f", s.id, s.token, JSON.stringify(s.error));
         break;
       case "release":
-        args.push("l", s.id, s.token, "", s.runAt ?? "");
+        args.push("l", s.id, s.token, s.runAt ?? "");
         break;
       default:
         throw new TypeError(
@@ -1324,8 +1335,8 @@ function optional(
 }
 
 /**
- * Builds a reserved job from a RESERVE reply: RESERVE_FIELDS values from
- * `reply[at]` on, plus what the script set. Throws when they do not parse.
+ * Builds a reserved job from a RESERVE reply: its RESERVE_FIELDS values
+ * (`row`), plus what the script set. Throws when they do not parse.
  */
 function parseReserved(
   id: string,
@@ -1334,24 +1345,25 @@ function parseReserved(
   owner: string,
   now: number,
   expiresAt: number,
-  reply: (string | null)[],
-  at: number,
+  row: (string | null)[],
 ): JobRecord {
-  // RESERVE_FIELDS: d, payload, attempt, stalls, runAt, progress, result, error, errors, raw.
+  // RESERVE_FIELDS: d, payload, attempt, runAt, errors, then (only for a job
+  // reserved before) stalls, progress, result, error, raw.
   const record = baseRecord(
     id,
     queue,
     "active",
-    reply[at],
-    reply[at + 1],
-    reply[at + 2],
-    reply[at + 3],
-    reply[at + 4],
-    reply[at + 8],
+    row[0],
+    row[1],
+    row[2],
+    row[5] ?? null,
+    row[3],
+    row[4],
   );
   record.startedAt = now;
   record.lease = { owner, token, expiresAt };
-  return optional(record, reply[at + 5], reply[at + 6], reply[at + 7], reply[at + 9]);
+  if (row.length === scripts.RESERVE_FIRST) return record;
+  return optional(record, row[6], row[7], row[8], row[9]);
 }
 
 /** Builds a record from HMGET FIELDS values; throws when they do not parse. */

@@ -122,8 +122,22 @@ class Held {
   lost = false;
   /** Its outcome is queued or being stored. */
   settling = false;
-  /** Set while the handler runs: ends the wait for it at once on abort. */
-  onAbort: ((reason: unknown) => void) | undefined = undefined;
+  /**
+   * Set while the handler runs: ends the wait for it at once on abort. One
+   * function shared by every job (the worker's), not a closure per job.
+   */
+  onAbort: ((held: Held, ok: boolean, value: unknown) => void) | undefined = undefined;
+  /** The handler's outcome was taken (first of: it settled, or abort). */
+  ran = false;
+  /** Cancels the job's timeout timer, if it has one. */
+  timeoutCancel: AbortController | null = null;
+  /** When the handler started (clock time). */
+  startedAt = 0;
+  /** The outcome queued for storage, and what its event needs once it is accepted. */
+  settlement: Settlement | undefined = undefined;
+  settledAt = 0;
+  duration = 0;
+  delay = 0;
   #controller: AbortController | undefined = undefined;
   #aborted = false;
   #reason: unknown = undefined;
@@ -158,18 +172,18 @@ class Held {
     this.#aborted = true;
     this.#reason = reason;
     this.#controller?.abort(reason);
-    this.onAbort?.(reason);
+    this.onAbort?.(this, false, reason);
   }
 }
 
 /** The `ctx` a handler gets (and, with middleware, the middleware's too). */
 class Context implements MiddlewareContext {
-  readonly job: JobInfo;
   readonly payload: unknown;
   // deno-lint-ignore no-explicit-any
   readonly task: Task<any, any>;
   readonly #held: Held;
   readonly #report: (held: Held, value: JsonValue) => Promise<void>;
+  #job: JobInfo | undefined = undefined;
 
   constructor(
     held: Held,
@@ -177,20 +191,27 @@ class Context implements MiddlewareContext {
     task: Task<any, any>,
     report: (held: Held, value: JsonValue) => Promise<void>,
   ) {
-    const { job } = held;
-    this.job = {
-      id: job.id,
-      name: job.name,
-      queue: job.queue,
-      attempt: job.attempt,
-      maxAttempts: job.maxAttempts,
-      enqueuedAt: job.enqueuedAt,
-      priority: job.priority,
-    };
-    this.payload = job.payload;
+    this.payload = held.job.payload;
     this.task = task;
     this.#held = held;
     this.#report = report;
+  }
+
+  /** Built on first use: most handlers never read it, and it is one object per job. */
+  get job(): JobInfo {
+    if (this.#job === undefined) {
+      const job = this.#held.job;
+      this.#job = {
+        id: job.id,
+        name: job.name,
+        queue: job.queue,
+        attempt: job.attempt,
+        maxAttempts: job.maxAttempts,
+        enqueuedAt: job.enqueuedAt,
+        priority: job.priority,
+      };
+    }
+    return this.#job;
   }
 
   get signal(): AbortSignal {
@@ -202,15 +223,21 @@ class Context implements MiddlewareContext {
   }
 }
 
-interface PendingSettle {
-  held: Held;
-  settlement: Settlement;
-  onAccepted: () => void;
-}
-
 /** Resolves every current waiter on `notify()`; cheap to wait on repeatedly. */
 class Notifier {
   #waiters: (() => void)[] = [];
+  #next: Promise<void> | null = null;
+  #resolveNext: (() => void) | null = null;
+
+  /**
+   * The next `notify()`, as one promise shared by every caller until then.
+   * No abort listener: the fetch loop waits this way once per job, and
+   * `#wakeLoop` notifies instead of aborting a signal it would listen to.
+   */
+  next(): Promise<void> {
+    return this.#next ??= new Promise<void>((resolve) => (this.#resolveNext = resolve));
+  }
+
   wait(signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.resolve();
     return new Promise<void>((resolve) => {
@@ -223,6 +250,12 @@ class Notifier {
     });
   }
   notify(): void {
+    if (this.#next !== null) {
+      const resolve = this.#resolveNext!;
+      this.#next = null;
+      this.#resolveNext = null;
+      resolve();
+    }
     const waiters = this.#waiters;
     if (waiters.length === 0) return;
     this.#waiters = [];
@@ -283,7 +316,7 @@ export class Worker {
   #slotFreed = new Notifier();
   #idle = new Notifier();
   #resumed = new Notifier();
-  #pending: PendingSettle[] = [];
+  #pending: Held[] = [];
   #flushing: Promise<void> | null = null;
   #storageFailures = 0;
   #lastHeartbeatAt: number | null = null;
@@ -532,7 +565,7 @@ export class Worker {
         this.#concurrency + this.#prefetch - this.#running - this.#buffer.length,
       );
       if (want <= 0) {
-        await this.#slotFreed.wait(this.#interrupt.signal);
+        await this.#slotFreed.next(); // `#wakeLoop` notifies it too
         // Handlers finishing in the same turn free their slots one microtask
         // apart: let them all land, so one reserve asks for all the room.
         await coalesce();
@@ -597,6 +630,7 @@ export class Worker {
   #wakeLoop(): void {
     this.#interrupt.abort();
     this.#interrupt = new AbortController();
+    this.#slotFreed.notify(); // the loop may wait on it with no signal (see `Notifier.next`)
   }
 
   #dispatch(): void {
@@ -609,74 +643,69 @@ export class Worker {
 
   // ---- running ----
 
-  async #execute(held: Held): Promise<void> {
+  /**
+   * Starts the handler. Its outcome (or an abort, whichever comes first)
+   * arrives in `#ran`, through callbacks rather than an async function
+   * racing a fresh promise: that saves a promise and four closures per job.
+   */
+  #execute(held: Held): void {
     const { job } = held;
     const task = this.#tasks.get(job.name);
-    const startedAt = this.#clock.now();
-    let ok = false;
-    let value: unknown;
-    let thrown: unknown;
+    const startedAt = held.startedAt = this.#clock.now();
     if (task === undefined) {
+      held.ran = true;
       this.#unknownTask(held);
-    } else {
-      this.#waits.add(Math.max(0, startedAt - job.runAt));
-      this.#events.emit("active", { job });
-      const timeoutCancel = job.timeout > 0 ? this.#armTimeout(held, job.timeout) : null;
-      try {
-        const work = this.#composed.get(job.name)!(
-          job.payload,
-          new Context(held, task, this.#report),
-        );
-        // A handler that ignores its signal is not waited for once aborted
-        // (timeout, lost lease, forced stop): abort ends this wait at once.
-        value = await new Promise((resolve, reject) => {
-          if (held.aborted) reject(held.reason);
-          held.onAbort = reject;
-          work.then(resolve, reject);
-        });
-        ok = true;
-      } catch (error) {
-        thrown = error;
-      } finally {
-        held.onAbort = undefined;
-        timeoutCancel?.abort();
-      }
+      this.#slotDone();
+      return;
     }
+    this.#waits.add(Math.max(0, startedAt - job.runAt));
+    if (this.#events.has("active")) this.#events.emit("active", { job });
+    if (job.timeout > 0) held.timeoutCancel = this.#armTimeout(held, job.timeout);
+    const work = this.#composed.get(job.name)!(
+      job.payload,
+      new Context(held, task, this.#report),
+    );
+    // A handler that ignores its signal is not waited for once aborted
+    // (timeout, lost lease, forced stop): abort ends the wait at once.
+    work.then((value) => this.#ran(held, true, value), (error) => this.#ran(held, false, error));
+    if (held.aborted) this.#ran(held, false, held.reason);
+    else held.onAbort = this.#ran;
+  }
+
+  /** A running handler's slot is free: start the next job, wake the fetch loop. */
+  #slotDone(): void {
     this.#running--;
     this.#dispatch();
     this.#slotFreed.notify();
-    if (task === undefined) return;
+  }
+
+  /** The handler of `held` returned `value` (`ok`) or threw it (or was aborted with it). */
+  readonly #ran = (held: Held, ok: boolean, value: unknown): void => {
+    if (held.ran) return; // the handler ended after an abort, or the other way round
+    held.ran = true;
+    held.onAbort = undefined;
+    held.timeoutCancel?.abort();
+    this.#slotDone();
+    const { job } = held;
     if (held.released || held.lost) {
       if (held.lost) this.#events.emit("stalled", { job, reason: "lease lost while running" });
       this.#forget(held);
       return;
     }
     const now = this.#clock.now();
-    const duration = now - startedAt;
+    const duration = now - held.startedAt;
     this.#durations.add(duration);
-    if (ok) {
-      let result: unknown;
-      try {
-        // Storage copies the result as JSON as it stores it; check it is JSON.
-        if (value !== undefined) checkJson(value, "result", pathOfRoot, "Cannot store result");
-        result = value;
-      } catch (error) {
-        return this.#failAttempt(held, error, now, duration);
-      }
-      this.#settle(held, { kind: "complete", id: job.id, token: held.token, result }, () => {
-        this.#succeeded++;
-        if (!this.#events.has("completed")) return;
-        // The record is this worker's own copy: update it rather than copy it.
-        job.state = "completed";
-        job.result = result;
-        job.finishedAt = now;
-        delete job.lease;
-        this.#events.emit("completed", { job, result, duration });
-      });
-    } else {
-      this.#failAttempt(held, thrown, now, duration);
+    if (!ok) return this.#failAttempt(held, value, now, duration);
+    try {
+      // Storage copies the result as JSON as it stores it; check it is JSON.
+      if (value !== undefined) checkJson(value, "result", pathOfRoot, "Cannot store result");
+    } catch (error) {
+      return this.#failAttempt(held, error, now, duration);
     }
-  }
+    held.settledAt = now;
+    held.duration = duration;
+    this.#settle(held, { kind: "complete", id: job.id, token: held.token, result: value });
+  };
 
   #failAttempt(held: Held, thrown: unknown, now: number, duration: number): void {
     const { job } = held;
@@ -699,24 +728,12 @@ export class Worker {
       }
       if (typeof delay !== "number" || !Number.isFinite(delay) || delay < 0) delay = 0;
       const runAt = now + Math.ceil(delay);
-      this.#settle(held, { kind: "retry", id: job.id, token: held.token, error, runAt }, () => {
-        this.#retried++;
-        this.#events.emit("retrying", {
-          job: { ...job, state: "delayed", runAt, error },
-          error,
-          runAt,
-          delay,
-        });
-      });
+      held.delay = delay;
+      this.#settle(held, { kind: "retry", id: job.id, token: held.token, error, runAt });
     } else {
-      this.#settle(held, { kind: "fail", id: job.id, token: held.token, error }, () => {
-        this.#failed++;
-        this.#events.emit("failed", {
-          job: { ...job, state: "failed", error, finishedAt: now },
-          error,
-          duration,
-        });
-      });
+      held.settledAt = now;
+      held.duration = duration;
+      this.#settle(held, { kind: "fail", id: job.id, token: held.token, error });
     }
   }
 
@@ -729,7 +746,7 @@ export class Worker {
         id: job.id,
         token: held.token,
         runAt: now + this.#unknownTaskDelay,
-      }, () => {});
+      });
       return;
     }
     const known = [...this.#tasks.keys()].join(", ");
@@ -740,14 +757,9 @@ export class Worker {
       attempt: job.attempt,
       at: now,
     };
-    this.#settle(held, { kind: "fail", id: job.id, token: held.token, error }, () => {
-      this.#failed++;
-      this.#events.emit("failed", {
-        job: { ...job, state: "failed", error, finishedAt: now },
-        error,
-        duration: 0,
-      });
-    });
+    held.settledAt = now;
+    held.duration = 0;
+    this.#settle(held, { kind: "fail", id: job.id, token: held.token, error });
   }
 
   #armTimeout(held: Held, timeout: number): AbortController {
@@ -796,10 +808,56 @@ export class Worker {
 
   // ---- settling (group commit: settles that arrive while one is in flight go in the next batch) ----
 
-  #settle(held: Held, settlement: Settlement, onAccepted: () => void): void {
+  /**
+   * Queues the outcome of `held`. What happens once storage accepts it
+   * (counters, events) is decided by its kind in `#accepted`, from fields on
+   * `held`: no closure or wrapper object per job.
+   */
+  #settle(held: Held, settlement: Settlement): void {
     held.settling = true;
-    this.#pending.push({ held, settlement, onAccepted });
+    held.settlement = settlement;
+    this.#pending.push(held);
     this.#flushing ??= this.#flush();
+  }
+
+  #accepted(held: Held, settlement: Settlement): void {
+    const { job } = held;
+    switch (settlement.kind) {
+      case "complete": {
+        this.#succeeded++;
+        if (!this.#events.has("completed")) return;
+        const result = settlement.result;
+        this.#events.emit("completed", {
+          job: completedRecord(job, result, held.settledAt),
+          result,
+          duration: held.duration,
+        });
+        return;
+      }
+      case "retry": {
+        this.#retried++;
+        const { error, runAt } = settlement;
+        this.#events.emit("retrying", {
+          job: { ...job, state: "delayed", runAt, error },
+          error,
+          runAt,
+          delay: held.delay,
+        });
+        return;
+      }
+      case "fail": {
+        this.#failed++;
+        const { error } = settlement;
+        this.#events.emit("failed", {
+          job: { ...job, state: "failed", error, finishedAt: held.settledAt },
+          error,
+          duration: held.duration,
+        });
+        return;
+      }
+      case "release":
+        return;
+    }
   }
 
   async #flush(): Promise<void> {
@@ -812,7 +870,7 @@ export class Worker {
       this.#pending = [];
       let accepted: boolean[];
       try {
-        accepted = await this.#storage.settle(batch.map((p) => p.settlement), {
+        accepted = await this.#storage.settle(batch.map((held) => held.settlement!), {
           now: this.#clock.now(),
           retention: this.#retention,
         });
@@ -831,11 +889,12 @@ export class Worker {
       }
       const now = this.#clock.now();
       for (let i = 0; i < batch.length; i++) {
-        const { held, settlement, onAccepted } = batch[i];
+        const held = batch[i];
+        const settlement = held.settlement!;
         this.#forget(held);
         if (accepted[i]) {
           if (settlement.kind !== "release") this.#rate.mark(now);
-          onAccepted();
+          this.#accepted(held, settlement);
         } else if (settlement.kind !== "release") {
           this.#events.emit("stalled", {
             job: held.job,
@@ -942,8 +1001,41 @@ export class Worker {
 
   #release(held: Held): void {
     held.released = true;
-    this.#settle(held, { kind: "release", id: held.job.id, token: held.token }, () => {});
+    this.#settle(held, { kind: "release", id: held.job.id, token: held.token });
   }
+}
+
+/**
+ * `job` as stored once completed: its fields without `lease`, plus the
+ * outcome. A fresh object rather than `delete job.lease` on the worker's own
+ * copy: `delete` turns a record into a slow dictionary-mode object (about a
+ * kilobyte more per job, which at high rates shows up as GC time). Written
+ * field by field (every `JobRecord` field) so it builds as one fast literal.
+ */
+function completedRecord(job: JobRecord, result: unknown, finishedAt: number): JobRecord {
+  const record: JobRecord = {
+    id: job.id,
+    name: job.name,
+    queue: job.queue,
+    payload: job.payload,
+    priority: job.priority,
+    attempt: job.attempt,
+    maxAttempts: job.maxAttempts,
+    stalls: job.stalls,
+    maxStalls: job.maxStalls,
+    timeout: job.timeout,
+    enqueuedAt: job.enqueuedAt,
+    runAt: job.runAt,
+    state: "completed",
+    errors: job.errors,
+  };
+  if (job.startedAt !== undefined) record.startedAt = job.startedAt;
+  if (job.progress !== undefined) record.progress = job.progress;
+  if (job.error !== undefined) record.error = job.error;
+  if (job.raw !== undefined) record.raw = job.raw;
+  record.result = result;
+  record.finishedAt = finishedAt;
+  return record;
 }
 
 /**
