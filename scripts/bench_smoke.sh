@@ -7,4 +7,5 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 deno run -A --v8-flags=--expose-gc bench/main.ts \
   --n 500 --c 1,10 --memory-n 2000 --memory-c 1,50 --latency-n 20 --json >/dev/null
+deno run -A bench/idle_cpu.ts 1
 echo "bench smoke: ok"
