@@ -24,7 +24,7 @@ step "format, lint, type check (deno fmt --check, deno lint, deno check)"
 deno fmt --check
 deno lint
 deno check mod.ts testing.ts adapters/*.ts cli/*.ts tests/*.ts examples/*.ts \
-  scripts/build_npm.ts scripts/smoke_npm.ts
+  scripts/build_npm.ts scripts/smoke_npm.ts scripts/chaos.ts scripts/_chaos_worker.ts bench/*.ts
 
 step "JSR package (deno publish --dry-run, deno doc --lint, deno test --doc)"
 set +e
