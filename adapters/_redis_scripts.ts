@@ -111,9 +111,12 @@ end
 local function fmt(n) return string.format('%.0f', n) end
 
 --@ member memberId
--- Members of every set but 'active' are "<seq><id>" with a zero-padded
--- sequence, so equal scores (same priority, runAt or finishedAt) keep the
--- order in which jobs entered the set. The job hash keeps 'seq' to rebuild it.
+-- Members of every set are "<seq><id>" with a zero-padded sequence, so equal
+-- scores (same priority, runAt or finishedAt) keep the order in which jobs
+-- entered the set. The job hash keeps 'seq' to rebuild it. In 'active' the
+-- sequence is the lease's: its token is "<queue>:<seq>", so the member
+-- "<seq><id>" exists exactly while that lease is held, and one ZREM both
+-- checks a token and ends its lease.
 local function member(seq, id) return string.format('%0${SEQ_WIDTH}d', seq) .. id end
 local function memberId(m) return string.sub(m, ${SEQ_WIDTH + 1}) end
 
@@ -422,7 +425,8 @@ for i = o + 9, o + 8 + nq do
     local expired = redis.call('ZRANGEBYSCORE', activeKey, '-inf', now, 'LIMIT', 0, reclaimMax)
     if #expired > 0 then redis.call('ZREMRANGEBYRANK', activeKey, 0, #expired - 1) end
     allocSeq(#expired)
-    for _, id in ipairs(expired) do
+    for _, m in ipairs(expired) do
+      local id = memberId(m)
       local k = jkey(id)
       if not notHash(k, id, q, now) then
         local h = redis.call('HMGET', k, 'attempt', 'd', 'stalls', 'errors')
@@ -490,11 +494,13 @@ for i = o + 9, o + 8 + nq do
             for f = 1, #RREST do h[${RESERVE_FIRST} + f] = rest[f] end
           end
           local attempt = prior and fmt((tonumber(prior) or 0) + 1) or '1'
-          -- The token is unique for ever: the queue plus a counter of the slot.
-          local token = q .. ':' .. fmt(nextSeq())
+          -- The token is unique for ever: the queue plus a counter of the slot
+          -- (zero padded, as in the member of 'active').
+          local seq = string.format('%0${SEQ_WIDTH}d', nextSeq())
+          local token = q .. ':' .. seq
           redis.call('HSET', k, 'state', 'active', 'attempt', attempt, 'startedAt', now,
             'owner', owner, 'token', token, 'expiresAt', expiresAt)
-          defer('ZADD', activeKey, expiresAt, id)
+          defer('ZADD', activeKey, expiresAt, seq .. id)
           h[${RESERVE_ATTEMPT}] = attempt
           out[no + 1] = id
           out[no + 2] = q
@@ -562,12 +568,13 @@ while i <= last do
     i = i + 5
   end
   local k = jkey(id)
-  local h = redis.call('HMGET', k, 'state', 'token', 'queue')
-  if h[1] ~= 'active' or h[2] ~= token then
+  -- The lease is held exactly while its member is in 'active' (see member):
+  -- removing it is the token check.
+  local q = string.sub(token, 1, -${SEQ_WIDTH + 2})
+  if string.sub(token, -${SEQ_WIDTH + 1}, -${SEQ_WIDTH + 1}) ~= ':'
+    or redis.call('ZREM', qkey(q, 'active'), string.sub(token, -${SEQ_WIDTH}) .. id) == 0 then
     results[#results + 1] = 0
   else
-    local q = h[3]
-    defer('ZREM', qkey(q, 'active'), id)
     if kind == 'c' then
       -- The hot path: one write. The last lease's owner, token and expiry
       -- stay in the hash (they only count while the state is 'active', and
@@ -647,7 +654,7 @@ for i = 3, #ARGV, 2 do
   local h = redis.call('HMGET', k, 'state', 'token', 'queue')
   if h[1] == 'active' and h[2] == ARGV[i + 1] then
     redis.call('HSET', k, 'expiresAt', expiresAt)
-    redis.call('ZADD', qkey(h[3], 'active'), 'XX', expiresAt, ARGV[i])
+    redis.call('ZADD', qkey(h[3], 'active'), 'XX', expiresAt, string.sub(h[2], -${SEQ_WIDTH}) .. ARGV[i])
     out[#out + 1] = 1
   else
     out[#out + 1] = 0
@@ -699,7 +706,8 @@ elseif state == 'completed' or state == 'failed' then
 elseif state == 'active' then
   local all = redis.call('ZRANGE', qkey(q, 'active'), 0, -1)
   local rows = {}
-  for n, id in ipairs(all) do
+  for n, m in ipairs(all) do
+    local id = memberId(m)
     rows[n] = {id, tonumber(redis.call('HGET', jkey(id), 'startedAt')) or 0, n}
   end
   table.sort(rows, function(x, y)
@@ -780,7 +788,7 @@ while i <= #ARGV do
   local k = jkey(id)
   local h = redis.call('HMGET', k, 'state', 'token')
   if h[1] == 'active' and h[2] == token then
-    redis.call('ZREM', qkey(q, 'active'), id)
+    redis.call('ZREM', qkey(q, 'active'), string.sub(token, -${SEQ_WIDTH}) .. id)
     redis.call('DEL', k)
     redis.call('HSET', k, unpack(ARGV, i + 4, i + 3 + 2 * n))
     toFinished(k, id, q, 'failed', now)

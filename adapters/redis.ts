@@ -24,7 +24,7 @@
  * | `{T}:job:ID`              | hash   | the job's fields (payload, result, error as JSON text) |
  * | `{T}:q:Q:wait`            | zset   | `<seq><id>` by 1000 - priority (ties: by seq, FIFO)    |
  * | `{T}:q:Q:delayed`         | zset   | `<seq><id>` by runAt                                   |
- * | `{T}:q:Q:active`          | zset   | ids by lease expiry                                    |
+ * | `{T}:q:Q:active`          | zset   | `<seq><id>` by lease expiry (`<seq>` of its token)     |
  * | `{T}:q:Q:completed`       | zset   | `<seq><id>` by finishedAt                              |
  * | `{T}:q:Q:failed`          | zset   | `<seq><id>` by finishedAt (the dead-letter set)        |
  * | `{T}:q:Q:mark`            | list   | wake-up markers idle workers BLPOP (at most 16)        |

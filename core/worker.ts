@@ -116,6 +116,10 @@ export type WorkerState = "idle" | "running" | "paused" | "stopping" | "stopped"
 class Held {
   readonly job: JobRecord;
   readonly token: string;
+  /** Reservation order in this worker (what `#held` is iterated in). */
+  readonly seq: number;
+  /** Its place in the worker's `#held` array; -1 once forgotten. */
+  index = -1;
   /** Handed back to the queue (stop): the attempt's outcome is discarded. */
   released = false;
   /** The lease was lost: the attempt's outcome is discarded. */
@@ -142,9 +146,10 @@ class Held {
   #aborted = false;
   #reason: unknown = undefined;
 
-  constructor(job: JobRecord) {
+  constructor(job: JobRecord, seq: number) {
     this.job = job;
     this.token = job.lease!.token;
+    this.seq = seq;
   }
 
   /**
@@ -309,7 +314,13 @@ export class Worker {
   #state: WorkerState = "idle";
   #life = new AbortController(); // aborted when the worker has fully stopped
   #interrupt = new AbortController(); // aborted to wake the fetch loop (pause, stop)
-  #held = new Map<string, Held>();
+  /**
+   * Jobs held, in no order: an array with swap-remove (each `Held` knows its
+   * index) rather than a map by id, since every job is added and removed
+   * once and the hot path never looks one up by id. See `#hold`.
+   */
+  #held: Held[] = [];
+  #heldSeq = 0;
   #buffer: Held[] = [];
   #running = 0;
   #reserved = 0;
@@ -523,7 +534,7 @@ export class Worker {
       succeeded: this.#succeeded,
       failed: this.#failed,
       retried: this.#retried,
-      inFlight: this.#held.size,
+      inFlight: this.#held.length,
       duration: {
         p50: this.#durations.percentile(50),
         p95: this.#durations.percentile(95),
@@ -586,8 +597,8 @@ export class Worker {
         got = result.jobs.length;
         const now = this.#clock.now();
         for (const job of result.jobs) {
-          const held = new Held(job);
-          this.#held.set(job.id, held);
+          const held = new Held(job, ++this.#heldSeq);
+          this.#hold(held);
           if (job.lease!.expiresAt - now <= this.#heartbeatMs) {
             // The reply came so late (a frozen server, a stalled network)
             // that the lease runs out before the next heartbeat could renew
@@ -907,16 +918,46 @@ export class Worker {
     this.#idle.notify();
   }
 
+  #hold(held: Held): void {
+    const job = held.job;
+    // A job can come back while its old `Held` stays here for long only if
+    // its lease expired meanwhile (the reclaim counted a stall): the new
+    // reservation replaces the old one, as one entry per id did. (A job
+    // retried or released can come back only in the microtasks before its
+    // old `Held` is forgotten.) Other jobs need no search.
+    if (job.stalls > 0) {
+      const old = this.#held.find((h) => h.job.id === job.id);
+      if (old !== undefined) this.#unhold(old);
+    }
+    held.index = this.#held.length;
+    this.#held.push(held);
+  }
+
+  #unhold(held: Held): void {
+    const list = this.#held;
+    const last = list.pop()!;
+    if (last !== held) {
+      list[held.index] = last;
+      last.index = held.index;
+    }
+    held.index = -1;
+  }
+
+  /** The held jobs in reservation order (as one entry per id in a `Map` kept them). */
+  #heldInOrder(): Held[] {
+    return this.#held.slice().sort((a, b) => a.seq - b.seq);
+  }
+
   #forget(held: Held): void {
-    if (this.#held.get(held.job.id) === held) this.#held.delete(held.job.id);
-    if (this.#held.size === 0) this.#idle.notify();
+    if (held.index >= 0) this.#unhold(held);
+    if (this.#held.length === 0) this.#idle.notify();
   }
 
   // ---- periodic duties ----
 
   async #heartbeat(): Promise<void> {
     const now = this.#clock.now();
-    const live = [...this.#held.values()].filter((h) => !h.released && !h.lost);
+    const live = this.#heldInOrder().filter((h) => !h.released && !h.lost);
     if (live.length > 0) {
       let kept: boolean[];
       try {
@@ -960,7 +1001,7 @@ export class Worker {
   // ---- stopping ----
 
   async #stopWhenDrained(): Promise<void> {
-    while (this.#held.size > 0 || this.#flushing) await this.#idle.wait(this.#life.signal);
+    while (this.#held.length > 0 || this.#flushing) await this.#idle.wait(this.#life.signal);
     await this.stop();
   }
 
@@ -978,7 +1019,9 @@ export class Worker {
       };
       await waitFirst(this.#clock, deadline, waitRunning, allDone.signal);
       // Out of time: hand back what still runs, then abort it.
-      for (const held of this.#held.values()) {
+      // A snapshot: aborting a handler may forget its job at once.
+      for (const held of this.#heldInOrder()) {
+        if (held.index < 0) continue;
         if (!held.released && !held.lost && !held.settling) {
           this.#release(held);
           held.abort(new WorkerStoppedError());

@@ -456,7 +456,7 @@ describe("Redis: records corrupted by hand are moved to failed with their raw te
       await admin.set(`${tag}:job:${delayed.id}`, "delayed garbage");
       corrupt.set("delayedstr", [/holds a string, not a hash/, "delayed garbage"]);
       // ... and in the active set with an expired lease (reclaimed by reserve).
-      await admin.zadd(`${tag}:q:default:active`, 1, "activestr");
+      await admin.zadd(`${tag}:q:default:active`, 1, "000000000000001activestr");
       await admin.set(`${tag}:job:activestr`, "active garbage");
       corrupt.set("activestr", [/holds a string, not a hash/, "active garbage"]);
       for (let i = 0; i < 5; i++) await addGood();
