@@ -49,6 +49,7 @@ import { Redis } from "ioredis";
 import { defineTask, Queue } from "../mod.ts";
 import { RedisStorage } from "../adapters/redis.ts";
 import { type RedisServer, startRedis } from "../tests/_redis_server.ts";
+import { SEQ_WIDTH } from "../adapters/_redis_scripts.ts";
 
 interface Options {
   jobs: number;
@@ -125,6 +126,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const PREFIX = "chaos";
 const TAG = `{${PREFIX}}`;
 const ACTIVE = `${TAG}:q:default:active`;
+
 const ext = import.meta.url.endsWith(".js") ? ".js" : ".ts";
 const WORKER_FILE = fileURLToPath(new URL(`./_chaos_worker${ext}`, import.meta.url));
 const IS_DENO = typeof (globalThis as { Deno?: unknown }).Deno !== "undefined";
@@ -218,7 +220,8 @@ async function main(): Promise<number> {
   const leased = async (): Promise<Map<string, string>> => {
     for (;;) {
       try {
-        const ids = await admin.zrange(ACTIVE, "0", "-1");
+        // Members of the active set are `<15-digit lease seq><id>` (see adapters/redis.ts).
+        const ids = (await admin.zrange(ACTIVE, "0", "-1")).map((m) => m.slice(SEQ_WIDTH));
         const out = new Map<string, string>();
         if (ids.length === 0) return out;
         const pipe = admin.pipeline();
@@ -409,12 +412,12 @@ async function main(): Promise<number> {
     for (let from = 0; from < ids.length; from += 1_000) {
       const chunk = ids.slice(from, from + 1_000);
       const pipe = admin.pipeline();
-      for (const id of chunk) pipe.hmget(`${TAG}:job:${id}`, "state", "attempt", "seq");
+      for (const id of chunk) pipe.hmget(`${TAG}:job:${id}`, "state", "attempt", "seq", "token");
       const replies = (await pipe.exec()) ?? [];
       const check = admin.pipeline();
       const checking: string[] = [];
       chunk.forEach((id, n) => {
-        const [state, attempt, seq] = (replies[n]?.[1] ?? []) as (string | null)[];
+        const [state, attempt, seq, token] = (replies[n]?.[1] ?? []) as (string | null)[];
         maxAttempt = Math.max(maxAttempt, Number(attempt ?? 0));
         if (state === "completed" || state === "failed") {
           if (state === "completed") completed++;
@@ -423,8 +426,8 @@ async function main(): Promise<number> {
           return;
         }
         // Not finished: in flight only if it sits in the set its state names.
-        const member = String(seq ?? "").padStart(15, "0") + id;
-        if (state === "active") check.zscore(ACTIVE, id);
+        const member = String(seq ?? "").padStart(SEQ_WIDTH, "0") + id;
+        if (state === "active") check.zscore(ACTIVE, String(token ?? "").slice(-SEQ_WIDTH) + id);
         else if (state === "waiting") check.zscore(`${TAG}:q:default:wait`, member);
         else if (state === "delayed") check.zscore(`${TAG}:q:default:delayed`, member);
         else check.echo(""); // missing or unknown: lost

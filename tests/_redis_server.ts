@@ -137,7 +137,26 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   if (external && !options.args?.length && !options.appendonly && options.port === undefined) {
     return { url: external, port: Number(new URL(external).port || 6379), stop: async () => {} };
   }
-  const port = options.port ?? await freePort();
+  if (options.port !== undefined) return await startOn(options.port, options);
+  return await withFreshPorts(() => freePort().then((port) => startOn(port, options)));
+}
+
+/**
+ * Retries `start` a few times: a free port can be taken between our probe
+ * and redis-server's bind by a test file running in parallel (Node runs test
+ * files concurrently), and then redis-server exits at once.
+ */
+async function withFreshPorts<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= 5 || !/exited with/.test(String((error as Error)?.message))) throw error;
+    }
+  }
+}
+
+async function startOn(port: number, options: StartRedisOptions): Promise<RedisServer> {
   const args = [
     "--port",
     String(port),
@@ -173,7 +192,11 @@ export interface RedisCluster {
 }
 
 /** Starts a 3-master Redis Cluster on free loopback ports. */
-export async function startRedisCluster(): Promise<RedisCluster> {
+export function startRedisCluster(): Promise<RedisCluster> {
+  return withFreshPorts(startClusterOnce);
+}
+
+async function startClusterOnce(): Promise<RedisCluster> {
   const dir = await mkdtemp(join(tmpdir(), "taskmill-cluster-"));
   const ports: number[] = [];
   while (ports.length < 3) {
