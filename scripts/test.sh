@@ -77,6 +77,12 @@ passed=$((passed + ${bpass:-0}))
 failed=$((failed + ${bfail:-0}))
 bskip="$(sed -nE 's/^ *([0-9]+) skip$/\1/p' "$LOG_DIR/bun.log" | tail -1)"
 echo "bun: ${bpass:-0} passed, ${bfail:-0} failed (${bskip:-0} skipped: not counted)"
+btests=$(( ${bpass:-0} + ${bfail:-0} + ${bskip:-0} ))
+if [ "$btests" -lt $((dpass + dfail + dskip)) ]; then
+  echo "bun: only $btests tests ran, Deno ran $((dpass + dfail + dskip)): the missing count as failures"
+  failed=$((failed + dpass + dfail + dskip - btests))
+  bun_status=1
+fi
 
 node_status=0
 for version in machine 22 24; do
@@ -97,6 +103,15 @@ for version in machine 22 24; do
   set -e
   npass="$(sed -nE 's/^(ℹ|#) pass ([0-9]+)$/\2/p' "$LOG_DIR/node.log" | tail -1)"
   nfail="$(sed -nE 's/^(ℹ|#) fail ([0-9]+)$/\2/p' "$LOG_DIR/node.log" | tail -1)"
+  # The same suite runs everywhere: a Node run with fewer tests than Deno's
+  # dropped some without saying so, and the missing ones count as failures.
+  ntests="$(sed -nE 's/^(ℹ|#) tests ([0-9]+)$/\2/p' "$LOG_DIR/node.log" | tail -1)"
+  expected=$((dpass + dfail + dskip))
+  if [ "${ntests:-0}" -lt "$expected" ]; then
+    echo "node: only ${ntests:-0} tests ran, Deno ran $expected: $((expected - ${ntests:-0})) missing"
+    nfail=$(( ${nfail:-0} + expected - ${ntests:-0} ))
+    node_status=1
+  fi
   passed=$((passed + ${npass:-0}))
   failed=$((failed + ${nfail:-0}))
   echo "node $("$node_bin" --version): ${npass:-0} passed, ${nfail:-0} failed"
