@@ -42,7 +42,7 @@ import {
   type Storage,
 } from "../core/storage.ts";
 import type { JobError, JobRecord, JobState, JsonValue, Lease } from "../core/task.ts";
-import { describe } from "../core/_validate.ts";
+import { checkInt, describe } from "../core/_validate.ts";
 
 /** Options of {@linkcode MemoryStorage}. */
 export interface MemoryStorageOptions {
@@ -1342,10 +1342,7 @@ function checkTime(value: unknown, what: string): void {
 }
 
 function checkCount(value: unknown, what: string): void {
-  if (typeof value !== "number" || !Number.isInteger(value)) {
-    throw new TypeError(`${what} must be an integer, got ${describe(value)}`);
-  }
-  if (value < 0) throw new RangeError(`${what} must be >= 0, got ${value}`);
+  checkInt(value, 0, Number.MAX_SAFE_INTEGER, what);
 }
 
 function checkLeaseMs(value: unknown, what: string): void {

@@ -1093,10 +1093,7 @@ export class RedisStorage implements Storage {
       const removed = await this.#run("prune jobs", SCRIPTS.prune, queue, [
         queue,
         now,
-        limitOf(retention.completed, "count"),
-        limitOf(retention.completed, "age"),
-        limitOf(retention.failed, "count"),
-        limitOf(retention.failed, "age"),
+        ...retentionArgs(retention),
         PRUNE_BUDGET,
       ]) as string[];
       await this.#forgetIds("prune jobs", removed);
@@ -1158,6 +1155,16 @@ function limitOf(policy: RetentionPolicy, key: "count" | "age"): number {
   return Number.isFinite(value) && value >= 0 ? value : -1;
 }
 
+/** Retention as script arguments: completed count and age, failed count and age. */
+function retentionArgs(retention: Retention): number[] {
+  return [
+    limitOf(retention.completed, "count"),
+    limitOf(retention.completed, "age"),
+    limitOf(retention.failed, "count"),
+    limitOf(retention.failed, "age"),
+  ];
+}
+
 /** RESERVE's arguments after the key base. */
 function reserveArgs(
   request: ReserveRequest,
@@ -1188,15 +1195,7 @@ function pushSettleArgs(
 ): void {
   const { now, retention } = options;
   if (retention) {
-    args.push(
-      now,
-      limitOf(retention.completed, "count"),
-      limitOf(retention.completed, "age"),
-      limitOf(retention.failed, "count"),
-      limitOf(retention.failed, "age"),
-      PRUNE_BUDGET,
-      indexes.length,
-    );
+    args.push(now, ...retentionArgs(retention), PRUNE_BUDGET, indexes.length);
   } else {
     args.push(now, "", "", "", "", PRUNE_BUDGET, indexes.length);
   }

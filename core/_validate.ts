@@ -226,11 +226,3 @@ function keyPath(path: string, key: string): string {
   }
   return /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
 }
-
-/**
- * Parses stored JSON. `JSON.parse` defines a `__proto__` key as an ordinary own
- * property, so payloads cannot pollute prototypes; nothing is ever evaluated.
- */
-export function parseJson(text: string): unknown {
-  return JSON.parse(text);
-}

@@ -156,8 +156,9 @@ async function withFreshPorts<T>(start: () => Promise<T>): Promise<T> {
   }
 }
 
-async function startOn(port: number, options: StartRedisOptions): Promise<RedisServer> {
-  const args = [
+/** A throwaway server's arguments: loopback only, no RDB snapshots, quiet. */
+function baseArgs(port: number, appendonly = false): string[] {
+  return [
     "--port",
     String(port),
     "--bind",
@@ -165,10 +166,14 @@ async function startOn(port: number, options: StartRedisOptions): Promise<RedisS
     "--save",
     "",
     "--appendonly",
-    options.appendonly ? "yes" : "no",
+    appendonly ? "yes" : "no",
     "--loglevel",
     "warning",
   ];
+}
+
+async function startOn(port: number, options: StartRedisOptions): Promise<RedisServer> {
+  const args = baseArgs(port, options.appendonly);
   if (options.dir) args.push("--dir", options.dir);
   args.push(...(options.args ?? []));
   const child = await spawnServer(args);
@@ -213,16 +218,7 @@ async function startClusterOnce(): Promise<RedisCluster> {
   try {
     for (const port of ports) {
       const child = await spawnServer([
-        "--port",
-        String(port),
-        "--bind",
-        "127.0.0.1",
-        "--save",
-        "",
-        "--appendonly",
-        "no",
-        "--loglevel",
-        "warning",
+        ...baseArgs(port),
         "--dir",
         dir,
         "--cluster-enabled",

@@ -34,3 +34,8 @@ export const work = defineTask({
     return { by: label };
   },
 });
+
+/** Closes the connection the handlers record on (for a worker process that exits). */
+export function closeRecorder(): void {
+  recorder.disconnect();
+}
