@@ -1,5 +1,5 @@
 // taskmill on Redis: bulk enqueue with Queue.enqueueMany, then one Worker at
-// concurrency C with its defaults (prefetch = C, retention: the newest 1 000
+// concurrency C with its defaults (prefetch "auto", retention: the newest 1 000
 // completed jobs kept). Completion is counted on the worker's `completed`
 // event, which fires once the outcome is stored.
 
@@ -12,7 +12,7 @@ const noop = defineTask({ name: "noop", handler: async (_payload: { i: number })
 
 /**
  * Enqueues `n` no-op jobs, then processes them at concurrency `c` (and
- * `prefetch`, when given; the Worker's default is `c`).
+ * `prefetch`, when given; the Worker's default is "auto").
  */
 export async function run(url: string, n: number, c: number, prefetch?: number): Promise<RedisRun> {
   const storage = new RedisStorage({ url, prefix: "bench" });

@@ -53,9 +53,14 @@ export interface WorkerOptions {
   concurrency?: number;
   /**
    * Jobs reserved ahead of free slots, so a handler finishing finds the next
-   * job already local (fewer round trips). 0-1000. Default: `concurrency`.
+   * job already local (fewer round trips): a number, 0-1000, or `"auto"`
+   * (the default). Auto holds about {@linkcode AUTO_PREFETCH_MS} ms of work
+   * ahead, judged from the handlers' recent durations: `concurrency` jobs
+   * for slow handlers (and until the first job finishes), up to
+   * `max(concurrency, AUTO_PREFETCH_MAX)` for fast ones. A prefetched job is
+   * one no other worker can run meanwhile, so the bound is in time, not jobs.
    */
-  prefetch?: number;
+  prefetch?: number | "auto";
   /** Source of time. Default: the system clock. */
   clock?: Clock;
   /** This worker's id (recorded in leases). Default: a random UUID. */
@@ -83,6 +88,11 @@ export interface WorkerOptions {
   /** How often finished jobs are pruned to the retention, in ms. Default 60 000. */
   sweepMs?: number;
 }
+
+/** `prefetch: "auto"` holds about this many ms of work beyond the running handlers. */
+export const AUTO_PREFETCH_MS = 20;
+/** `prefetch: "auto"` holds at most this many jobs ahead (or `concurrency`, if larger). */
+export const AUTO_PREFETCH_MAX = 100;
 
 /** Options of {@linkcode Worker.stop}. */
 export interface StopOptions {
@@ -298,7 +308,10 @@ export class Worker {
   readonly #composed = new Map<string, (payload: any, ctx: TaskContext) => Promise<unknown>>();
   readonly #queues: readonly string[];
   readonly #concurrency: number;
-  readonly #prefetch: number;
+  /** A fixed prefetch, or null for auto (see `#prefetch`). */
+  readonly #fixedPrefetch: number | null;
+  /** Recent mean handler duration in ms (moving average), or null before the first. */
+  #meanDuration: number | null = null;
   readonly #id: string;
   readonly #leaseMs: number;
   readonly #heartbeatMs: number;
@@ -374,8 +387,9 @@ export class Worker {
     this.#queues = Object.freeze([...new Set(queues)]);
     this.#concurrency = options.concurrency ?? 10;
     checkInt(this.#concurrency, 1, 1000, `${where}: concurrency`);
-    this.#prefetch = options.prefetch ?? this.#concurrency;
-    checkInt(this.#prefetch, 0, 1000, `${where}: prefetch`);
+    const prefetch = options.prefetch ?? "auto";
+    if (prefetch !== "auto") checkInt(prefetch, 0, 1000, `${where}: prefetch`);
+    this.#fixedPrefetch = prefetch === "auto" ? null : prefetch;
     this.#id = options.id ?? crypto.randomUUID();
     if (typeof this.#id !== "string" || this.#id.length === 0 || this.#id.length > 200) {
       throw new TypeError(`${where}: id must be a string of 1-200 characters`);
@@ -573,7 +587,7 @@ export class Worker {
       }
       const want = Math.min(
         left,
-        this.#concurrency + this.#prefetch - this.#running - this.#buffer.length,
+        this.#concurrency + this.#prefetch() - this.#running - this.#buffer.length,
       );
       if (want <= 0) {
         await this.#slotFreed.next(); // `#wakeLoop` notifies it too
@@ -636,6 +650,22 @@ export class Worker {
         );
       }
     }
+  }
+
+  /**
+   * How many jobs to hold beyond the running ones. Auto: enough to keep
+   * every slot busy for about `AUTO_PREFETCH_MS` at the recent mean handler
+   * duration, so no round trip stands between short jobs while a slow job
+   * never waits long in this worker's buffer for a slot.
+   */
+  #prefetch(): number {
+    if (this.#fixedPrefetch !== null) return this.#fixedPrefetch;
+    const concurrency = this.#concurrency;
+    const mean = this.#meanDuration;
+    if (mean === null) return concurrency;
+    const most = Math.max(concurrency, AUTO_PREFETCH_MAX);
+    if (mean <= 0) return most;
+    return Math.max(concurrency, Math.min(most, Math.ceil(AUTO_PREFETCH_MS * concurrency / mean)));
   }
 
   #wakeLoop(): void {
@@ -706,6 +736,10 @@ export class Worker {
     const now = this.#clock.now();
     const duration = now - held.startedAt;
     this.#durations.add(duration);
+    // Moving average over about the last 16 handlers: recent enough to follow
+    // a change of workload, smooth enough that one outlier moves it little.
+    const mean = this.#meanDuration;
+    this.#meanDuration = mean === null ? duration : mean + (duration - mean) / 16;
     if (!ok) return this.#failAttempt(held, value, now, duration);
     try {
       // Storage copies the result as JSON as it stores it; check it is JSON.

@@ -2,6 +2,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  AUTO_PREFETCH_MAX,
   defineTask,
   exponential,
   fixed,
@@ -141,6 +142,73 @@ describe("Worker: running jobs", () => {
     await clock.advance(4_000);
     assert.equal(peak, 4);
     assert.equal((await queue.counts()).completed, 20);
+    await stopAll();
+  });
+
+  test('prefetch "auto" (the default): concurrency ahead until a job finishes, then about 20 ms of work', async () => {
+    // After every reserve, how many jobs the (only) worker holds: running + ahead.
+    const held: number[] = [];
+    const { queue, start, clock, stopAll } = setup((inner) =>
+      wrap(inner, {
+        reserve: async (request) => {
+          const result = await inner.reserve(request);
+          held.push((await inner.counts("default")).active);
+          return result;
+        },
+      })
+    );
+    let ms = 2; // how long each handler takes, in fake time
+    const task = defineTask({ name: "t", handler: () => ms > 0 ? clock.sleep(ms) : undefined });
+    await start([task], { concurrency: 2 });
+    assert.deepEqual(held, [0], "nothing to hold yet");
+    await queue.enqueueMany(task, [null, null, null, null, null]);
+    await clock.flush();
+    assert.equal(held[1], 4, "before any job has run: concurrency running + concurrency ahead");
+
+    // 2 ms handlers at concurrency 2: 20 ms of work ahead is 20 * 2 / 2 = 20 jobs.
+    await queue.enqueueMany(task, Array.from({ length: 300 }, () => null));
+    await clock.advance(400);
+    assert.equal((await queue.counts()).completed, 305);
+    assert.equal(Math.max(...held), 2 + 20, `2 running + 20 ahead; held ${held}`);
+
+    // Instant handlers: once the mean has moved, the cap, max(concurrency, AUTO_PREFETCH_MAX).
+    ms = 0;
+    held.length = 0;
+    await queue.enqueueMany(task, Array.from({ length: 400 }, () => null));
+    await clock.flush();
+    assert.equal((await queue.counts()).completed, 705);
+    assert.equal(Math.max(...held), 2 + AUTO_PREFETCH_MAX);
+
+    // Slow handlers: the mean moves over about 16 jobs, then only concurrency ahead again.
+    ms = 1_000;
+    await queue.enqueueMany(task, Array.from({ length: 200 }, () => null));
+    await clock.advance(60_000);
+    held.length = 0;
+    const before = (await queue.counts()).completed;
+    await clock.advance(5_000);
+    assert.equal((await queue.counts()).completed, before + 10, "2 at a time, 1 s each");
+    assert.ok(held.length > 0);
+    assert.equal(Math.max(...held), 4, `slow jobs: 2 running + 2 ahead; held ${held}`);
+    await stopAll();
+  });
+
+  test("a fixed prefetch is kept whatever the handlers' durations", async () => {
+    const held: number[] = [];
+    const { queue, start, clock, stopAll } = setup((inner) =>
+      wrap(inner, {
+        reserve: async (request) => {
+          const result = await inner.reserve(request);
+          held.push((await inner.counts("default")).active);
+          return result;
+        },
+      })
+    );
+    const task = defineTask({ name: "t", handler: () => {} });
+    await start([task], { concurrency: 3, prefetch: 1 });
+    await queue.enqueueMany(task, Array.from({ length: 100 }, () => null));
+    await clock.flush();
+    assert.equal((await queue.counts()).completed, 100);
+    assert.equal(Math.max(...held), 4);
     await stopAll();
   });
 
