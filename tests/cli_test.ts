@@ -215,6 +215,8 @@ describe(`CLI on ${RUNTIME}`, () => {
           [],
           ["frobnicate"],
           ["worker", "--tasks", TASKS, "--concurrency", "many"],
+          ["worker", "--tasks", TASKS, "--prefetch", "lots"],
+          ["worker", "--tasks", TASKS, "--prefetch", "1001"],
           ["worker", "--bogus"],
           ["worker"],
           ["enqueue", "sleepy"],
@@ -300,8 +302,9 @@ describe(`CLI on ${RUNTIME}`, () => {
   test("without Redis the worker says it runs in memory, and stops cleanly on SIGTERM", {
     timeout: 60_000,
   }, async () => {
-    const worker = runCli(["worker", "--tasks", TASKS]);
+    const worker = runCli(["worker", "--tasks", TASKS, "--prefetch", "3"]);
     await worker.waitFor(/ started on /);
+    assert.match(worker.stdout(), / started on .*concurrency 10, prefetch 3\n/);
     assert.match(worker.stderr(), /in-memory store/);
     terminate(worker.child);
     assert.equal(await worker.exited, 0, worker.stderr());
