@@ -12,15 +12,19 @@
  * The job hash fields read back as a record, in this order (HMGET). The
  * TypeScript side parses the same order.
  *
- * The parts of a job that never change after enqueue (other than the queue
- * and the payload) are packed into one field, `d`:
- * `priority|maxAttempts|maxStalls|timeout|enqueuedAt|name` (the name last, so
- * it may hold any character). A job hash is written with few fields and read
- * with few, which is most of the work Redis does per job. `attempt` and
- * `stalls` are absent until they are first set: absent means 0.
+ * Enqueue writes only two fields, `payload` and `d`, because creating a job
+ * hash is most of the work Redis does per enqueued job. `d` packs what never
+ * changes after enqueue plus the enqueue's sequence number and runAt:
+ * `priority|maxAttempts|maxStalls|timeout|enqueuedAt|runAt|queue|name|seq`
+ * (queue names hold no "|"; seq is after the last "|", so the name may hold
+ * any character).
+ * Every later state change writes `state`, `seq` and, when it changes,
+ * `runAt`, which then override d's. So: `state` absent means waiting, or
+ * delayed when d's runAt is after enqueuedAt (as enqueue decided); `seq` and
+ * `runAt` absent mean d's. `attempt` and `stalls` are absent until they are
+ * first set: absent means 0.
  */
 export const FIELDS: readonly string[] = [
-  "queue",
   "d",
   "payload",
   "attempt",
@@ -110,6 +114,9 @@ end
 --@ fmt
 local function fmt(n) return string.format('%.0f', n) end
 
+--@ padSeq
+local function padSeq(seq) return string.format('%0${SEQ_WIDTH}d', seq) end
+
 --@ member memberId
 -- Members of every set are "<seq><id>" with a zero-padded sequence, so equal
 -- scores (same priority, runAt or finishedAt) keep the order in which jobs
@@ -117,7 +124,7 @@ local function fmt(n) return string.format('%.0f', n) end
 -- sequence is the lease's: its token is "<queue>:<seq>", so the member
 -- "<seq><id>" exists exactly while that lease is held, and one ZREM both
 -- checks a token and ends its lease.
-local function member(seq, id) return string.format('%0${SEQ_WIDTH}d', seq) .. id end
+local function member(seq, id) return padSeq(seq) .. id end
 local function memberId(m) return string.sub(m, ${SEQ_WIDTH + 1}) end
 
 --@ waitScore
@@ -133,8 +140,8 @@ local function waitScore(priority)
   return score
 end
 
---@ unpackD prioOf
--- The packed field 'd' starts "priority|maxAttempts|maxStalls|".
+--@ unpackD prioOf seqQueueOf
+-- The packed field 'd' (see FIELDS) starts "priority|maxAttempts|maxStalls|".
 local function unpackD(d)
   if not d then return nil, nil, nil end
   local p, ma, ms = string.match(d, '^([^|]*)|([^|]*)|([^|]*)|')
@@ -143,6 +150,12 @@ end
 local function prioOf(d)
   if not d then return nil end
   return tonumber(string.match(d, '^([^|]*)|'))
+end
+-- The enqueue's seq and the queue, from d (nil when d does not parse).
+local function seqQueueOf(d)
+  if not d then return nil, nil end
+  local q = string.match(d, '^[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|([^|]+)|')
+  return tonumber(string.match(d, '|([^|]*)$')), q
 end
 
 --@ defer callMany flushDeferred
@@ -254,7 +267,7 @@ local function notHash(k, id, q, now)
     ': its key holds a ' .. t .. ', not a hash') ..
     ',"name":"CorruptRecordError","attempt":0,"at":' .. now .. '}'
   redis.call('DEL', k)
-  redis.call('HSET', k, 'queue', q, 'd', '0|1|0|0|' .. now .. '|unknown', 'payload', 'null',
+  redis.call('HSET', k, 'd', '0|1|0|0|' .. now .. '|' .. now .. '|' .. q .. '|unknown|0', 'payload', 'null',
     'attempt', '0', 'stalls', '0', 'runAt', now, 'startedAt', now, 'error', err, 'errors', err,
     'raw', '{"type":' .. cjson.encode(t) .. ',"value":' .. cjson.encode(value) .. '}')
   toFinished(k, id, q, 'failed', now)
@@ -331,29 +344,33 @@ function script(body: string): string {
 }
 
 /**
- * ARGV: base, now, then runs of jobs that share their queue, priority, runAt
- * and packed field d: queue, priority, runAt, d, job count n, then n pairs
- * id, payload. Returns per job 1 when stored, or the stored job's fields
- * (HMGET FIELDS) when the id existed.
+ * ARGV: base, now, a duplicates flag ("1" when an id may repeat within this
+ * call, else ""), then runs of jobs that share their queue, priority, runAt
+ * and packed field d: queue, priority, runAt, d without its trailing seq
+ * ("priority|...|name|"), job count n, then n pairs id, payload. A new job
+ * gets only 'd' and 'payload' (see FIELDS). Returns, for the jobs whose id
+ * existed (or came earlier in the call: the first one wins), their position
+ * (1-based) and stored fields (HMGET FIELDS): an empty array when every job
+ * was stored.
  */
 export const ENQUEUE: string = script(`
 local now = ARGV[2]
 local nowN = tonumber(now)
+local dups = ARGV[3] == '1'
 local out, keys = {}, {}
 local count = 0
-local r = 3
+local r = 4
 while r <= #ARGV do
   local last = r + 4 + 2 * tonumber(ARGV[r + 4])
   for j = r + 5, last, 2 do
     count = count + 1
-    keys[count] = jkey(ARGV[j])
+    keys[count] = base .. 'job:' .. ARGV[j]
   end
   r = last + 1
 end
 allocSeq(count)
 -- One EXISTS over the whole batch (in chunks): when none of the ids is
--- stored, the usual case, no job needs a check of its own. Ids repeated
--- within the batch are caught by 'seen' (the first one wins).
+-- stored and none repeats, the usual case, no job needs a check of its own.
 local existing = 0
 local c = 1
 while c <= count do
@@ -362,34 +379,49 @@ while c <= count do
   existing = existing + redis.call('EXISTS', unpack(keys, c, e))
   c = e + 1
 end
+local check = dups or existing > 0
 local seen = {}
 local no = 0
-r = 3
+-- The hot loop inlines nextSeq(), member() and defer(): per job it makes
+-- one string for the hash's d, one for the member, and one HSET. The padded
+-- sequence is built from its last two digits (a table of constants) and the
+-- rest, formatted once per hundred jobs: formatting numbers is slow.
+local LO = {${Array.from({ length: 100 }, (_, i) => `'${String(i).padStart(2, "0")}'`).join(",")}}
+local seq, hi, hiText = seqNext, -1, ''
+r = 4
 while r <= #ARGV do
   local q, runAt, d = ARGV[r], ARGV[r + 2], ARGV[r + 3]
   local last = r + 4 + 2 * tonumber(ARGV[r + 4])
-  local zk, score, state = qkey(q, 'wait'), waitScore(ARGV[r + 1]), 'waiting'
-  if tonumber(runAt) > nowN then zk, score, state = qkey(q, 'delayed'), runAt, 'delayed' end
-  local made = 0
+  local zk, score = qkey(q, 'wait'), waitScore(ARGV[r + 1])
+  if tonumber(runAt) > nowN then zk, score = qkey(q, 'delayed'), runAt end
+  local zadd, n = {}, 0
   for j = r + 5, last, 2 do
     no = no + 1
     local id, k = ARGV[j], keys[no]
-    if seen[id] or (existing > 0 and redis.call('EXISTS', k) == 1) then
-      out[no] = redis.call('HMGET', k, unpack(FIELDS))
+    if check and (seen[id] or redis.call('EXISTS', k) == 1) then
+      out[#out + 1] = no
+      out[#out + 1] = redis.call('HMGET', k, unpack(FIELDS))
     else
-      seen[id] = true
-      local seq = nextSeq()
-      defer('ZADD', zk, score, member(seq, id))
-      redis.call('HSET', k, 'queue', q, 'd', d, 'payload', ARGV[j + 1], 'runAt', runAt,
-        'state', state, 'seq', seq)
-      made = made + 1
-      out[no] = 1
+      if dups then seen[id] = true end
+      local lo = seq % 100
+      if seq - lo ~= hi then
+        hi = seq - lo
+        hiText = string.format('%0${SEQ_WIDTH - 2}d', hi / 100)
+      end
+      local s = hiText .. LO[lo + 1]
+      seq = seq + 1
+      zadd[n + 1] = score
+      zadd[n + 2] = s .. id
+      n = n + 2
+      redis.call('HSET', k, 'd', d .. s, 'payload', ARGV[j + 1])
     end
   end
-  if made > 0 then mark(q, made) end
+  if n > 0 then
+    callMany('ZADD', zk, zadd, n)
+    mark(q, n / 2)
+  end
   r = last + 1
 end
-flushDeferred()
 flushMarks()
 return out
 `);
@@ -496,7 +528,7 @@ for i = o + 9, o + 8 + nq do
           local attempt = prior and fmt((tonumber(prior) or 0) + 1) or '1'
           -- The token is unique for ever: the queue plus a counter of the slot
           -- (zero padded, as in the member of 'active').
-          local seq = string.format('%0${SEQ_WIDTH}d', nextSeq())
+          local seq = padSeq(nextSeq())
           local token = q .. ':' .. seq
           redis.call('HSET', k, 'state', 'active', 'attempt', attempt, 'startedAt', now,
             'owner', owner, 'token', token, 'expiresAt', expiresAt)
@@ -651,10 +683,12 @@ local expiresAt = ARGV[2]
 local out = {}
 for i = 3, #ARGV, 2 do
   local k = jkey(ARGV[i])
-  local h = redis.call('HMGET', k, 'state', 'token', 'queue')
+  local h = redis.call('HMGET', k, 'state', 'token')
   if h[1] == 'active' and h[2] == ARGV[i + 1] then
+    -- The token is "<queue>:<seq>" (see RESERVE).
     redis.call('HSET', k, 'expiresAt', expiresAt)
-    redis.call('ZADD', qkey(h[3], 'active'), 'XX', expiresAt, string.sub(h[2], -${SEQ_WIDTH}) .. ARGV[i])
+    redis.call('ZADD', qkey(string.sub(h[2], 1, -${SEQ_WIDTH + 2}), 'active'), 'XX', expiresAt,
+      string.sub(h[2], -${SEQ_WIDTH}) .. ARGV[i])
     out[#out + 1] = 1
   else
     out[#out + 1] = 0
@@ -729,12 +763,14 @@ return out
 export const RETRY_FAILED: string = script(`
 local id, now = ARGV[2], ARGV[3]
 local k = jkey(id)
-local h = redis.call('HMGET', k, 'state', 'seq', 'queue', 'd')
+local h = redis.call('HMGET', k, 'state', 'seq', 'd')
 if h[1] ~= 'failed' then return 0 end
-redis.call('ZREM', qkey(h[3], 'failed'), member(tonumber(h[2]) or 0, id))
+local _, q = seqQueueOf(h[3])
+if q == nil then return 0 end
+redis.call('ZREM', qkey(q, 'failed'), member(tonumber(h[2]) or 0, id))
 redis.call('HSET', k, 'attempt', 0, 'stalls', 0, 'runAt', now)
 redis.call('HDEL', k, 'finishedAt')
-toWaiting(k, id, h[3], prioOf(h[4]))
+toWaiting(k, id, q, prioOf(h[3]))
 flushMarks()
 return 1
 `);
@@ -743,13 +779,18 @@ return 1
 export const REMOVE: string = script(`
 local id = ARGV[2]
 local k = jkey(id)
-local h = redis.call('HMGET', k, 'state', 'seq', 'queue')
-if h[1] == false or h[1] == 'active' then return 0 end
-local q, m = h[3], member(tonumber(h[2]) or 0, id)
-redis.call('ZREM', qkey(q, 'wait'), m)
-redis.call('ZREM', qkey(q, 'delayed'), m)
-redis.call('ZREM', qkey(q, 'completed'), m)
-redis.call('ZREM', qkey(q, 'failed'), m)
+local h = redis.call('HMGET', k, 'state', 'seq', 'd')
+-- No state and no d: no job (a job's state is absent only before its first
+-- change, see FIELDS).
+if (h[1] == false and h[3] == false) or h[1] == 'active' then return 0 end
+local seq, q = seqQueueOf(h[3])
+if q ~= nil then
+  local m = member(tonumber(h[2]) or seq or 0, id)
+  redis.call('ZREM', qkey(q, 'wait'), m)
+  redis.call('ZREM', qkey(q, 'delayed'), m)
+  redis.call('ZREM', qkey(q, 'completed'), m)
+  redis.call('ZREM', qkey(q, 'failed'), m)
+end
 redis.call('DEL', k)
 return 1
 `);

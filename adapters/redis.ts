@@ -31,12 +31,15 @@
  * | `{T}:paused`              | set    | paused queue names                                     |
  * | `{prefix}:ids` (per-queue tags only) | hash | id → queue, to find a job's slot by its id  |
  *
- * A job hash holds `queue`, `payload` (JSON text), `d` (the fields that
- * never change, packed: `priority|maxAttempts|maxStalls|timeout|enqueuedAt|name`),
- * `state`, `seq`, `runAt`, and, once set, `attempt`, `stalls`, `startedAt`,
- * `finishedAt`, the last lease (`owner`, `token`, `expiresAt`: meaningful
- * only while `state` is `active`), `progress`, `result`, `error`, `errors`
- * and `raw`.
+ * A job hash holds `payload` (JSON text) and `d` (what never changes after
+ * enqueue, packed:
+ * `priority|maxAttempts|maxStalls|timeout|enqueuedAt|runAt|queue|name|seq`,
+ * with the enqueue's seq and runAt), which is all that enqueue writes; then,
+ * once set, `state`, `seq` and `runAt` (absent: waiting, or delayed when d's
+ * runAt is after enqueuedAt; d's seq; d's runAt), `attempt`, `stalls`,
+ * `startedAt`, `finishedAt`, the last lease (`owner`, `token`, `expiresAt`:
+ * meaningful only while `state` is `active`), `progress`, `result`, `error`,
+ * `errors` and `raw`.
  *
  * `<seq>` is the slot's counter at the time the job entered the set, zero
  * padded to 15 digits, so members with equal scores sort in entry order.
@@ -62,7 +65,8 @@
  *
  * ## Round trips
  *
- * With the default shared tag every Storage method is one round trip. With
+ * With the default shared tag every Storage method is one round trip (an
+ * enqueue of more than 250 jobs sends several script calls at once). With
  * `queueTags: true` a call spanning several queues makes one call per queue
  * (in parallel, except reserve, which goes in priority order and stops once
  * `limit` is filled), and calls that start from a bare id (getJob, remove,
@@ -160,39 +164,45 @@ const PROMOTE_MAX = 1_000;
 const PRUNE_BUDGET = 200;
 const NF = scripts.FIELDS.length;
 // Positions in scripts.FIELDS.
-const F_QUEUE = 0;
-const F_D = 1;
-const F_PAYLOAD = 2;
-const F_ATTEMPT = 3;
-const F_STALLS = 4;
-const F_RUN_AT = 5;
-const F_STATE = 6;
-const F_STARTED = 7;
-const F_FINISHED = 8;
-const F_OWNER = 9;
-const F_TOKEN = 10;
-const F_EXPIRES = 11;
-const F_PROGRESS = 12;
-const F_RESULT = 13;
-const F_ERROR = 14;
-const F_ERRORS = 15;
-const F_RAW = 16;
+const F_D = 0;
+const F_PAYLOAD = 1;
+const F_ATTEMPT = 2;
+const F_STALLS = 3;
+const F_RUN_AT = 4;
+const F_STATE = 5;
+const F_STARTED = 6;
+const F_FINISHED = 7;
+const F_OWNER = 8;
+const F_TOKEN = 9;
+const F_EXPIRES = 10;
+const F_PROGRESS = 11;
+const F_RESULT = 12;
+const F_ERROR = 13;
+const F_ERRORS = 14;
+const F_RAW = 15;
 // Where each RESERVE_FIELDS value goes in a FIELDS row.
 const RESERVE_INDEX = scripts.RESERVE_FIELDS.map((f) => scripts.FIELDS.indexOf(f));
 
 interface LoadedScript {
   lua: string;
   sha: Promise<string>;
+  /** The SHA-1 once known. */
+  hash?: string;
 }
 
 function loadScript(lua: string): LoadedScript {
-  return { lua, sha: sha1(lua) };
+  const script: LoadedScript = { lua, sha: sha1(lua) };
+  script.sha.then((hash) => script.hash = hash);
+  return script;
 }
 
 async function sha1(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/** Jobs per ENQUEUE script call (see RedisStorage.enqueue). */
+const ENQUEUE_CHUNK = 250;
 
 // Scripts are hashed once per process; every instance shares them.
 const SCRIPTS = {
@@ -381,10 +391,37 @@ export class RedisStorage implements Storage {
     return this.#connecting;
   }
 
-  async #call(what: string, script: LoadedScript, key: string, args: (string | number)[]) {
+  #call(what: string, script: LoadedScript, key: string, args: (string | number)[]) {
+    // Connected and the script hashed (the usual case): the command goes out
+    // now, so calls made in a row reach the wire in that order at once.
+    if (
+      script.hash !== undefined && !this.#closed &&
+      (!this.#own || (this.#client as Redis).status === "ready")
+    ) {
+      return this.#send(what, script, script.hash, key, args);
+    }
+    return this.#callLater(what, script, key, args);
+  }
+
+  async #callLater(what: string, script: LoadedScript, key: string, args: (string | number)[]) {
+    let sha: string;
     try {
       await this.#ready();
-      const sha = await script.sha;
+      sha = await script.sha;
+    } catch (error) {
+      throw error instanceof StorageError ? error : this.#error(what, error);
+    }
+    return await this.#send(what, script, sha, key, args);
+  }
+
+  async #send(
+    what: string,
+    script: LoadedScript,
+    sha: string,
+    key: string,
+    args: (string | number)[],
+  ): Promise<Reply> {
+    try {
       try {
         return await this.#client.evalsha(sha, 1, key, ...args) as Reply;
       } catch (error) {
@@ -392,7 +429,7 @@ export class RedisStorage implements Storage {
         return await this.#client.eval(script.lua, 1, key, ...args) as Reply;
       }
     } catch (error) {
-      throw error instanceof StorageError ? error : this.#error(what, error);
+      throw this.#error(what, error);
     }
   }
 
@@ -437,8 +474,11 @@ export class RedisStorage implements Storage {
   // ---- Storage ------------------------------------------------------------
 
   /**
-   * Stores new jobs, idempotent by id; one script call (per queue with
-   * `queueTags`, after one id-index call).
+   * Stores new jobs, idempotent by id; one script call per 250 jobs (per
+   * queue with `queueTags`, after one id-index call). The calls of a bigger
+   * batch are sent together, one round trip, and run in order, each atomic:
+   * another client may see the first jobs of such a batch before the last
+   * (as if they had been enqueued by consecutive calls), never out of order.
    *
    * @example
    * ```ts
@@ -495,60 +535,77 @@ export class RedisStorage implements Storage {
     } else {
       groups.set("", jobs.map((_, i) => i));
     }
-    await Promise.all([...groups].map(async ([queue, indexes]) => {
-      // Runs of jobs that share queue, priority, runAt and the packed field
-      // d (a whole enqueueMany is one run) send those once.
-      const args: (string | number)[] = [now];
-      let run: NewJob | undefined;
-      let countAt = 0;
-      for (const i of indexes) {
-        const job = jobs[i];
-        if (
-          run === undefined || job.queue !== run.queue || job.priority !== run.priority ||
-          job.runAt !== run.runAt || job.name !== run.name || job.maxAttempts !== run.maxAttempts ||
-          job.maxStalls !== run.maxStalls || job.timeout !== run.timeout
-        ) {
-          run = job;
-          args.push(job.queue, job.priority, job.runAt, packData(job, now), 0);
-          countAt = args.length - 1;
-        }
-        args.push(job.id, payloads[i]);
-        args[countAt] = (args[countAt] as number) + 1;
-      }
-      const reply = await this.#run(
-        "enqueue jobs",
-        SCRIPTS.enqueue,
-        this.#queueTags ? queue : "",
-        args,
-      ) as Reply[];
-      indexes.forEach((i, n) => {
-        const entry = reply[n];
-        if (Array.isArray(entry)) {
-          results[i] = { job: toRecord(jobs[i].id, entry as (string | null)[]), created: false };
-        } else {
+    // Whether an id repeats within this call (the script then checks each id;
+    // a repeat in a later chunk finds the first one stored).
+    const dups = new Set(jobs.map((job) => job.id)).size < jobs.length ? "1" : "";
+    // A big batch goes as several script calls, each sent as soon as it is
+    // built, in order, on one connection: Redis stores one chunk while this
+    // process encodes the next, builds the results, and reads the replies.
+    const calls: Promise<void>[] = [];
+    for (const [queue, all] of groups) {
+      for (let at = 0; at < all.length; at += ENQUEUE_CHUNK) {
+        const indexes = at === 0 && all.length <= ENQUEUE_CHUNK
+          ? all
+          : all.slice(at, at + ENQUEUE_CHUNK);
+        // Runs of jobs that share queue, priority, runAt and the packed field
+        // d (a whole enqueueMany is one run) send those once.
+        const args: (string | number)[] = [now, dups];
+        let run: NewJob | undefined;
+        let countAt = 0;
+        for (const i of indexes) {
           const job = jobs[i];
-          results[i] = {
-            job: {
-              id: job.id,
-              name: job.name,
-              queue: job.queue,
-              payload: JSON.parse(payloads[i]),
-              priority: job.priority,
-              attempt: 0,
-              maxAttempts: job.maxAttempts,
-              stalls: 0,
-              maxStalls: job.maxStalls,
-              timeout: job.timeout,
-              enqueuedAt: now,
-              runAt: job.runAt,
-              state: job.runAt <= now ? "waiting" : "delayed",
-              errors: [],
-            },
-            created: true,
-          };
+          if (
+            run === undefined || job.queue !== run.queue || job.priority !== run.priority ||
+            job.runAt !== run.runAt || job.name !== run.name ||
+            job.maxAttempts !== run.maxAttempts || job.maxStalls !== run.maxStalls ||
+            job.timeout !== run.timeout
+          ) {
+            run = job;
+            args.push(job.queue, job.priority, job.runAt, packData(job, now), 0);
+            countAt = args.length - 1;
+          }
+          args.push(job.id, payloads[i]);
+          args[countAt] = (args[countAt] as number) + 1;
         }
-      });
-    }));
+        const call = this.#run("enqueue jobs", SCRIPTS.enqueue, this.#queueTags ? queue : "", args);
+        calls.push(call.then((reply) => {
+          // The reply lists only the jobs that were not stored: position, fields.
+          const rows = reply as Reply[];
+          for (let r = 0; r < rows.length; r += 2) {
+            const i = indexes[Number(rows[r]) - 1];
+            results[i] = {
+              job: toRecord(jobs[i].id, rows[r + 1] as (string | null)[]),
+              created: false,
+            };
+          }
+        }));
+      }
+    }
+    // While Redis works: the results of stored jobs (a reply changes the
+    // entries of jobs that were not stored, after this loop).
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i];
+      results[i] = {
+        job: {
+          id: job.id,
+          name: job.name,
+          queue: job.queue,
+          payload: JSON.parse(payloads[i]),
+          priority: job.priority,
+          attempt: 0,
+          maxAttempts: job.maxAttempts,
+          stalls: 0,
+          maxStalls: job.maxStalls,
+          timeout: job.timeout,
+          enqueuedAt: now,
+          runAt: job.runAt,
+          state: job.runAt <= now ? "waiting" : "delayed",
+          errors: [],
+        },
+        created: true,
+      };
+    }
+    await Promise.all(calls);
     return results;
   }
 
@@ -620,7 +677,6 @@ export class RedisStorage implements Storage {
         // Rebuild the FIELDS row: what the script read, plus what it set.
         const fields: (string | null)[] = new Array(NF).fill(null);
         for (let j = 0; j < row.length; j++) fields[RESERVE_INDEX[j]] = row[j];
-        fields[F_QUEUE] = queue;
         fields[F_STATE] = "active";
         fields[F_STARTED] = String(now);
         fields[F_OWNER] = owner;
@@ -665,13 +721,12 @@ export class RedisStorage implements Storage {
           return false;
         }
       };
+      // d: priority|maxAttempts|maxStalls|timeout|enqueuedAt|runAt|queue|name|seq
       const d = (fields[F_D] ?? "").split("|");
-      const name = d.length > 5 ? d.slice(5).join("|") : "";
+      const name = d.length > 8 ? d.slice(7, -1).join("|") : "";
       const payload = fields[F_PAYLOAD];
       const errorText = JSON.stringify(error);
       const pairs = [
-        "queue",
-        queue,
         "d",
         [
           keep(d[0] ?? null, "0"),
@@ -679,7 +734,10 @@ export class RedisStorage implements Storage {
           keep(d[2] ?? null, "0"),
           keep(d[3] ?? null, "0"),
           keep(d[4] ?? null, String(now)),
+          keep(d[5] ?? null, String(now)),
+          queue,
           name === "" ? "unknown" : name,
+          d.length > 8 ? keep(d[d.length - 1], "0") : "0",
         ].join("|"),
         "payload",
         payload !== null && isJson(payload) ? payload : "null",
@@ -1227,9 +1285,13 @@ function pushSettleArgs(
   }
 }
 
-/** The packed field `d`: `priority|maxAttempts|maxStalls|timeout|enqueuedAt|name`. */
+/**
+ * The packed field `d` without its trailing seq (the script adds it):
+ * `priority|maxAttempts|maxStalls|timeout|enqueuedAt|runAt|queue|name|`.
+ */
 function packData(job: NewJob, now: number): string {
-  return `${job.priority}|${job.maxAttempts}|${job.maxStalls}|${job.timeout}|${now}|${job.name}`;
+  return `${job.priority}|${job.maxAttempts}|${job.maxStalls}|${job.timeout}|${now}|` +
+    `${job.runAt}|${job.queue}|${job.name}|`;
 }
 
 // ---- records ----------------------------------------------------------------
@@ -1275,12 +1337,12 @@ function count(value: string | null, name: string): number {
 
 /**
  * The parts every record has: the packed field `d`, the payload, counters and
- * error history. Throws when they do not parse.
+ * error history. A `state` or `runAt` that is absent comes from `d` (see
+ * scripts.FIELDS). Throws when they do not parse.
  */
 function baseRecord(
   id: string,
-  queue: string,
-  state: JobState,
+  state: string | null,
   d: string | null,
   payload: string | null,
   attempt: string | null,
@@ -1289,29 +1351,42 @@ function baseRecord(
   errors: string | null,
 ): JobRecord {
   if (d === null || d === "") throw new Error("the job data (field d) is missing");
-  const p1 = d.indexOf("|");
-  const p2 = p1 < 0 ? -1 : d.indexOf("|", p1 + 1);
-  const p3 = p2 < 0 ? -1 : d.indexOf("|", p2 + 1);
-  const p4 = p3 < 0 ? -1 : d.indexOf("|", p3 + 1);
-  const p5 = p4 < 0 ? -1 : d.indexOf("|", p4 + 1);
-  if (p5 < 0) throw new Error("the job data (field d) has too few parts");
-  const name = d.slice(p5 + 1);
+  // priority|maxAttempts|maxStalls|timeout|enqueuedAt|runAt|queue|name|seq
+  const at: number[] = [];
+  for (let p = d.indexOf("|"); p >= 0; p = d.indexOf("|", p + 1)) at.push(p);
+  // Part k (0-based) ends at at[k]; the parts are checked in order.
+  const part = (k: number, name: string): number => {
+    if (at.length <= k) throw new Error("the job data (field d) has too few parts");
+    return numAt(d, k === 0 ? 0 : at[k - 1] + 1, at[k], name);
+  };
+  const priority = part(0, "priority");
+  const maxAttempts = part(1, "maxAttempts");
+  const maxStalls = part(2, "maxStalls");
+  const timeout = part(3, "timeout");
+  const enqueuedAt = part(4, "enqueuedAt");
+  const firstRunAt = part(5, "runAt");
+  if (at.length < 8) throw new Error("the job data (field d) has too few parts");
+  const queue = d.slice(at[5] + 1, at[6]);
+  if (queue === "") throw new Error("queue is missing");
+  const name = d.slice(at[6] + 1, at[at.length - 1]);
   if (name === "") throw new Error("name is missing");
   if (payload === null) throw new Error("payload is missing");
+  if (state === null) state = firstRunAt > enqueuedAt ? "delayed" : "waiting";
+  else if (!JOB_STATES.includes(state as JobState)) throw new Error("state is not a job state");
   return {
     id,
     name,
     queue,
     payload: json(payload, "payload"),
-    priority: numAt(d, 0, p1, "priority"),
+    priority,
     attempt: count(attempt, "attempt"),
-    maxAttempts: numAt(d, p1 + 1, p2, "maxAttempts"),
+    maxAttempts,
     stalls: count(stalls, "stalls"),
-    maxStalls: numAt(d, p2 + 1, p3, "maxStalls"),
-    timeout: numAt(d, p3 + 1, p4, "timeout"),
-    enqueuedAt: numAt(d, p4 + 1, p5, "enqueuedAt"),
-    runAt: num(runAt, "runAt"),
-    state,
+    maxStalls,
+    timeout,
+    enqueuedAt,
+    runAt: runAt === null ? firstRunAt : num(runAt, "runAt"),
+    state: state as JobState,
     errors: errors === null || errors === ""
       ? []
       : errors.split("\n").map((e) => jobError(json(e, "errors"), "errors")),
@@ -1350,7 +1425,6 @@ function parseReserved(
   // reserved before) stalls, progress, result, error, raw.
   const record = baseRecord(
     id,
-    queue,
     "active",
     row[0],
     row[1],
@@ -1359,6 +1433,7 @@ function parseReserved(
     row[3],
     row[4],
   );
+  if (record.queue !== queue) throw new Error("the job data (field d) names another queue");
   record.startedAt = now;
   record.lease = { owner, token, expiresAt };
   if (row.length === scripts.RESERVE_FIRST) return record;
@@ -1367,14 +1442,9 @@ function parseReserved(
 
 /** Builds a record from HMGET FIELDS values; throws when they do not parse. */
 function parseRecord(id: string, f: (string | null)[]): JobRecord {
-  const queue = f[F_QUEUE];
-  const state = f[F_STATE];
-  if (queue === null || queue === "") throw new Error("queue is missing");
-  if (!JOB_STATES.includes(state as JobState)) throw new Error("state is not a job state");
   const record = baseRecord(
     id,
-    queue,
-    state as JobState,
+    f[F_STATE],
     f[F_D],
     f[F_PAYLOAD],
     f[F_ATTEMPT],
@@ -1389,7 +1459,7 @@ function parseRecord(id: string, f: (string | null)[]): JobRecord {
   const expiresAt = f[F_EXPIRES];
   if (startedAt !== null) record.startedAt = num(startedAt, "startedAt");
   if (finishedAt !== null) record.finishedAt = num(finishedAt, "finishedAt");
-  if (state === "active" && owner !== null && token !== null && expiresAt !== null) {
+  if (record.state === "active" && owner !== null && token !== null && expiresAt !== null) {
     record.lease = { owner, token, expiresAt: num(expiresAt, "expiresAt") };
   }
   return optional(record, f[F_PROGRESS], f[F_RESULT], f[F_ERROR], f[F_RAW]);
@@ -1412,6 +1482,7 @@ function toRecord(id: string, f: (string | null)[]): JobRecord {
       const x = Number(v);
       return v !== null && v !== undefined && v !== "" && Number.isFinite(x) ? x : 0;
     };
+    // priority|maxAttempts|maxStalls|timeout|enqueuedAt|runAt|queue|name|seq
     const d = (f[F_D] ?? "").split("|");
     let payload: unknown = null;
     try {
@@ -1419,8 +1490,8 @@ function toRecord(id: string, f: (string | null)[]): JobRecord {
     } catch { /* kept in raw */ }
     return {
       id,
-      name: d.length > 5 ? d.slice(5).join("|") : "",
-      queue: f[F_QUEUE] ?? "",
+      name: d.length > 8 ? d.slice(7, -1).join("|") : "",
+      queue: d[6] ?? "",
       payload,
       priority: n(d[0]),
       attempt: n(f[F_ATTEMPT]),
@@ -1429,8 +1500,12 @@ function toRecord(id: string, f: (string | null)[]): JobRecord {
       maxStalls: n(d[2]),
       timeout: n(d[3]),
       enqueuedAt: n(d[4]),
-      runAt: n(f[F_RUN_AT]),
-      state: JOB_STATES.includes(f[F_STATE] as JobState) ? f[F_STATE] as JobState : "failed",
+      runAt: n(f[F_RUN_AT] ?? d[5]),
+      state: JOB_STATES.includes(f[F_STATE] as JobState)
+        ? f[F_STATE] as JobState
+        : f[F_STATE] === null && d.length > 8
+        ? (n(d[5]) > n(d[4]) ? "delayed" : "waiting")
+        : "failed",
       errors: [],
       raw: JSON.stringify(raw),
     };

@@ -157,6 +157,45 @@ describe("RedisStorage on Redis", () => {
     }
   });
 
+  test("a big enqueue keeps order and first-wins ids across its script calls", async () => {
+    const prefix = uniquePrefix();
+    const storage = new RedisStorage({ url: server.url, prefix });
+    try {
+      await storage.enqueue([job("old", { payload: "stored before" })], 1_000);
+      // 1 200 jobs go as several script calls; ids repeat across them.
+      const jobs = Array.from({ length: 1_200 }, (_, n) => job(`j${n}`));
+      jobs[700] = job("j3", { payload: "repeat" });
+      jobs[1_100] = job("old", { payload: "repeat" });
+      jobs[1_199] = job("j700b", { runAt: 5_000 });
+      const results = await storage.enqueue(jobs, 1_000);
+      assert.equal(results.filter((r) => !r.created).length, 2);
+      assert.equal(results[700].created, false);
+      assert.deepEqual(results[700].job.payload, { id: "j3" });
+      assert.equal(results[700].job.state, "waiting");
+      assert.equal(results[1_100].created, false);
+      assert.equal(results[1_100].job.payload, "stored before");
+      assert.equal(results[1_199].job.state, "delayed");
+      assert.equal((await storage.getJob("j700b"))?.state, "delayed");
+      assert.equal((await storage.getJob("j3"))?.state, "waiting");
+      assert.deepEqual((await storage.counts("q")).waiting, 1_198);
+      const { jobs: reserved } = await storage.reserve({
+        queues: ["q"],
+        limit: 1_198,
+        owner: "w",
+        leaseMs: 30_000,
+        now: 1_000,
+      });
+      const expected = [
+        "old",
+        ...jobs.map((j) => j.id).filter((_, n) => n !== 700 && n !== 1_100 && n !== 1_199),
+      ];
+      assert.deepEqual(reserved.map((j) => j.id), expected);
+    } finally {
+      await storage.close();
+      await dropPrefix(prefix);
+    }
+  });
+
   test("no KEYS or SCAN command is ever sent by the storage", async () => {
     const { client, sent } = countingClient();
     const storage = new RedisStorage({ client, prefix: uniquePrefix() });
