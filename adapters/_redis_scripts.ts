@@ -114,13 +114,27 @@ end
 --@ fmt
 local function fmt(n) return string.format('%.0f', n) end
 
---@ padSeq
+--@ padSeq nextPadded LO
 local function padSeq(seq) return string.format('%0${SEQ_WIDTH}d', seq) end
+-- The next sequence number, zero padded: built from its last two digits (a
+-- table of constants) and the rest, formatted once per hundred numbers, since
+-- formatting numbers is slow and hot loops take consecutive numbers.
+local LO = {${Array.from({ length: 100 }, (_, i) => `'${String(i).padStart(2, "0")}'`).join(",")}}
+local padHi, padHiText = -1, ''
+local function nextPadded()
+  local seq = nextSeq()
+  local lo = seq % 100
+  if seq - lo ~= padHi then
+    padHi = seq - lo
+    padHiText = string.format('%0${SEQ_WIDTH - 2}d', padHi / 100)
+  end
+  return padHiText .. LO[lo + 1]
+end
 
 --@ member memberId
 -- Members of every set are "<seq><id>" with a zero-padded sequence, so equal
 -- scores (same priority, runAt or finishedAt) keep the order in which jobs
--- entered the set. The job hash keeps 'seq' to rebuild it. In 'active' the
+-- entered the set. The job hash keeps 'seq' (padded, or d's) to rebuild it. In 'active' the
 -- sequence is the lease's: its token is "<queue>:<seq>", so the member
 -- "<seq><id>" exists exactly while that lease is held, and one ZREM both
 -- checks a token and ends its lease.
@@ -231,24 +245,24 @@ end
 
 --@ toWaiting
 local function toWaiting(k, id, q, priority)
-  local seq = nextSeq()
-  redis.call('ZADD', qkey(q, 'wait'), waitScore(priority), member(seq, id))
+  local seq = nextPadded()
+  redis.call('ZADD', qkey(q, 'wait'), waitScore(priority), seq .. id)
   redis.call('HSET', k, 'state', 'waiting', 'seq', seq)
   mark(q)
 end
 
 --@ toDelayed
 local function toDelayed(k, id, q, runAt)
-  local seq = nextSeq()
-  redis.call('ZADD', qkey(q, 'delayed'), runAt, member(seq, id))
+  local seq = nextPadded()
+  redis.call('ZADD', qkey(q, 'delayed'), runAt, seq .. id)
   redis.call('HSET', k, 'state', 'delayed', 'seq', seq, 'runAt', runAt)
   mark(q)
 end
 
 --@ toFinished
 local function toFinished(k, id, q, state, now)
-  local seq = nextSeq()
-  redis.call('ZADD', qkey(q, state), now, member(seq, id))
+  local seq = nextPadded()
+  redis.call('ZADD', qkey(q, state), now, seq .. id)
   redis.call('HSET', k, 'state', state, 'seq', seq, 'finishedAt', now)
 end
 
@@ -382,11 +396,8 @@ end
 local check = dups or existing > 0
 local seen = {}
 local no = 0
--- The hot loop inlines nextSeq(), member() and defer(): per job it makes
--- one string for the hash's d, one for the member, and one HSET. The padded
--- sequence is built from its last two digits (a table of constants) and the
--- rest, formatted once per hundred jobs: formatting numbers is slow.
-local LO = {${Array.from({ length: 100 }, (_, i) => `'${String(i).padStart(2, "0")}'`).join(",")}}
+-- The hot loop inlines nextPadded(), member() and defer(): per job it makes
+-- one string for the hash's d, one for the member, and one HSET.
 local seq, hi, hiText = seqNext, -1, ''
 r = 4
 while r <= #ARGV do
@@ -496,8 +507,8 @@ for i = o + 9, o + 8 + nq do
       local id = memberId(m)
       local k = jkey(id)
       if not notHash(k, id, q, now) then
-        local seq = nextSeq()
-        defer('ZADD', waitKey, waitScore(prioOf(redis.call('HGET', k, 'd'))), member(seq, id))
+        local seq = nextPadded()
+        defer('ZADD', waitKey, waitScore(prioOf(redis.call('HGET', k, 'd'))), seq .. id)
         redis.call('HSET', k, 'state', 'waiting', 'seq', seq)
       end
     end
@@ -528,7 +539,7 @@ for i = o + 9, o + 8 + nq do
           local attempt = prior and fmt((tonumber(prior) or 0) + 1) or '1'
           -- The token is unique for ever: the queue plus a counter of the slot
           -- (zero padded, as in the member of 'active').
-          local seq = padSeq(nextSeq())
+          local seq = nextPadded()
           local token = q .. ':' .. seq
           redis.call('HSET', k, 'state', 'active', 'attempt', attempt, 'startedAt', now,
             'owner', owner, 'token', token, 'expiresAt', expiresAt)
@@ -611,8 +622,8 @@ while i <= last do
       -- The hot path: one write. The last lease's owner, token and expiry
       -- stay in the hash (they only count while the state is 'active', and
       -- a token is never issued twice), and an active job has no result.
-      local seq = nextSeq()
-      defer('ZADD', qkey(q, 'completed'), now, member(seq, id))
+      local seq = nextPadded()
+      defer('ZADD', qkey(q, 'completed'), now, seq .. id)
       if a == '' then
         redis.call('HSET', k, 'state', 'completed', 'seq', seq, 'finishedAt', now)
       else
