@@ -408,42 +408,36 @@ async function main(): Promise<number> {
     let maxAttempt = 0;
     let phantom = 0;
     const lostIds: string[] = [];
+    // States come from the public getJob (not the stored layout); the sets
+    // are read whole (only unfinished jobs are in them) and matched by id.
+    const idsIn = async (key: string) =>
+      new Set((await admin.zrange(key, "0", "-1")).map((m) => m.slice(SEQ_WIDTH)));
+    const sets: Record<string, Set<string>> = {
+      active: await idsIn(ACTIVE),
+      waiting: await idsIn(`${TAG}:q:default:wait`),
+      delayed: await idsIn(`${TAG}:q:default:delayed`),
+    };
     const ids = [...acked].map((i) => `c${i}`);
     for (let from = 0; from < ids.length; from += 1_000) {
       const chunk = ids.slice(from, from + 1_000);
-      const pipe = admin.pipeline();
-      for (const id of chunk) pipe.hmget(`${TAG}:job:${id}`, "state", "attempt", "seq", "token");
-      const replies = (await pipe.exec()) ?? [];
-      const check = admin.pipeline();
-      const checking: string[] = [];
+      const jobs = await Promise.all(chunk.map((id) => storage.getJob(id)));
       chunk.forEach((id, n) => {
-        const [state, attempt, seq, token] = (replies[n]?.[1] ?? []) as (string | null)[];
-        maxAttempt = Math.max(maxAttempt, Number(attempt ?? 0));
-        if (state === "completed" || state === "failed") {
-          if (state === "completed") completed++;
+        const job = jobs[n];
+        maxAttempt = Math.max(maxAttempt, job?.attempt ?? 0);
+        if (job?.state === "completed" || job?.state === "failed") {
+          if (job.state === "completed") completed++;
           else failed++;
-          if (state === "completed" && !executions.has(id)) phantom++;
+          if (job.state === "completed" && !executions.has(id)) phantom++;
           return;
         }
-        // Not finished: in flight only if it sits in the set its state names.
-        const member = String(seq ?? "").padStart(SEQ_WIDTH, "0") + id;
-        if (state === "active") check.zscore(ACTIVE, String(token ?? "").slice(-SEQ_WIDTH) + id);
-        else if (state === "waiting") check.zscore(`${TAG}:q:default:wait`, member);
-        else if (state === "delayed") check.zscore(`${TAG}:q:default:delayed`, member);
-        else check.echo(""); // missing or unknown: lost
-        checking.push(id);
+        // Not finished: in flight only if it sits in the set its state names
+        // (missing, or in no set: lost).
+        if (job !== null && sets[job.state]?.has(id)) inFlight++;
+        else {
+          lost++;
+          lostIds.push(id);
+        }
       });
-      if (checking.length > 0) {
-        const found = (await check.exec()) ?? [];
-        checking.forEach((id, n) => {
-          const score = found[n]?.[1];
-          if (score !== null && score !== undefined && score !== "") inFlight++;
-          else {
-            lost++;
-            lostIds.push(id);
-          }
-        });
-      }
     }
 
     for (const d of disruptions) {

@@ -157,12 +157,12 @@ describe("RedisStorage on Redis", () => {
     }
   });
 
-  test("a big enqueue keeps order and first-wins ids across its script calls", async () => {
+  test("a big enqueue keeps order and first-wins ids, repeated or already stored", async () => {
     const prefix = uniquePrefix();
     const storage = new RedisStorage({ url: server.url, prefix });
     try {
       await storage.enqueue([job("old", { payload: "stored before" })], 1_000);
-      // 1 200 jobs go as several script calls; ids repeat across them.
+      // 1 200 jobs in one call; ids repeat within it and one is stored already.
       const jobs = Array.from({ length: 1_200 }, (_, n) => job(`j${n}`));
       jobs[700] = job("j3", { payload: "repeat" });
       jobs[1_100] = job("old", { payload: "repeat" });
