@@ -591,6 +591,10 @@ local function settle(A, o)
 local now = A[o + 1]
 local nowN = tonumber(now)
 local results, touched, removed = {}, {}, {}
+-- A retention that keeps no completed job (as a "remove on complete"
+-- option would): completed jobs are deleted at once, in one DEL at the end.
+local dropCompleted = A[o + 2] == '0'
+local dropped = {}
 allocSeq(tonumber(A[o + 7]))
 local i, last = o + 8, #A
 while i <= last do
@@ -618,7 +622,11 @@ while i <= last do
     or redis.call('ZREM', qkey(q, 'active'), string.sub(token, -${SEQ_WIDTH}) .. id) == 0 then
     results[#results + 1] = 0
   else
-    if kind == 'c' then
+    if kind == 'c' and dropCompleted then
+      dropped[#dropped + 1] = k
+      removed[#removed + 1] = id
+      touched[q] = true -- completed jobs stored before are pruned as usual
+    elseif kind == 'c' then
       -- The hot path: one write. The last lease's owner, token and expiry
       -- stay in the hash (they only count while the state is 'active', and
       -- a token is never issued twice), and an active job has no result.
@@ -662,6 +670,7 @@ while i <= last do
   end
 end
 flushDeferred()
+if #dropped > 0 then callMany('DEL', false, dropped, #dropped) end
 if A[o + 2] ~= '' then
   local budget = tonumber(A[o + 6])
   for q in pairs(touched) do

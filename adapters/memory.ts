@@ -768,6 +768,8 @@ export class MemoryStorage implements Storage {
       if (retention !== undefined) checkRetention(retention, "Cannot settle jobs: retention");
       for (let i = 0; i < settlements.length; i++) checkSettlement(settlements[i], i);
       const applied: boolean[] = new Array(settlements.length);
+      // A retention that keeps no completed job: delete them at once.
+      const dropCompleted = retention?.completed.count === 0;
       let touched: QueueData | Set<QueueData> | undefined;
       for (let i = 0; i < settlements.length; i++) {
         const settlement = settlements[i];
@@ -776,7 +778,7 @@ export class MemoryStorage implements Storage {
           applied[i] = false;
           continue;
         }
-        this.#applySettlement(slot, settlement, now);
+        this.#applySettlement(slot, settlement, now, dropCompleted);
         applied[i] = true;
         if (touched === undefined) touched = slot.queue;
         else if (touched !== slot.queue) {
@@ -1273,10 +1275,15 @@ export class MemoryStorage implements Storage {
     }
   }
 
-  #applySettlement(slot: Slot, settlement: Settlement, now: number): void {
+  #applySettlement(slot: Slot, settlement: Settlement, now: number, dropCompleted: boolean): void {
     this.#deactivate(slot);
     switch (settlement.kind) {
       case "complete":
+        if (dropCompleted) {
+          this.#jobs.delete(slot.id);
+          slot.removed = true;
+          return;
+        }
         slot.result = copyJson(settlement.result);
         this.#toFinished(slot, "completed", now);
         return;

@@ -1058,6 +1058,35 @@ export function storageContract(
         assert.equal(await stateOf("c1"), "completed");
       });
 
+      test("a completed count of 0 deletes completed jobs at once; failed ones keep their policy", async () => {
+        const retention: Retention = { ...KEEP_ALL, completed: { count: 0, age: DAY } };
+        await finish("kept", "complete", T0); // stored before, without retention
+        await finish("c1", "fail", T0 + 1, retention);
+        await put([newJob("c2"), newJob("c3")], T0 + 2);
+        const [a, b] = (await reserve({ now: T0 + 2, limit: 2 })).jobs;
+        const applied = await storage.settle([
+          { kind: "complete", id: a.id, token: tokenOf(a), result: { big: "result" } },
+          { kind: "complete", id: b.id, token: tokenOf(b) },
+          { kind: "complete", id: b.id, token: tokenOf(b) }, // its lease is gone: refused
+        ], { now: T0 + 3, retention });
+        assert.deepEqual(applied, [true, true, false]);
+        assert.equal(await storage.getJob("c2"), null);
+        assert.equal(await storage.getJob("c3"), null);
+        assert.equal(await storage.getJob("kept"), null, "older completed jobs are pruned too");
+        assert.equal(await stateOf("c1"), "failed");
+        assert.deepEqual(await storage.counts("alpha"), {
+          waiting: 0,
+          delayed: 0,
+          active: 0,
+          completed: 0,
+          failed: 1,
+        });
+        assert.deepEqual(await storage.list("alpha", "completed"), []);
+        // The ids are free again: enqueueing one stores a new job.
+        const [again] = await put([newJob("c2")], T0 + 4);
+        assert.equal(again.created, true);
+      });
+
       test("settle without retention keeps every finished job", async () => {
         for (const [i, id] of ["a", "b", "c"].entries()) await finish(id, "complete", T0 + i);
         assert.equal((await storage.counts("alpha")).completed, 3);
