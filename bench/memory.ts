@@ -37,13 +37,22 @@ export interface MemoryRun {
   kept: number;
 }
 
-/** taskmill on MemoryStorage: enqueue + process, full lifecycle. */
-export async function taskmill(n: number, c: number): Promise<MemoryRun> {
+/**
+ * taskmill on MemoryStorage: enqueue + process, full lifecycle. Completed
+ * jobs are deleted as they complete (the peers keep none), or with
+ * `keepCompleted` kept by the default retention (the newest 1 000).
+ */
+export async function taskmill(n: number, c: number, keepCompleted = false): Promise<MemoryRun> {
   const noop = defineTask({ name: "noop", handler: async (_payload: { i: number }) => {} });
   const before = heapUsed();
   const storage = new MemoryStorage();
   const queue = new Queue({ storage });
-  const worker = new Worker({ storage, tasks: [noop], concurrency: c });
+  const worker = new Worker({
+    storage,
+    tasks: [noop],
+    concurrency: c,
+    retention: keepCompleted ? undefined : { completed: { count: 0 } },
+  });
   const completed = countdown(n);
   worker.on("completed", completed.tick);
   const start = performance.now();

@@ -1,7 +1,9 @@
 // taskmill on Redis: bulk enqueue with Queue.enqueueMany, then one Worker at
-// concurrency C with its defaults (prefetch "auto", retention: the newest 1 000
-// completed jobs kept). Completion is counted on the worker's `completed`
-// event, which fires once the outcome is stored.
+// concurrency C with its defaults (prefetch "auto"), except retention: like
+// the peers (BullMQ removeOnComplete, bee-queue removeOnSuccess), completed
+// jobs are deleted as they complete unless `keepCompleted` asks for the
+// default retention (the newest 1 000 kept). Completion is counted on the
+// worker's `completed` event, which fires once the outcome is stored.
 
 import { defineTask, Queue, Worker } from "../mod.ts";
 import { RedisStorage } from "../adapters/redis.ts";
@@ -10,18 +12,34 @@ import { ENQUEUE_BATCH, type RedisRun } from "./_redis.ts";
 
 const noop = defineTask({ name: "noop", handler: async (_payload: { i: number }) => {} });
 
-/**
- * Enqueues `n` no-op jobs, then processes them at concurrency `c` (and
- * `prefetch`, when given; the Worker's default is "auto").
- */
-export async function run(url: string, n: number, c: number, prefetch?: number): Promise<RedisRun> {
+/** How a taskmill run departs from the peers' configuration. */
+export interface RunOptions {
+  /** A fixed prefetch instead of the Worker's default "auto". */
+  prefetch?: number;
+  /** Keep completed jobs by the default retention instead of deleting them. */
+  keepCompleted?: boolean;
+}
+
+/** Enqueues `n` no-op jobs, then processes them at concurrency `c`. */
+export async function run(
+  url: string,
+  n: number,
+  c: number,
+  options: RunOptions = {},
+): Promise<RedisRun> {
   const storage = new RedisStorage({ url, prefix: "bench" });
   const queue = new Queue({ storage });
   let start = performance.now();
   for (const batch of batches(n, ENQUEUE_BATCH)) await queue.enqueueMany(noop, batch);
   const enqueueMs = performance.now() - start;
 
-  const worker = new Worker({ storage, tasks: [noop], concurrency: c, prefetch });
+  const worker = new Worker({
+    storage,
+    tasks: [noop],
+    concurrency: c,
+    prefetch: options.prefetch,
+    retention: options.keepCompleted ? undefined : { completed: { count: 0 } },
+  });
   const completed = countdown(n);
   worker.on("completed", completed.tick);
   start = performance.now();

@@ -18,7 +18,7 @@ import type { WorkerEvents } from "./events.ts";
 import { RateMeter, SampleWindow, type WorkerMetrics } from "./metrics.ts";
 import { defaultRetry } from "./retry.ts";
 import { every, failureBackoff, waitFirst } from "./scheduler.ts";
-import type { Retention, Settlement, Storage } from "./storage.ts";
+import type { Retention, RetentionPolicy, Settlement, Storage } from "./storage.ts";
 import { DEFAULT_RETENTION } from "./storage.ts";
 import type { JobInfo, JobRecord, JsonValue, Task, TaskContext } from "./task.ts";
 import { checkInt, checkJson, describe, toJson, validateName } from "./_validate.ts";
@@ -71,8 +71,15 @@ export interface WorkerOptions {
   heartbeatMs?: number;
   /** Stop after reserving this many jobs (and finishing them). Default: no limit. */
   maxTasks?: number;
-  /** Bounds on kept completed and failed jobs. Default: `DEFAULT_RETENTION`. */
-  retention?: Partial<Retention>;
+  /**
+   * Bounds on kept completed and failed jobs; what is left out keeps its
+   * `DEFAULT_RETENTION` value. `{ completed: { count: 0 } }` deletes jobs as
+   * they complete (other queues' "remove on complete").
+   */
+  retention?: {
+    completed?: Partial<RetentionPolicy>;
+    failed?: Partial<RetentionPolicy>;
+  };
   /**
    * What to do with a job whose task this worker does not know: `"fail"` it
    * with a clear reason (default), or `"wait"`: hand it back (not counted as

@@ -913,6 +913,33 @@ describe("Worker: storage failures, metrics, retention", () => {
     await stopAll();
   });
 
+  test("retention { completed: { count: 0 } } deletes jobs as they complete; failed keep the default", async () => {
+    const { queue, start, clock, stopAll } = setup();
+    const task = defineTask({
+      name: "r",
+      maxAttempts: 1,
+      handler: (n: number) => {
+        if (n < 0) throw new Error("negative");
+        return n;
+      },
+    });
+    const worker = await start([task], { retention: { completed: { count: 0 } } });
+    const completed = record(worker, "completed");
+    const jobs = await queue.enqueueMany(task, [1, 2, -1, 3]);
+    await clock.flush();
+    assert.deepEqual(completed.map((e) => e.result), [1, 2, 3], "events still fire");
+    assert.deepEqual(await queue.counts(), {
+      waiting: 0,
+      delayed: 0,
+      active: 0,
+      completed: 0,
+      failed: 1,
+    });
+    assert.equal(await queue.getJob(jobs[0].id), null);
+    assert.equal((await queue.getJob(jobs[2].id))?.error?.message, "negative");
+    await stopAll();
+  });
+
   test("bad worker options are refused with the option's name", () => {
     const storage = new MemoryStorage();
     const task = defineTask({ name: "t", handler: () => {} });
