@@ -15,6 +15,8 @@ export interface BenchOptions {
   memoryC: number[];
   /** Jobs of the latency run. */
   latencyN: number;
+  /** Rounds of every throughput measurement; tables show the median. */
+  repeat: number;
   /** Which systems to run. */
   systems: Set<string>;
   /** Print JSON instead of tables. */
@@ -30,6 +32,8 @@ const HELP = `Usage: npm run bench -- [options]
   --memory-n N       jobs per in-memory run (default 1000000)
   --memory-c 1,50    concurrencies of the in-memory runs (default 1,50)
   --latency-n N      jobs sent one at a time in the latency run (default 1000)
+  --repeat R         rounds of every throughput figure, interleaved; tables show
+                     each figure's median (default 1)
   --systems LIST     any of ${ALL_SYSTEMS.join(",")} (default: all)
   --json             machine-readable output
 `;
@@ -42,6 +46,7 @@ export function parseOptions(argv: string[] = process.argv.slice(2)): BenchOptio
     c: [1, 10, 50],
     memoryC: [1, 50],
     latencyN: 1_000,
+    repeat: 1,
     systems: new Set(ALL_SYSTEMS),
     json: false,
   };
@@ -69,6 +74,9 @@ export function parseOptions(argv: string[] = process.argv.slice(2)): BenchOptio
         break;
       case "--latency-n":
         options.latencyN = count(next(), "latency-n");
+        break;
+      case "--repeat":
+        options.repeat = count(next(), "repeat");
         break;
       case "--systems": {
         const names = next().split(",").map((s) => s.trim()).filter(Boolean);
@@ -162,4 +170,9 @@ export function runtime(): string {
   if (g.Deno) return `Deno ${g.Deno.version.deno}`;
   if (g.Bun) return `Bun ${g.Bun.version}`;
   return `Node ${process.versions.node}`;
+}
+
+/** The median of `values` (the upper one of an even count). */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 }

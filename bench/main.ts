@@ -14,7 +14,7 @@ import * as bull from "./bullmq.ts";
 import * as memory from "./memory.ts";
 import * as tm from "./taskmill_redis.ts";
 import { Admin, type RedisRun, roundTrips, startRedis } from "./_redis.ts";
-import { fmt, parseOptions, percentile, runtime, table } from "./_util.ts";
+import { fmt, median, parseOptions, percentile, runtime, table } from "./_util.ts";
 
 const options = parseOptions();
 const log = (line = "") => {
@@ -68,26 +68,40 @@ log(`${report.runtime} · ${report.cpu} · ${JSON.stringify(report.versions)}`);
 
 try {
   if (REDIS_SYSTEMS.length > 0) {
-    const results: Record<string, { enqueue: number[]; process: Record<number, number> }> = {};
-    let trips: { c: number; roundTrips: number; commands: number }[] = [];
-    for (const system of REDIS_SYSTEMS) results[system.key] = { enqueue: [], process: {} };
-    // Concurrency by concurrency, every system back to back: load that comes
-    // and goes on the machine then hits all of them alike.
-    for (const c of options.c) {
-      for (const system of REDIS_SYSTEMS) {
-        const r = results[system.key];
-        await admin!.reset();
-        progress(`${system.label}: ${fmt(options.n)} jobs, concurrency ${c}`);
-        const run: RedisRun = await system.run(redis!.url, options.n, c);
-        r.enqueue.push(run.enqueue);
-        r.process[c] = run.process;
-        if (system.key === "taskmill") {
-          const { roundTrips: rt, commands } = roundTrips(await admin!.commandStats());
-          trips.push({ c, roundTrips: rt / options.n, commands: commands / options.n });
+    // Per system: every enqueue figure, and per concurrency every process figure.
+    const runs: Record<string, { enqueue: number[]; process: Record<number, number[]> }> = {};
+    const trips: Record<number, { roundTrips: number[]; commands: number[] }> = {};
+    for (const system of REDIS_SYSTEMS) runs[system.key] = { enqueue: [], process: {} };
+    // Round by round, concurrency by concurrency, every system back to back:
+    // load that comes and goes on the machine then hits all of them alike.
+    for (let round = 1; round <= options.repeat; round++) {
+      for (const c of options.c) {
+        for (const system of REDIS_SYSTEMS) {
+          const r = runs[system.key];
+          await admin!.reset();
+          progress(
+            `${system.label}: ${fmt(options.n)} jobs, concurrency ${c}` +
+              (options.repeat > 1 ? `, round ${round} of ${options.repeat}` : ""),
+          );
+          const run: RedisRun = await system.run(redis!.url, options.n, c);
+          r.enqueue.push(run.enqueue);
+          (r.process[c] ??= []).push(run.process);
+          if (system.key === "taskmill") {
+            const { roundTrips: rt, commands } = roundTrips(await admin!.commandStats());
+            const t = trips[c] ??= { roundTrips: [], commands: [] };
+            t.roundTrips.push(rt / options.n);
+            t.commands.push(commands / options.n);
+          }
         }
       }
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const results: Record<string, { enqueue: number[]; process: Record<number, number> }> = {};
+    for (const [key, r] of Object.entries(runs)) {
+      results[key] = {
+        enqueue: r.enqueue,
+        process: Object.fromEntries(options.c.map((c) => [c, median(r.process[c])])),
+      };
+    }
     const rows: (string | number)[][] = REDIS_SYSTEMS.map((s) => [
       s.label,
       median(results[s.key].enqueue),
@@ -105,7 +119,10 @@ try {
       ]);
     }
     log();
-    log(`## Redis: ${fmt(options.n)} no-op jobs, jobs/s (one worker; enqueue in batches of 1 000)`);
+    log(
+      `## Redis: ${fmt(options.n)} no-op jobs, jobs/s (one worker; enqueue in batches of 1 000)` +
+        (options.repeat > 1 ? `, median of ${options.repeat} rounds` : ""),
+    );
     log();
     log(table(["system", "bulk enqueue", ...options.c.map((c) => `process C=${c}`)], rows));
     log();
@@ -114,16 +131,17 @@ try {
         'removeOnSuccess, taskmill retention completed.count 0); "taskmill, keeping 1 000" ' +
         "runs with taskmill's default retention instead. Ratios are of the first row.",
     );
-    if (trips.length > 0) {
+    const tripCs = options.c.filter((c) => trips[c] !== undefined);
+    if (tripCs.length > 0) {
       log();
       log(
         "taskmill Redis round trips per job (script calls + blocking waits, from INFO commandstats; " +
           "enqueue + processing): " +
-          trips.map((x) => `C=${x.c}: ${x.roundTrips.toFixed(3)}`).join(", "),
+          tripCs.map((c) => `C=${c}: ${median(trips[c].roundTrips).toFixed(3)}`).join(", "),
       );
       log(
         "Redis commands per job, including those run inside Lua: " +
-          trips.map((x) => `C=${x.c}: ${x.commands.toFixed(1)}`).join(", "),
+          tripCs.map((c) => `C=${c}: ${median(trips[c].commands).toFixed(1)}`).join(", "),
       );
     }
     let fixedPrefetch: number | undefined;
@@ -132,7 +150,12 @@ try {
       // default "auto" starts with): what adapting to short handlers buys.
       await admin!.reset();
       progress(`taskmill (Redis): ${fmt(options.n)} jobs, concurrency 1, prefetch 1`);
-      fixedPrefetch = (await tm.run(redis!.url, options.n, 1, { prefetch: 1 })).process;
+      const fixed: number[] = [];
+      for (let round = 0; round < options.repeat; round++) {
+        await admin!.reset();
+        fixed.push((await tm.run(redis!.url, options.n, 1, { prefetch: 1 })).process);
+      }
+      fixedPrefetch = median(fixed);
       const bull1 = results.bullmq?.process[1];
       log();
       log(
@@ -147,7 +170,6 @@ try {
       taskmillRoundTrips: trips,
       taskmillC1FixedPrefetch1: fixedPrefetch,
     };
-    trips = [];
   }
 
   if (options.systems.has("latency")) {
@@ -175,12 +197,26 @@ try {
     const tmKeep: Record<number, memory.MemoryRun> = {};
     const pq: Record<number, number> = {};
     const fq: Record<number, number> = {};
+    // The round with the median jobs/s stands for taskmill's runs (its heap figure with it).
+    const middle = (xs: memory.MemoryRun[]) =>
+      [...xs].sort((a, b) => a.jobsPerSecond - b.jobsPerSecond)[Math.floor(xs.length / 2)];
     for (const c of options.memoryC) {
-      progress(`memory: ${fmt(options.memoryN)} jobs, concurrency ${c}`);
-      tmRuns[c] = await memory.taskmill(options.memoryN, c);
-      tmKeep[c] = await memory.taskmill(options.memoryN, c, true);
-      pq[c] = await memory.pQueue(options.memoryN, c);
-      fq[c] = await memory.fastQueue(options.memoryN, c);
+      const rounds = { tm: [] as memory.MemoryRun[], keep: [] as memory.MemoryRun[] };
+      const peers = { pq: [] as number[], fq: [] as number[] };
+      for (let round = 1; round <= options.repeat; round++) {
+        progress(
+          `memory: ${fmt(options.memoryN)} jobs, concurrency ${c}` +
+            (options.repeat > 1 ? `, round ${round} of ${options.repeat}` : ""),
+        );
+        rounds.tm.push(await memory.taskmill(options.memoryN, c));
+        rounds.keep.push(await memory.taskmill(options.memoryN, c, true));
+        peers.pq.push(await memory.pQueue(options.memoryN, c));
+        peers.fq.push(await memory.fastQueue(options.memoryN, c));
+      }
+      tmRuns[c] = middle(rounds.tm);
+      tmKeep[c] = middle(rounds.keep);
+      pq[c] = median(peers.pq);
+      fq[c] = median(peers.fq);
     }
     const cs = options.memoryC;
     rows.push(
@@ -208,7 +244,10 @@ try {
       ],
     );
     log();
-    log(`## In memory: ${fmt(options.memoryN)} no-op jobs, jobs/s`);
+    log(
+      `## In memory: ${fmt(options.memoryN)} no-op jobs, jobs/s` +
+        (options.repeat > 1 ? `, median of ${options.repeat} rounds` : ""),
+    );
     log();
     log(table(["system", "measures", ...cs.map((c) => `C=${c}`)], rows));
     log();
