@@ -68,6 +68,21 @@ function wrap(inner: Storage, overrides: Partial<Storage>): Storage {
   return wrapped as unknown as Storage;
 }
 
+/** `setup`, plus after every reserve how many jobs the (only) worker holds: running + ahead. */
+function setupCountingHeld() {
+  const held: number[] = [];
+  const context = setup((inner) =>
+    wrap(inner, {
+      reserve: async (request) => {
+        const result = await inner.reserve(request);
+        held.push((await inner.counts("default")).active);
+        return result;
+      },
+    })
+  );
+  return { held, ...context };
+}
+
 function record<K extends keyof WorkerEvents>(worker: Worker, name: K): WorkerEvents[K][] {
   const events: WorkerEvents[K][] = [];
   worker.on(name, (e) => {
@@ -146,17 +161,7 @@ describe("Worker: running jobs", () => {
   });
 
   test('prefetch "auto" (the default): concurrency ahead until a job finishes, then about 20 ms of work', async () => {
-    // After every reserve, how many jobs the (only) worker holds: running + ahead.
-    const held: number[] = [];
-    const { queue, start, clock, stopAll } = setup((inner) =>
-      wrap(inner, {
-        reserve: async (request) => {
-          const result = await inner.reserve(request);
-          held.push((await inner.counts("default")).active);
-          return result;
-        },
-      })
-    );
+    const { held, queue, start, clock, stopAll } = setupCountingHeld();
     let ms = 2; // how long each handler takes, in fake time
     const task = defineTask({ name: "t", handler: () => ms > 0 ? clock.sleep(ms) : undefined });
     await start([task], { concurrency: 2 });
@@ -193,16 +198,7 @@ describe("Worker: running jobs", () => {
   });
 
   test("a fixed prefetch is kept whatever the handlers' durations", async () => {
-    const held: number[] = [];
-    const { queue, start, clock, stopAll } = setup((inner) =>
-      wrap(inner, {
-        reserve: async (request) => {
-          const result = await inner.reserve(request);
-          held.push((await inner.counts("default")).active);
-          return result;
-        },
-      })
-    );
+    const { held, queue, start, clock, stopAll } = setupCountingHeld();
     const task = defineTask({ name: "t", handler: () => {} });
     await start([task], { concurrency: 3, prefetch: 1 });
     await queue.enqueueMany(task, Array.from({ length: 100 }, () => null));
