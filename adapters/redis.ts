@@ -78,6 +78,7 @@
 import { Cluster, Redis } from "ioredis";
 import type { RedisOptions } from "ioredis";
 import { StorageError } from "../core/errors.ts";
+import { validateName } from "../core/_validate.ts";
 import type {
   Counts,
   EnqueueResult,
@@ -191,7 +192,8 @@ interface LoadedScript {
 
 function loadScript(lua: string): LoadedScript {
   const script: LoadedScript = { lua, sha: sha1(lua) };
-  script.sha.then((hash) => script.hash = hash);
+  // A failed digest surfaces where `sha` is awaited (#callLater), not here.
+  script.sha.then((hash) => script.hash = hash, () => {});
   return script;
 }
 
@@ -491,6 +493,15 @@ export class RedisStorage implements Storage {
    */
   async enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
     if (jobs.length === 0) return [];
+    // Queue names go into key names and the packed field d: refuse what
+    // Queue would refuse before anything is sent (checked once per run of
+    // equal names).
+    let checked: string | undefined;
+    for (let i = 0; i < jobs.length; i++) {
+      if (jobs[i].queue === checked) continue;
+      validateName(jobs[i].queue, `Cannot enqueue jobs: jobs[${i}].queue`, "queue");
+      checked = jobs[i].queue;
+    }
     const payloads = jobs.map((job) => JSON.stringify(job.payload) ?? "null");
     const results: EnqueueResult[] = new Array(jobs.length);
     // Which jobs go to which slot: everything together, or per queue.

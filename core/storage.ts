@@ -33,7 +33,7 @@ export interface NewJob {
   id: string;
   /** Task name. */
   name: string;
-  /** Queue name. */
+  /** Queue name: A-Z a-z 0-9 _ . - (as `Queue` checks; RedisStorage refuses others). */
   queue: string;
   /** The payload, already checked to be JSON. */
   payload: unknown;

@@ -157,6 +157,27 @@ describe("RedisStorage on Redis", () => {
     }
   });
 
+  test("enqueue refuses a queue name Queue would refuse, before storing anything", async () => {
+    const prefix = uniquePrefix();
+    for (const queueTags of [false, true]) {
+      const storage = new RedisStorage({ url: server.url, prefix, queueTags });
+      const keys = await admin.dbsize();
+      try {
+        await assert.rejects(
+          storage.enqueue([job("a"), job("b", { queue: "q|x" })], 1_000),
+          {
+            name: "RangeError",
+            message: 'Cannot enqueue jobs: jobs[1].queue "q|x" may only contain A-Z a-z 0-9 _ . -',
+          },
+        );
+        assert.equal(await storage.getJob("a"), null);
+        assert.equal(await admin.dbsize(), keys, "no key was written");
+      } finally {
+        await storage.close();
+      }
+    }
+  });
+
   test("a big enqueue keeps order and first-wins ids, repeated or already stored", async () => {
     const prefix = uniquePrefix();
     const storage = new RedisStorage({ url: server.url, prefix });
