@@ -437,26 +437,32 @@ flushMarks()
 return out
 `);
 
-const RESERVE_BODY = `
-local function reserve(A, o)
+/**
+ * ARGV: base, now, limit, owner, expiresAt, reclaimMax, promoteMax, paused
+ * key, then the queues in order. Returns an array: nextAt (or false),
+ * then per reserved job: id, queue, lease token, and the array of its
+ * RESERVE_FIELDS values (attempt already incremented; only the first
+ * RESERVE_FIRST for a job never reserved before).
+ */
+export const RESERVE: string = script(`
 local RFIRST = {${RESERVE_FIELDS.slice(0, RESERVE_FIRST).map((f) => `'${f}'`).join(", ")}}
 local RREST = {${RESERVE_FIELDS.slice(RESERVE_FIRST).map((f) => `'${f}'`).join(", ")}}
-local now = A[o + 1]
+local now = ARGV[2]
 local nowN = tonumber(now)
-local limit = tonumber(A[o + 2])
-local owner, expiresAt = A[o + 3], A[o + 4]
+local limit = tonumber(ARGV[3])
+local owner, expiresAt = ARGV[4], ARGV[5]
 local expiresN = tonumber(expiresAt)
-local reclaimMax, promoteMax = tonumber(A[o + 5]), tonumber(A[o + 6])
-local pausedKey = A[o + 7]
-local nq = tonumber(A[o + 8])
+local reclaimMax, promoteMax = tonumber(ARGV[6]), tonumber(ARGV[7])
+local pausedKey = ARGV[8]
+local nq = tonumber(ARGV[9])
 local out, no = {false}, 1
 local got = 0
 local nextAt = nil
 local function consider(t)
   if t ~= nil and (nextAt == nil or t < nextAt) then nextAt = t end
 end
-for i = o + 9, o + 8 + nq do
-  local q = A[i]
+for i = 10, 9 + nq do
+  local q = ARGV[i]
   local activeKey, waitKey, delayedKey = qkey(q, 'active'), qkey(q, 'wait'), qkey(q, 'delayed')
 
   -- 1. Reclaim expired leases (bounded): the worker died or hung. A reclaim
@@ -561,57 +567,44 @@ for i = o + 9, o + 8 + nq do
     consider(firstActive)
   end
 end
-return out, nextAt
-end
-`;
-
-/**
- * ARGV: base, now, limit, owner, expiresAt, reclaimMax, promoteMax, paused
- * key, then the queues in order. Returns an array: nextAt (or false),
- * then per reserved job: id, queue, lease token, and the array of its
- * RESERVE_FIELDS values (attempt already incremented; only the first
- * RESERVE_FIRST for a job never reserved before).
- */
-export const RESERVE: string = script(`
-${RESERVE_BODY}
-local out, nextAt = reserve(ARGV, 1)
 if nextAt ~= nil then out[1] = fmt(nextAt) end
 flushMarks()
 return out
 `);
 
-// settle(A, o): A[o + 1] = now, then retention (completed count, completed
-// age, failed count, failed age: "" for none), prune budget, the number of
-// settlements, then from A[o + 8] per settlement its kind, id, token and what
-// the kind needs: c (complete, no result), C result JSON (complete), f error
-// JSON (fail), r error JSON, runAt (retry), l runAt or "" (release). Returns
-// the applied flags (1/0) and the pruned ids.
-const SETTLE_BODY = `
-local function settle(A, o)
-local now = A[o + 1]
+/**
+ * ARGV: base, pruned-ids flag ("1": return them, "": return how many), now,
+ * then retention (completed count, completed age, failed count, failed age:
+ * "" for none), prune budget, the number of settlements, then per settlement
+ * its kind, id, token and what the kind needs: c (complete, no result), C
+ * result JSON (complete), f error JSON (fail), r error JSON, runAt (retry),
+ * l runAt or "" (release). Returns {applied flags, pruned ids or their count}.
+ */
+export const SETTLE: string = script(`
+local now = ARGV[3]
 local nowN = tonumber(now)
 local results, touched, removed = {}, {}, {}
 -- A retention that keeps no completed job (as a "remove on complete"
 -- option would): completed jobs are deleted at once, in one DEL at the end.
-local dropCompleted = A[o + 2] == '0'
+local dropCompleted = ARGV[4] == '0'
 local dropped = {}
-allocSeq(tonumber(A[o + 7]))
-local i, last = o + 8, #A
+allocSeq(tonumber(ARGV[9]))
+local i, last = 10, #ARGV
 while i <= last do
-  local kind, id, token, a, b = A[i], A[i + 1], A[i + 2], '', ''
+  local kind, id, token, a, b = ARGV[i], ARGV[i + 1], ARGV[i + 2], '', ''
   if kind == 'c' then
     i = i + 3
   elseif kind == 'C' then
-    kind, a = 'c', A[i + 3]
+    kind, a = 'c', ARGV[i + 3]
     i = i + 4
   elseif kind == 'f' then
-    a = A[i + 3]
+    a = ARGV[i + 3]
     i = i + 4
   elseif kind == 'l' then
-    b = A[i + 3]
+    b = ARGV[i + 3]
     i = i + 4
   else
-    a, b = A[i + 3], A[i + 4]
+    a, b = ARGV[i + 3], ARGV[i + 4]
     i = i + 5
   end
   local k = jkey(id)
@@ -671,27 +664,13 @@ while i <= last do
 end
 flushDeferred()
 if #dropped > 0 then callMany('DEL', false, dropped, #dropped) end
-if A[o + 2] ~= '' then
-  local budget = tonumber(A[o + 6])
+if ARGV[4] ~= '' then
+  local budget = tonumber(ARGV[8])
   for q in pairs(touched) do
-    pruneSet(q, 'completed', tonumber(A[o + 2]), tonumber(A[o + 3]), nowN, budget, removed)
-    pruneSet(q, 'failed', tonumber(A[o + 4]), tonumber(A[o + 5]), nowN, budget, removed)
+    pruneSet(q, 'completed', tonumber(ARGV[4]), tonumber(ARGV[5]), nowN, budget, removed)
+    pruneSet(q, 'failed', tonumber(ARGV[6]), tonumber(ARGV[7]), nowN, budget, removed)
   end
 end
-return results, removed
-end
-`;
-
-/**
- * ARGV: base, pruned-ids flag ("1": return them, "": return how many), now,
- * then retention (completed count, completed age, failed count, failed age:
- * "" for none), prune budget, the number of settlements, then per settlement
- * its kind, id, token and what the kind needs (see SETTLE_BODY). Returns
- * {applied flags, pruned ids or their count}.
- */
-export const SETTLE: string = script(`
-${SETTLE_BODY}
-local results, removed = settle(ARGV, 2)
 flushMarks()
 if ARGV[2] == '1' then return {results, removed} end
 return {results, #removed}

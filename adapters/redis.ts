@@ -1256,7 +1256,7 @@ function pushSettleArgs(
     args.push(now, "", "", "", "", PRUNE_BUDGET, indexes.length);
   }
   // Per kind only what it needs: kind, id, token, then a result, an error,
-  // a runAt (see SETTLE_BODY in _redis_scripts.ts).
+  // a runAt (see SETTLE in _redis_scripts.ts).
   for (const i of indexes) {
     const s = settlements[i];
     switch (s.kind) {
