@@ -52,11 +52,12 @@ export type { Clock } from "./core/clock.ts";
 export { FakeClock } from "./core/fake_clock.ts";
 export { MAX_PRIORITY, Queue } from "./core/queue.ts";
 export type { EnqueueOptions, QueueOptions, ResultOptions, TaskRef } from "./core/queue.ts";
-export { AUTO_PREFETCH_MAX, AUTO_PREFETCH_MS, Worker } from "./core/worker.ts";
+export { AUTO_PREFETCH_MAX, AUTO_PREFETCH_MS, STOP_GRACE_MS, Worker } from "./core/worker.ts";
 export type {
   Middleware,
   MiddlewareContext,
   StopOptions,
+  WorkerDuty,
   WorkerHealth,
   WorkerOptions,
   WorkerState,

@@ -27,6 +27,13 @@ export interface Clock {
    * `signal.reason` if `signal` aborts first (and at once if already aborted).
    */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * True for a clock that moves only when told (`FakeClock`). Waits that
+   * only the passing of time would end are not made on it unasked: a
+   * Worker's `stop()` without a timeout does not wait for running handlers,
+   * since nobody may be advancing the clock (a test's `finally`).
+   */
+  readonly manual?: boolean;
 }
 
 /**

@@ -45,9 +45,18 @@ export class UnrecoverableError extends Error {
 export class JobTimeoutError extends Error {
   /** The timeout that was exceeded, in ms. */
   readonly timeout: number;
-  /** Creates the error for a timeout of `timeout` ms. */
-  constructor(timeout: number) {
-    super(`Job timed out after ${timeout} ms`);
+  /**
+   * Creates the error for a timeout of `timeout` ms; `ran`, when given, is
+   * how long a handler that could not be aborted (it kept the event loop
+   * busy) actually ran.
+   */
+  constructor(timeout: number, ran?: number) {
+    super(
+      ran === undefined
+        ? `Job timed out after ${timeout} ms`
+        : `Job ran ${ran} ms, past its ${timeout} ms timeout (it kept the event loop busy, ` +
+          "so it could not be aborted sooner)",
+    );
     this.name = "JobTimeoutError";
     this.timeout = timeout;
   }

@@ -53,6 +53,8 @@ export class FakeClock implements Clock {
   #now: number;
   #seq = 0;
   #timers: Timer[] = [];
+  /** Time moves only when a test says so (see `Clock.manual`). */
+  readonly manual = true;
 
   /** Starts at `start` (epoch ms), by default 2026-01-01T00:00:00Z. */
   constructor(start: number = DEFAULT_START) {
@@ -114,11 +116,11 @@ export class FakeClock implements Clock {
     await settle();
     while (this.#timers.length > 0 && this.#timers[0].at <= time) {
       const timer = this.#timers.shift()!;
-      this.#now = timer.at;
+      this.#now = Math.max(this.#now, timer.at); // a timer overdue after blockFor fires now
       timer.resolve();
       await settle();
     }
-    this.#now = time;
+    this.#now = Math.max(this.#now, time);
     await settle();
   }
 
@@ -134,10 +136,37 @@ export class FakeClock implements Clock {
         throw new Error(`FakeClock.runAll: still ${this.#timers.length} timers after ${limit}`);
       }
       const timer = this.#timers.shift()!;
-      this.#now = timer.at;
+      this.#now = Math.max(this.#now, timer.at);
       timer.resolve();
       await settle();
     }
+  }
+
+  /**
+   * Moves time forward by `ms` at once, firing no timer: what a stretch of
+   * synchronous (CPU-bound) code does to a real clock, whose timers get no
+   * turn until it yields. Call it from a handler to test a blocking one;
+   * timers that came due meanwhile fire at the next `advance` or `runAll`.
+   *
+   * @example
+   * ```ts
+   * import { FakeClock } from "@taskmill/taskmill/testing";
+   *
+   * const clock = new FakeClock();
+   * let fired = false;
+   * clock.sleep(100).then(() => (fired = true));
+   * clock.blockFor(500); // 500 ms of "busy loop"
+   * await clock.flush();
+   * console.log(fired); // false: the timer had no turn yet
+   * await clock.advance(0);
+   * console.log(fired); // true
+   * ```
+   */
+  blockFor(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) {
+      throw new RangeError(`FakeClock.blockFor(ms): ms must be a finite number >= 0, got ${ms}`);
+    }
+    this.#now += ms;
   }
 
   /** Lets pending promise chains settle without moving time. */

@@ -69,7 +69,11 @@ export interface WorkerOptions {
   leaseMs?: number;
   /** How often leases are renewed, in ms. Default `leaseMs / 3`. */
   heartbeatMs?: number;
-  /** Stop after reserving this many jobs (and finishing them). Default: no limit. */
+  /**
+   * Stop after starting this many jobs (and storing their outcomes). A
+   * prefetched job whose lease is lost before it starts does not count.
+   * Default: no limit.
+   */
   maxTasks?: number;
   /**
    * Bounds on kept completed and failed jobs; what is left out keeps its
@@ -101,14 +105,29 @@ export const AUTO_PREFETCH_MS = 20;
 /** `prefetch: "auto"` holds at most this many jobs ahead (or `concurrency`, if larger). */
 export const AUTO_PREFETCH_MAX = 100;
 
+/**
+ * After `stop()`'s timeout (or once its handlers have ended, if sooner),
+ * how long in ms it waits for storage to take the outcomes and hand-backs
+ * still pending. What storage has not taken by then is abandoned: its
+ * leases expire and other workers reclaim the jobs. So `stop({ timeout })`
+ * resolves within `timeout + STOP_GRACE_MS` whatever the storage does.
+ */
+export const STOP_GRACE_MS = 1_000;
+
 /** Options of {@linkcode Worker.stop}. */
 export interface StopOptions {
   /**
    * Ms to wait for running handlers before aborting their signals and
-   * handing their jobs back to the queue. Default 30 000.
+   * handing their jobs back to the queue. Default 30 000; on a manual clock
+   * (`FakeClock`) 0, since nobody may be advancing it (a test's `finally`):
+   * pass a timeout, and advance the clock, to test a graceful stop there.
+   * `stop()` resolves within `timeout` + {@linkcode STOP_GRACE_MS}.
    */
   timeout?: number;
 }
+
+/** A storage duty of the worker that can fail (see {@linkcode WorkerHealth.failing}). */
+export type WorkerDuty = "reserve" | "settle" | "lease renewal";
 
 /** What `worker.health()` reports. */
 export interface WorkerHealth {
@@ -116,13 +135,22 @@ export interface WorkerHealth {
   workerId: string;
   /** Lifecycle state. */
   state: WorkerState;
-  /** True when running and storage answered the last call. */
+  /** True when running (or paused) and no storage duty is failing. */
   healthy: boolean;
   /** Handlers running now. */
   running: number;
-  /** Storage calls that failed in a row (0 when storage is fine). */
+  /** Consecutive failures of the duty failing longest (0 when storage is fine). */
   storageFailures: number;
-  /** Clock time of the last lease renewal, or null before the first. */
+  /**
+   * The duties whose last storage call failed. While settles or lease
+   * renewals fail the worker reserves nothing: jobs it cannot finish would
+   * only pile up as leases it cannot keep.
+   */
+  failing: WorkerDuty[];
+  /**
+   * Clock time the worker last knew its leases were kept: its start, then
+   * each heartbeat whose renewal succeeded (or had nothing to renew).
+   */
   lastHeartbeatAt: number | null;
 }
 
@@ -141,6 +169,8 @@ class Held {
   released = false;
   /** The lease was lost: the attempt's outcome is discarded. */
   lost = false;
+  /** When the lease runs out unless renewed (clock time), as last granted. */
+  expiresAt: number;
   /** Its outcome is queued or being stored. */
   settling = false;
   /**
@@ -166,6 +196,7 @@ class Held {
   constructor(job: JobRecord, seq: number) {
     this.job = job;
     this.token = job.lease!.token;
+    this.expiresAt = job.lease!.expiresAt;
     this.seq = seq;
   }
 
@@ -349,9 +380,9 @@ export class Worker {
   #resumed = new Notifier();
   #pending: Held[] = [];
   #flushing: Promise<void> | null = null;
-  #storageFailures = 0;
+  /** Consecutive failed storage calls per duty. */
+  #failures: Record<WorkerDuty, number> = { reserve: 0, settle: 0, "lease renewal": 0 };
   #lastHeartbeatAt: number | null = null;
-  #loops: Promise<void>[] = [];
   #stopping: Promise<void> | null = null;
   #stopped: { promise: Promise<void>; resolve: () => void };
 
@@ -498,14 +529,20 @@ export class Worker {
       );
     }
     this.#state = "running";
+    this.#lastHeartbeatAt = this.#clock.now();
     const signal = this.#life.signal;
     const report = (during: string) => (error: unknown) =>
       this.#events.emit("error", { error, during });
-    this.#loops.push(
-      this.#fetchLoop(),
-      every(this.#clock, this.#heartbeatMs, () => this.#heartbeat(), signal, report("heartbeat")),
-      every(this.#clock, this.#sweepMs, () => this.#sweep(), signal, report("retention sweep")),
+    // Not awaited anywhere: stop() ends them (see `#shutdown`).
+    void this.#fetchLoop();
+    void every(
+      this.#clock,
+      this.#heartbeatMs,
+      () => this.#heartbeat(),
+      signal,
+      report("heartbeat"),
     );
+    void every(this.#clock, this.#sweepMs, () => this.#sweep(), signal, report("retention sweep"));
     this.#events.emit("online", { workerId: this.#id });
     return Promise.resolve();
   }
@@ -542,7 +579,7 @@ export class Worker {
       this.#stopped.resolve();
     }
     if (this.#state === "stopped") return Promise.resolve();
-    const timeout = options.timeout ?? 30_000;
+    const timeout = options.timeout ?? (this.#clock.manual ? 0 : 30_000);
     checkInt(timeout, 0, Number.MAX_SAFE_INTEGER, "Cannot stop worker: timeout");
     this.#stopping ??= this.#shutdown(timeout);
     return this.#stopping;
@@ -568,13 +605,15 @@ export class Worker {
 
   /** Whether the worker is running and its storage answers. */
   health(): WorkerHealth {
+    const failures = this.#failures;
+    const failing = (Object.keys(failures) as WorkerDuty[]).filter((duty) => failures[duty] > 0);
     return {
       workerId: this.#id,
       state: this.#state,
-      healthy: (this.#state === "running" || this.#state === "paused") &&
-        this.#storageFailures === 0,
+      healthy: (this.#state === "running" || this.#state === "paused") && failing.length === 0,
       running: this.#running,
-      storageFailures: this.#storageFailures,
+      storageFailures: Math.max(0, ...failing.map((duty) => failures[duty])),
+      failing,
       lastHeartbeatAt: this.#lastHeartbeatAt,
     };
   }
@@ -587,10 +626,22 @@ export class Worker {
         await this.#resumed.wait(this.#interrupt.signal);
         continue;
       }
+      if (this.#failures.settle > 0 || this.#failures["lease renewal"] > 0) {
+        // Outcomes or leases cannot be stored: more jobs would only pile up
+        // leases this worker cannot keep. Wait until storage takes them.
+        await this.#slotFreed.next(); // notified on recovery, and by `#wakeLoop`
+        continue;
+      }
       const left = this.#maxTasks - this.#reserved;
       if (left <= 0) {
-        void this.#stopWhenDrained();
-        return;
+        // maxTasks reserved: once they are finished and stored, stop. A
+        // prefetched job lost before it started frees its place again.
+        if (this.#held.length === 0 && this.#flushing === null) {
+          void this.stop();
+          return;
+        }
+        await Promise.race([this.#slotFreed.next(), this.#idle.next()]);
+        continue;
       }
       const want = Math.min(
         left,
@@ -613,13 +664,20 @@ export class Worker {
           leaseMs: this.#leaseMs,
           now: this.#clock.now(),
         });
-        this.#storageFailures = 0;
+        this.#failures.reserve = 0;
         nextAt = result.nextAt;
         got = result.jobs.length;
         const now = this.#clock.now();
+        // A reply that arrives once stop() has begun (not waited for: a
+        // frozen server would hold stop) is handed back whole.
+        const stopping = this.#stopping !== null;
         for (const job of result.jobs) {
           const held = new Held(job, ++this.#heldSeq);
           this.#hold(held);
+          if (stopping) {
+            this.#release(held);
+            continue;
+          }
           if (job.lease!.expiresAt - now <= this.#heartbeatMs) {
             // The reply came so late (a frozen server, a stalled network)
             // that the lease runs out before the next heartbeat could renew
@@ -637,11 +695,11 @@ export class Worker {
         }
         this.#dispatch();
       } catch (error) {
-        this.#storageFailures++;
+        this.#failures.reserve++;
         this.#events.emit("error", { error, during: "reserve" });
         await sleepUnlessAborted(
           this.#clock,
-          failureBackoff(this.#storageFailures),
+          failureBackoff(this.#failures.reserve),
           this.#interrupt.signal,
         );
         continue;
@@ -684,9 +742,24 @@ export class Worker {
   #dispatch(): void {
     while (this.#running < this.#concurrency && this.#buffer.length > 0) {
       const held = this.#buffer.shift()!;
+      if (held.lost || held.released) continue; // never start a job whose lease is gone
+      if (held.expiresAt <= this.#clock.now()) {
+        // Renewals failed until the lease ran out: another worker may hold it now.
+        this.#dropUnstarted(held, "lease expired before the job started");
+        continue;
+      }
       this.#running++;
       void this.#execute(held);
     }
+  }
+
+  /** A prefetched job that will not start here: forgotten, its place in `maxTasks` freed. */
+  #dropUnstarted(held: Held, reason: string): void {
+    held.lost = true;
+    this.#reserved--;
+    this.#forget(held);
+    this.#events.emit("stalled", { job: held.job, reason });
+    this.#slotFreed.notify(); // the fetch loop may reserve in its place
   }
 
   // ---- running ----
@@ -748,6 +821,11 @@ export class Worker {
     const mean = this.#meanDuration;
     this.#meanDuration = mean === null ? duration : mean + (duration - mean) / 16;
     if (!ok) return this.#failAttempt(held, value, now, duration);
+    if (job.timeout > 0 && duration > job.timeout) {
+      // It returned, but past its timeout: a handler that keeps the event
+      // loop busy (synchronous work) leaves the timer no turn to abort it.
+      return this.#failAttempt(held, new JobTimeoutError(job.timeout, duration), now, duration);
+    }
     try {
       // Storage copies the result as JSON as it stores it; check it is JSON.
       if (value !== undefined) checkJson(value, "result", pathOfRoot, "Cannot store result");
@@ -849,7 +927,20 @@ export class Worker {
       const step = (i: number): Promise<unknown> => {
         try {
           if (i === middleware.length) return Promise.resolve(handler(payload, ctx));
-          return Promise.resolve(middleware[i](mctx, () => step(i + 1)));
+          let called = false;
+          const next = () => {
+            if (called) {
+              return Promise.reject(
+                new Error(
+                  `middleware[${i}] called next() twice for job ${mctx.job.id}: ` +
+                    "the handler runs once per attempt",
+                ),
+              );
+            }
+            called = true;
+            return step(i + 1);
+          };
+          return Promise.resolve(middleware[i](mctx, next));
         } catch (error) {
           return Promise.reject(error);
         }
@@ -926,18 +1017,21 @@ export class Worker {
           now: this.#clock.now(),
           retention: this.#retention,
         });
-        this.#storageFailures = 0;
       } catch (error) {
-        this.#storageFailures++;
+        this.#failures.settle++;
         this.#events.emit("error", { error, during: "settle" });
         this.#pending = batch.concat(this.#pending);
         if (this.#life.signal.aborted) break; // stopped for good: leases will expire and be reclaimed
         await sleepUnlessAborted(
           this.#clock,
-          failureBackoff(this.#storageFailures),
+          failureBackoff(this.#failures.settle),
           this.#life.signal,
         );
         continue;
+      }
+      if (this.#failures.settle > 0) {
+        this.#failures.settle = 0;
+        this.#slotFreed.notify(); // the fetch loop waits for settles to work again
       }
       const now = this.#clock.now();
       for (let i = 0; i < batch.length; i++) {
@@ -999,39 +1093,57 @@ export class Worker {
   async #heartbeat(): Promise<void> {
     const now = this.#clock.now();
     const live = this.#heldInOrder().filter((h) => !h.released && !h.lost);
+    let kept: boolean[] = [];
     if (live.length > 0) {
-      let kept: boolean[];
       try {
         kept = await this.#storage.extendLeases(
           live.map((h) => ({ id: h.job.id, token: h.token })),
           this.#leaseMs,
           now,
         );
-        this.#storageFailures = 0;
       } catch (error) {
-        this.#storageFailures++;
+        this.#failures["lease renewal"]++;
         this.#events.emit("error", { error, during: "lease renewal" });
+        // Leases that ran out meanwhile are another worker's to take now.
+        const at = this.#clock.now();
+        this.#lose(live.filter((h) => h.expiresAt <= at && !h.settling));
         return;
       }
-      for (let i = 0; i < live.length; i++) {
-        if (kept[i]) continue;
-        const held = live[i];
-        held.lost = true;
-        held.abort(new LeaseLostError(held.job.id));
-        const b = this.#buffer.indexOf(held);
-        if (b >= 0) {
-          // Reserved but not started: nothing runs, just let it go.
-          this.#buffer.splice(b, 1);
-          this.#forget(held);
-          this.#events.emit("stalled", {
-            job: held.job,
-            reason: "lease lost before the job started",
-          });
-        }
-      }
     }
+    if (this.#failures["lease renewal"] > 0) {
+      this.#failures["lease renewal"] = 0;
+      this.#slotFreed.notify(); // the fetch loop waits for renewals to work again
+    }
+    const expiresAt = now + this.#leaseMs;
+    const lost: Held[] = [];
+    for (let i = 0; i < live.length; i++) {
+      if (kept[i]) live[i].expiresAt = expiresAt;
+      else lost.push(live[i]);
+    }
+    this.#lose(lost);
     this.#lastHeartbeatAt = now;
     this.#events.emit("heartbeat", { workerId: this.#id, active: this.#running, at: now });
+  }
+
+  /**
+   * Lets go of jobs whose leases are gone. All are marked lost (and the
+   * unstarted ones dropped) before any running handler is aborted: an abort
+   * frees a slot, and the next job started there must not be one of these.
+   */
+  #lose(lost: readonly Held[]): void {
+    if (lost.length === 0) return;
+    const running: Held[] = [];
+    for (const held of lost) {
+      const b = this.#buffer.indexOf(held);
+      if (b >= 0) {
+        this.#buffer.splice(b, 1);
+        this.#dropUnstarted(held, "lease lost before the job started");
+      } else {
+        held.lost = true;
+        running.push(held);
+      }
+    }
+    for (const held of running) held.abort(new LeaseLostError(held.job.id));
   }
 
   async #sweep(): Promise<void> {
@@ -1041,24 +1153,23 @@ export class Worker {
 
   // ---- stopping ----
 
-  async #stopWhenDrained(): Promise<void> {
-    while (this.#held.length > 0 || this.#flushing) await this.#idle.wait(this.#life.signal);
-    await this.stop();
-  }
-
   async #shutdown(timeout: number): Promise<void> {
     this.#state = "stopping";
     this.#wakeLoop();
-    await this.#loops[0]; // the fetch loop: it sees #stopping and returns
+    // The fetch loop sees `#stopping` and ends. It is not waited for: a
+    // reserve held by a frozen server would hold stop() too; a reply that
+    // comes later is handed back by the loop itself.
     // Prefetched jobs never started: hand them back at once.
     for (const held of this.#buffer.splice(0)) this.#release(held);
+    const never = new AbortController().signal;
     if (this.#running > 0) {
-      const deadline = this.#clock.now() + timeout;
-      const allDone = new AbortController();
-      const waitRunning = async (signal: AbortSignal) => {
-        while (this.#running > 0 && !signal.aborted) await this.#slotFreed.wait(signal);
-      };
-      await waitFirst(this.#clock, deadline, waitRunning, allDone.signal);
+      // Timeout 0 waits not at all: even a 0 ms sleep needs a manual clock advanced.
+      if (timeout > 0) {
+        const waitRunning = async (signal: AbortSignal) => {
+          while (this.#running > 0 && !signal.aborted) await this.#slotFreed.wait(signal);
+        };
+        await waitFirst(this.#clock, this.#clock.now() + timeout, waitRunning, never);
+      }
       // Out of time: hand back what still runs, then abort it.
       // A snapshot: aborting a handler may forget its job at once.
       for (const held of this.#heldInOrder()) {
@@ -1069,15 +1180,15 @@ export class Worker {
         }
       }
     }
-    // Store what is pending; if storage is down, give up once the leases
-    // would have expired anyway (the jobs are then reclaimed, not lost).
-    const flushDeadline = this.#clock.now() + this.#leaseMs;
+    // Store what is pending, for at most the grace: what storage has not
+    // taken by then is abandoned (its leases expire and it is reclaimed).
     const flushed = async (signal: AbortSignal) => {
       while (this.#flushing && !signal.aborted) await this.#idle.wait(signal);
     };
-    await waitFirst(this.#clock, flushDeadline, flushed, new AbortController().signal);
+    await waitFirst(this.#clock, this.#clock.now() + STOP_GRACE_MS, flushed, never);
+    // Ends the heartbeat and sweep loops (and a flush backing off). A loop
+    // inside a storage call ends when the call returns; it is not waited for.
     this.#life.abort();
-    await Promise.all(this.#loops);
     this.#state = "stopped";
     this.#events.emit("offline", { workerId: this.#id });
     this.#stopped.resolve();
