@@ -1161,6 +1161,8 @@ export class RedisStorage implements Storage {
   /**
    * Closes the connections this storage opened (never a client you passed
    * in; the blocking connections it duplicated from yours are closed).
+   * Returns within about 1 s whatever the server does: a server that does
+   * not answer QUIT by then (frozen, unreachable) is disconnected.
    *
    * @example
    * ```ts
@@ -1179,17 +1181,22 @@ export class RedisStorage implements Storage {
     if (this.#own) {
       const client = this.#client as Redis;
       if (client.status === "ready") {
-        try {
-          await client.quit();
-        } catch {
-          client.disconnect();
-        }
-      } else {
-        client.disconnect();
+        // QUIT lets queued replies arrive first; a server that does not answer
+        // it (frozen, partitioned) is cut off after CLOSE_TIMEOUT_MS.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const cutOff = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+        });
+        await Promise.race([client.quit().catch(() => {}), cutOff]);
+        clearTimeout(timer);
       }
+      client.disconnect();
     }
   }
 }
+
+/** Longest wait, in ms of real time, of `close()` for QUIT before the connection is cut. */
+const CLOSE_TIMEOUT_MS = 1_000;
 
 /**
  * Connection settings for connections this storage opens: fail a command

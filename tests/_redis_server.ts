@@ -16,6 +16,8 @@ export interface RedisServer {
   url: string;
   /** Its port. */
   port: number;
+  /** The server's process id (absent for REDIS_URL), e.g. to freeze it with SIGSTOP. */
+  pid?: number;
   /** Kills it and waits for the process to exit (no-op for REDIS_URL). */
   stop(): Promise<void>;
 }
@@ -185,7 +187,7 @@ async function startOn(port: number, options: StartRedisOptions): Promise<RedisS
     await stop();
     throw error;
   }
-  return { url: `redis://127.0.0.1:${port}`, port, stop };
+  return { url: `redis://127.0.0.1:${port}`, port, pid: child.pid, stop };
 }
 
 /** A running local cluster. */
