@@ -49,12 +49,17 @@ class FaultyStorage {
         if (this.#failing.has(name)) throw new Error(`OOM command not allowed (${name})`);
         return await call(...args);
       };
-    this.storage = Object.assign(Object.create(inner), {
+    const all: Record<string, unknown> = {};
+    for (const name of Object.getOwnPropertyNames(MemoryStorage.prototype)) {
+      const member = (inner as unknown as Record<string, unknown>)[name];
+      if (name !== "constructor" && typeof member === "function") all[name] = member.bind(inner);
+    }
+    this.storage = Object.assign(all, {
       reserve: guarded("reserve", inner.reserve.bind(inner)),
       settle: guarded("settle", inner.settle.bind(inner)),
       extendLeases: guarded("extendLeases", inner.extendLeases.bind(inner)),
       waitForWork: guarded("waitForWork", inner.waitForWork.bind(inner)),
-    }) as Storage;
+    }) as unknown as Storage;
   }
 
   freeze(...names: Faulty[]): void {
@@ -370,6 +375,7 @@ describe("Worker faults: health", () => {
     assert.ok(health.storageFailures >= 5);
     // Backoff: doubling from 100 ms to 5 s (about 17 tries in 70 s), not a retry per turn.
     assert.ok(errors.length <= 20, `${errors.length} settle attempts in 70 s`);
+    assert.deepEqual([...new Set(errors.map((e) => e.during))], ["settle"]);
     faulty.heal("settle");
     await clock.advance(5_000);
     assert.equal((await queue.counts()).completed, 200);
