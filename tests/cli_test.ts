@@ -8,9 +8,18 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Queue } from "../mod.ts";
@@ -63,8 +72,10 @@ interface Cli {
   stderr(): string;
   /** Resolves once a line of stdout matches. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
-  /** Resolves with the exit code once the process ended. */
+  /** Resolves with the exit code once the process ended and its output closed. */
   exited: Promise<number | null>;
+  /** Resolves once the process itself ended (its output may stay open in children it left). */
+  ended: Promise<void>;
 }
 
 // Process tests take real time (each runtime starts in 0.1-0.5 s): above Bun's 5 s default.
@@ -80,8 +91,12 @@ function terminate(child: ChildProcess): void {
 
 function runCli(args: string[], env: Record<string, string> = {}): Cli {
   const [file, ...rest] = cliCommand();
-  const child = spawn(file, [...rest, ...args], {
-    cwd: ROOT,
+  return runProcess(file, [...rest, ...args], ROOT, env);
+}
+
+function runProcess(file: string, args: string[], cwd: string, env: Record<string, string>): Cli {
+  const child = spawn(file, args, {
+    cwd,
     env: { ...process.env, TASKMILL_REDIS_URL: "", NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -96,6 +111,7 @@ function runCli(args: string[], env: Record<string, string> = {}): Cli {
   child.stderr!.on("data", (chunk: Uint8Array) => {
     err += chunk.toString();
   });
+  const ended = new Promise<void>((resolve) => child.on("exit", () => resolve()));
   const exited = new Promise<number | null>((resolve) => {
     child.on("close", (code) => {
       children.delete(child);
@@ -108,6 +124,7 @@ function runCli(args: string[], env: Record<string, string> = {}): Cli {
     stdout: () => out,
     stderr: () => err,
     exited,
+    ended,
     waitFor(pattern, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -209,6 +226,35 @@ const THROWS = join(dir, `throws.${ext}`);
 writeFileSync(THROWS, `throw new Error("cannot start: missing API_KEY");\nexport {};\n`);
 const EMPTY = join(dir, `empty.${ext}`);
 writeFileSync(EMPTY, `export const answer = 42;\n`);
+
+/** The deployment examples, and the built package their entry point runs with Node. */
+const DEPLOY = join(ROOT, "examples", "deploy");
+const BUILT_CLI = join(ROOT, "npm", "cli", "main.js");
+
+/** Pids of the live processes whose environment holds `entry` (Linux: /proc). */
+function processesWith(entry: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, "utf8").split("\0").includes(entry)) {
+        found.push(Number(name));
+      }
+    } catch {
+      // ended meanwhile, or not readable: not one of ours
+    }
+  }
+  return found;
+}
+
+/** Polls `condition` until it holds, for at most `ms` of real time. */
+async function eventually(what: string, condition: () => boolean, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 let prefixes = 0;
 function prefix(): string {
@@ -682,6 +728,108 @@ describe(`CLI on ${RUNTIME}`, () => {
       assert.doesNotMatch(output, CONTROL);
     }
   });
+
+  test(
+    "examples/deploy/start-worker.sh (the Dockerfile's CMD, the unit's ExecStart): SIGTERM to it " +
+      "stops the worker gracefully, exit 0, job handed back, no process left",
+    {
+      timeout: 90_000,
+      skip: (!existsSync(BUILT_CLI) && "the example runs the built package: run npm run build") ||
+        (!existsSync("/proc/self/environ") && "looking for orphaned processes needs Linux /proc"),
+    },
+    async () => {
+      // What the docs show starts this script, and nothing in between.
+      const unit = readFileSync(join(DEPLOY, "taskmill-worker.service"), "utf8");
+      assert.match(unit, /^ExecStart=\/srv\/app\/start-worker\.sh( |$)/m);
+      assert.match(unit, /^WorkingDirectory=\/srv\/app$/m);
+      const dockerfile = readFileSync(join(DEPLOY, "Dockerfile"), "utf8");
+      assert.match(dockerfile, /^CMD \["\.\/start-worker\.sh"\]$/m);
+      assert.match(dockerfile, /^COPY .*start-worker\.sh \.\/$/m);
+
+      // An app laid out as the examples expect: node_modules/taskmill and tasks.js.
+      const app = mkdtempSync(join(tmpdir(), "taskmill-deploy-"));
+      writeFileSync(join(app, "package.json"), '{ "type": "module", "private": true }\n');
+      mkdirSync(join(app, "node_modules"));
+      symlinkSync(join(ROOT, "npm"), join(app, "node_modules", "taskmill"));
+      writeFileSync(
+        join(app, "tasks.js"),
+        `import { defineTask } from "taskmill";
+export const sleepy = defineTask({
+  name: "sleepy",
+  handler: (payload, ctx) => new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, payload.ms);
+    ctx.signal.addEventListener("abort", () => { clearTimeout(timer); reject(ctx.signal.reason); });
+  }),
+});
+`,
+      );
+      // Without exec, for contrast: the shell waits for the worker and dies of the SIGTERM.
+      const noExec = join(app, "no-exec.sh");
+      writeFileSync(
+        noExec,
+        readFileSync(join(DEPLOY, "start-worker.sh"), "utf8").replace(/^exec /m, "") +
+          'echo "worker exited: $?"\n',
+        { mode: 0o755 },
+      );
+      // The script's `node` is the Node running this suite (Deno and Bun: the machine's).
+      const path = RUNTIME === "node"
+        ? `${dirname(process.execPath)}:${process.env.PATH}`
+        : process.env.PATH ?? "";
+      const p = prefix();
+      const storage = new RedisStorage({ url: redis.url, prefix: p });
+      const queue = new Queue({ storage });
+      const start = (script: string, tag: string) =>
+        runProcess(script, ["--stop-timeout", "500"], app, {
+          PATH: path,
+          TASKMILL_REDIS_URL: redis.url,
+          TASKMILL_PREFIX: p,
+          TASKMILL_TEST_RUN: tag,
+        });
+      const orphans: number[] = [];
+      try {
+        const job = await queue.enqueue("sleepy", { ms: 60_000 });
+        const tag = `deploy-${process.pid}-${Date.now()}`;
+        const worker = start(join(DEPLOY, "start-worker.sh"), tag);
+        await worker.waitFor(new RegExp(`active sleepy id=${job.id} `), 30_000);
+        // exec: the process we started is the worker itself, and the only one.
+        assert.deepEqual(processesWith(`TASKMILL_TEST_RUN=${tag}`), [worker.child.pid]);
+        terminate(worker.child);
+        assert.equal(await worker.exited, 0, worker.stderr());
+        assert.match(worker.stdout(), /SIGTERM: stopping/);
+        assert.match(worker.stdout(), /worker \S+ stopped/);
+        assert.deepEqual(processesWith(`TASKMILL_TEST_RUN=${tag}`), [], "no process left");
+        const handedBack = await queue.getJob(job.id);
+        assert.equal(handedBack?.state, "waiting", JSON.stringify(handedBack));
+        assert.equal(handedBack?.attempt, 0, "a hand-back is not an attempt");
+
+        // The contrast shows the check above can fail: without exec the worker outlives
+        // the signalled wrapper, still holding the job.
+        const control = `${tag}-no-exec`;
+        const wrapped = start(noExec, control);
+        await wrapped.waitFor(new RegExp(`active sleepy id=${job.id} `), 30_000);
+        terminate(wrapped.child);
+        await wrapped.ended;
+        orphans.push(...processesWith(`TASKMILL_TEST_RUN=${control}`));
+        assert.equal(orphans.length, 1, "the worker is orphaned");
+        assert.notEqual(orphans[0], wrapped.child.pid);
+        assert.equal((await queue.getJob(job.id))?.state, "active");
+      } finally {
+        for (const pid of orphans) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // already gone
+          }
+        }
+        await eventually(
+          "the orphan to end",
+          () => orphans.every((pid) => !existsSync(`/proc/${pid}`)),
+        );
+        await storage.close();
+        rmSync(app, { recursive: true, force: true });
+      }
+    },
+  );
 
   test("SIGTERM mid-job: short jobs finish, long ones are handed back, none is lost", {
     timeout: 60_000,
