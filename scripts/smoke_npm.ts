@@ -336,6 +336,11 @@ export const triple = defineTask({ name: "triple", queue: "maths", handler: (n: 
         ) {
           throw new Error(`plain bunx failed without the --bun hint:\n${plain.stderr}`);
         }
+        // bunx finds `node` on PATH, as the shebang does.
+        const nodeTs = await run("node", ["-p", "Boolean(process.features.typescript)"], project);
+        if (nodeTs.stdout.trim() === "false" && plain.code === 0) {
+          throw new Error(`plain bunx ran tasks.ts on a Node without TypeScript?\n${plain.stdout}`);
+        }
       },
     );
     await check(
