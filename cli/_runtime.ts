@@ -91,3 +91,13 @@ export function isMain(meta: ImportMeta): boolean {
     return false;
   }
 }
+
+/**
+ * Whether `bunx` started this process on another runtime than Bun: it runs a
+ * bin by its shebang (`#!/usr/bin/env node`) unless given `--bun`, and says
+ * it was there in `npm_config_user_agent` ("bun/1.x ...").
+ */
+export function startedByBunx(): boolean {
+  if ((globalThis as { Bun?: unknown }).Bun !== undefined) return false;
+  return /^bun\//.test(process.env.npm_config_user_agent ?? "");
+}

@@ -5,7 +5,7 @@
  * ```sh
  * deno run -A jsr:@taskmill/taskmill/cli worker --tasks ./tasks.ts --redis-url redis://127.0.0.1:6379
  * npx taskmill enqueue send_email '{"to":"a@b.c"}' --delay 5000
- * bunx taskmill stats --queue default --json
+ * bunx --bun taskmill stats --queue default --json
  * ```
  *
  * Run `taskmill --help` for every command and option. Exit codes: 0 done (a
@@ -36,23 +36,27 @@ import type { JobRecord, Task } from "../core/task.ts";
 import { JOB_STATES } from "../core/task.ts";
 import { MemoryStorage } from "../adapters/memory.ts";
 
-const USAGE = `taskmill: a background job queue for Deno, Bun and Node
-
-Usage:
+const COMMANDS_HELP = `Usage:
   taskmill worker --tasks FILE [options]   run a worker over the tasks FILE exports
   taskmill enqueue TASK JSON [options]     enqueue one job of TASK with payload JSON
   taskmill stats [options]                 jobs per queue and state
   taskmill failed list [options]           jobs in the dead-letter set
   taskmill failed retry (ID | --all)       move failed jobs back to waiting
   taskmill failed remove (ID | --all)      delete failed jobs
-  taskmill --help                          this text
+  taskmill COMMAND --help                  the options of one command
+  taskmill --help                          this text`;
 
-Storage (every command):
+const STORAGE_HELP = `Storage (every command):
   --redis-url URL      Redis to use (or env TASKMILL_REDIS_URL). enqueue, stats and
                        failed need it; without it a worker runs on the in-memory store.
-  --prefix P           key prefix in Redis (or env TASKMILL_PREFIX). Default "taskmill".
+  --prefix P           key prefix in Redis (or env TASKMILL_PREFIX). Default "taskmill".`;
 
-worker:
+const EXIT_HELP =
+  `Exit codes: 0 ok, 1 failure (Redis unreachable, tasks module not loaded ...), 2 bad arguments.`;
+
+/** Each command's options, as the full usage and `taskmill COMMAND --help` show them. */
+const COMMAND_HELP: Record<string, string> = {
+  worker: `worker:
   --tasks FILE         module exporting tasks from defineTask() (default export array,
                        or named exports). .ts works on Deno, Bun and Node 22.18+.
   --queues A,B         queues to serve, most important first. Default: the tasks' queues.
@@ -63,29 +67,49 @@ worker:
   --lease-ms N         lease length in ms (crash recovery delay). Default 30000.
   --stop-timeout MS    on SIGTERM/SIGINT, wait this long for running jobs before handing
                        them back to the queue. Default 30000. A second signal exits at once.
-  --log-level L        debug, info, warn or error. Default info.
-
-enqueue:
-  --queue Q            queue (default: "default")
+  --log-level L        debug, info, warn or error. Default info.`,
+  enqueue: `enqueue:
+  --tasks FILE         the module the worker runs: TASK must be one of its tasks, and its
+                       queue, max attempts and timeout apply (the module is imported).
+                       Without it, TASK is taken on trust and the job goes to --queue.
+  --queue Q            queue (default: the task's with --tasks, else "default")
   --delay MS           run no sooner than MS from now
+  --run-at TIME        run no sooner than TIME: ISO 8601 (2026-12-02T10:00:00Z; without
+                       Z or an offset it is local time) or epoch ms. Not with --delay.
   --id ID              job id; enqueueing an existing id returns that job
   --priority N         -1000..1000, higher runs first. Default 0.
-  --max-attempts N     attempts in all. Default 3.
-  --json               print the stored job as JSON (default: its id)
-
-stats:
+  --max-attempts N     attempts in all. Default: the task's with --tasks, else 3.
+  --timeout MS         per-attempt timeout. Default: the task's with --tasks, else none.
+  --json               print the stored job as JSON (default: its id)`,
+  stats: `stats:
   --queue Q            queue to count; repeat or comma-separate. Default "default".
-  --json               print JSON instead of a table
-
-failed:
+  --json               print JSON instead of a table`,
+  failed: `failed:
   --queue Q            queue of the dead-letter set (list, --all). Default "default".
   --limit N            list at most N jobs. Default 50.
   --all                retry or remove every failed job of --queue
-  --json               print JSON (list)
+  --json               print JSON (list)`,
+};
 
-Exit codes: 0 ok, 1 failure (Redis unreachable, tasks module not loaded ...), 2 bad arguments.`;
+const USAGE = `taskmill: a background job queue for Deno, Bun and Node
 
-/** A bad command line: printed with the usage, exit code 2. */
+${COMMANDS_HELP}
+
+${STORAGE_HELP}
+
+${Object.values(COMMAND_HELP).join("\n\n")}
+
+${EXIT_HELP}`;
+
+/** What `taskmill COMMAND --help` prints: that command's usage lines and options. */
+function commandUsage(command: string): string {
+  const lines = COMMANDS_HELP.split("\n").filter((l) => l.startsWith(`  taskmill ${command} `));
+  return `Usage:\n${lines.join("\n")}\n\n${
+    COMMAND_HELP[command]
+  }\n\n${STORAGE_HELP}\n\n${EXIT_HELP}`;
+}
+
+/** A bad command line: one line and a pointer to the help, exit code 2. */
 class UsageError extends Error {
   override name = "UsageError";
 }
@@ -114,21 +138,57 @@ const COMMAND_FLAGS: Record<string, FlagSpec> = {
   },
   enqueue: {
     ...STORAGE_FLAGS,
+    tasks: "string",
     queue: "string",
     delay: "int",
+    "run-at": "string",
     id: "string",
     priority: "int",
     "max-attempts": "int",
+    timeout: "int",
     json: "bool",
   },
   stats: { ...STORAGE_FLAGS, queue: "list", json: "bool" },
   failed: { ...STORAGE_FLAGS, queue: "string", limit: "int", all: "bool", json: "bool" },
 };
 
-function parseFlags(argv: readonly string[], spec: FlagSpec): {
+/** Edit distance (insertions, deletions, substitutions, adjacent swaps) of two short words. */
+function distance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The closest of `candidates` to `word`, if it is close enough to be a typo. */
+function closest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = distance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return bestDistance <= Math.max(1, Math.min(3, Math.floor(word.length / 3))) ? best : undefined;
+}
+
+function parseFlags(argv: readonly string[], spec: FlagSpec, command: string): {
   flags: FlagValues;
   positional: string[];
 } {
+  const unknown = (option: string) => {
+    const guess = closest(option.replace(/^-+/, ""), Object.keys(spec));
+    return new UsageError(
+      `unknown option ${option} for ${command}${guess ? ` (did you mean --${guess}?)` : ""}`,
+    );
+  };
   const flags: FlagValues = {};
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -138,16 +198,14 @@ function parseFlags(argv: readonly string[], spec: FlagSpec): {
       break;
     }
     if (!arg.startsWith("--") || arg === "-" || /^-\d/.test(arg)) {
-      if (arg.startsWith("-") && !/^-\d/.test(arg) && arg !== "-") {
-        throw new UsageError(`unknown option ${arg}`);
-      }
+      if (arg.startsWith("-") && !/^-\d/.test(arg) && arg !== "-") throw unknown(arg);
       positional.push(arg);
       continue;
     }
     const eq = arg.indexOf("=");
     const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
     const kind = spec[name];
-    if (kind === undefined) throw new UsageError(`unknown option --${name}`);
+    if (kind === undefined) throw unknown(`--${name}`);
     if (kind === "bool") {
       if (eq !== -1) throw new UsageError(`--${name} takes no value`);
       flags[name] = true;
@@ -199,6 +257,39 @@ function redact(text: string, url: string | undefined): string {
   return result;
 }
 
+/**
+ * `text` safe to print on a terminal: control characters (C0, DEL, C1), line
+ * and paragraph separators and bidirectional overrides, which job data may
+ * hold, become visible escapes (`\n`, `\x1b`, `\u202e`).
+ */
+function escapeText(text: string): string {
+  return text.replace(
+    // deno-lint-ignore no-control-regex
+    /[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => {
+      if (c === "\n") return "\\n";
+      if (c === "\r") return "\\r";
+      if (c === "\t") return "\\t";
+      const code = c.charCodeAt(0);
+      return code <= 0xff
+        ? `\\x${code.toString(16).padStart(2, "0")}`
+        : `\\u${code.toString(16).padStart(4, "0")}`;
+    },
+  );
+}
+
+/**
+ * `value` as one line of JSON that is also safe on a terminal: JSON already
+ * escapes C0 controls, and this escapes DEL, C1 and the other characters
+ * {@linkcode escapeText} hides, as `\uXXXX` (they can occur only in strings).
+ */
+function toJsonLine(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.split("\n")[0];
@@ -242,7 +333,8 @@ async function openRedis(url: string, prefix: string | undefined): Promise<Stora
   return { storage, label, url };
 }
 
-async function redisOnly(flags: FlagValues, command: string): Promise<StorageChoice> {
+/** The Redis URL and prefix of a command that needs Redis, or a usage error. */
+function redisTarget(flags: FlagValues, command: string): { url: string; prefix?: string } {
   const url = (flags["redis-url"] as string | undefined) ?? rt.env("TASKMILL_REDIS_URL");
   if (url === undefined) {
     throw new UsageError(
@@ -250,7 +342,7 @@ async function redisOnly(flags: FlagValues, command: string): Promise<StorageCho
         "TASKMILL_REDIS_URL (the in-memory store would be empty here)",
     );
   }
-  return await openRedis(url, (flags.prefix as string | undefined) ?? rt.env("TASKMILL_PREFIX"));
+  return { url, prefix: (flags.prefix as string | undefined) ?? rt.env("TASKMILL_PREFIX") };
 }
 
 // ---- worker ------------------------------------------------------------------
@@ -292,8 +384,11 @@ async function loadTasks(file: string): Promise<Task[]> {
     const code = (error as { code?: string }).code;
     if (code === "ERR_MODULE_NOT_FOUND" && reason.includes(path)) reason = "no such file";
     if (code === "ERR_UNKNOWN_FILE_EXTENSION" && /\.[cm]?tsx?$/.test(path)) {
-      reason += " (this Node cannot import TypeScript: use Node 22.18+, Deno or Bun, " +
-        "or pass the compiled .js module)";
+      reason += rt.startedByBunx()
+        ? " (bunx ran taskmill on Node, as its bin's #!/usr/bin/env node says: " +
+          "run `bunx --bun taskmill ...` to run it on Bun, which imports TypeScript)"
+        : " (this Node cannot import TypeScript: use Node 22.18+, Deno or Bun, " +
+          "or pass the compiled .js module)";
     }
     throw new CliError(`cannot load tasks module ${path}: ${reason}`);
   }
@@ -335,7 +430,7 @@ async function worker(flags: FlagValues): Promise<number> {
   const threshold = LEVELS[level as Level];
   const log = (at: Level, message: string) => {
     if (LEVELS[at] < threshold) return;
-    rt.out(`${new Date().toISOString()} ${at.padEnd(5)} ${redact(message, url)}`);
+    rt.out(`${new Date().toISOString()} ${at.padEnd(5)} ${escapeText(redact(message, url))}`);
   };
 
   const tasks = await loadTasks(tasksFile);
@@ -433,46 +528,106 @@ async function withStorage<T>(
   flags: FlagValues,
   command: string,
   run: (queue: Queue) => Promise<T>,
+  beforeConnect?: () => Promise<void>,
 ): Promise<T> {
-  const { storage } = await redisOnly(flags, command);
+  const { url, prefix } = redisTarget(flags, command);
+  await beforeConnect?.();
+  const { storage } = await openRedis(url, prefix);
   try {
     return await run(new Queue({ storage }));
+  } catch (error) {
+    if (error instanceof TypeError || error instanceof RangeError) {
+      throw new UsageError(firstLine(error));
+    }
+    throw error;
   } finally {
     await storage.close().catch(() => {});
   }
+}
+
+/** `--run-at`: epoch ms, or an ISO 8601 date or date-time. */
+function parseTime(text: string): number {
+  if (/^\d+$/.test(text) && Number.isSafeInteger(Number(text))) return Number(text);
+  const iso = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/i;
+  const at = iso.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(at)) {
+    throw new UsageError(
+      `--run-at must be an ISO 8601 time like 2026-12-02T10:00:00Z, or epoch ms, got ${
+        JSON.stringify(text)
+      }`,
+    );
+  }
+  return at;
+}
+
+/** At most `max` names, comma-separated, then how many more. */
+function nameList(names: string[], max = 20): string {
+  const shown = names.slice(0, max).join(", ");
+  return names.length > max ? `${shown} and ${names.length - max} more` : shown;
 }
 
 async function enqueue(flags: FlagValues, positional: string[]): Promise<number> {
   if (positional.length !== 2) {
     throw new UsageError('enqueue needs TASK and JSON, e.g. enqueue send_email \'{"to":"a@b.c"}\'');
   }
-  const [task, text] = positional;
+  const [name, text] = positional;
   let payload: unknown;
   try {
     payload = JSON.parse(text);
   } catch (error) {
     throw new UsageError(`enqueue: the payload is not valid JSON (${firstLine(error)})`);
   }
+  if (flags.delay !== undefined && flags["run-at"] !== undefined) {
+    throw new UsageError("enqueue: give --delay or --run-at, not both");
+  }
+  const runAt = flags["run-at"] === undefined ? undefined : parseTime(flags["run-at"] as string);
   const options = {
     queue: flags.queue as string | undefined,
     delay: nonNegative(flags, "delay"),
+    runAt,
     id: flags.id as string | undefined,
     priority: flags.priority as number | undefined,
     maxAttempts: nonNegative(flags, "max-attempts", 1),
+    timeout: nonNegative(flags, "timeout"),
+  };
+  const tasksFile = flags.tasks as string | undefined;
+  let task: Task | string = name;
+  const findTask = async () => {
+    if (tasksFile === undefined) return;
+    const tasks = await loadTasks(tasksFile);
+    const found = tasks.find((t) => t.name === name);
+    if (found === undefined) {
+      const names = tasks.map((t) => t.name);
+      const guess = closest(name, names);
+      throw new UsageError(
+        `enqueue: no task "${name}" in ${rt.absolutePath(tasksFile)}, which exports ${
+          nameList(names)
+        }${guess === undefined ? "" : ` (did you mean ${guess}?)`}`,
+      );
+    }
+    task = found;
   };
   return await withStorage(flags, "enqueue", async (queue) => {
-    let job: JobRecord;
-    try {
-      job = await queue.enqueue(task, payload, options);
-    } catch (error) {
-      if (error instanceof TypeError || error instanceof RangeError) {
-        throw new UsageError(firstLine(error));
-      }
-      throw error;
+    const job = await queue.enqueue(task, payload, options);
+    rt.out(flags.json ? toJsonLine(job) : escapeText(job.id));
+    // A queue no worker has served yet is often a misspelt one, or a task
+    // whose module puts it elsewhere. Without a registry of live workers the
+    // cheapest sign of service is a job some worker took: one active,
+    // completed or failed (within retention). A paused queue was set up on
+    // purpose. The queue a --tasks module gives is the one its workers serve.
+    if (typeof task !== "string" && job.queue === task.queue) return 0;
+    const counts = await queue.counts(job.queue);
+    if (
+      counts.active + counts.completed + counts.failed === 0 && !(await queue.isPaused(job.queue))
+    ) {
+      rt.err(
+        `taskmill: warning: no worker seems to have served queue "${job.queue}" yet (none of ` +
+          "its jobs is active, completed or failed): check the queue name, or give --tasks FILE " +
+          "to take the task's queue from its module",
+      );
     }
-    rt.out(flags.json ? JSON.stringify(job) : job.id);
     return 0;
-  });
+  }, findTask);
 }
 
 function table(rows: string[][]): string[] {
@@ -483,33 +638,40 @@ function table(rows: string[][]): string[] {
   );
 }
 
+/** What stats and failed list say of a queue with no job in any state. */
+function emptyQueueNote(name: string, paused: boolean): string {
+  return `queue "${name}": no jobs in any state${paused ? " (paused)" : ""}; check the name ` +
+    "(taskmill cannot list queues yet)";
+}
+
+const isEmpty = (counts: Record<string, number | boolean>) =>
+  JOB_STATES.every((s) => counts[s] === 0);
+
 async function stats(flags: FlagValues): Promise<number> {
   const queues = [...new Set((flags.queue as string[] | undefined) ?? ["default"])];
   return await withStorage(flags, "stats", async (queue) => {
     const result: Record<string, Record<string, number | boolean>> = {};
     for (const name of queues) {
-      try {
-        result[name] = { ...(await queue.counts(name)), paused: await queue.isPaused(name) };
-      } catch (error) {
-        if (error instanceof TypeError || error instanceof RangeError) {
-          throw new UsageError(firstLine(error));
-        }
-        throw error;
-      }
+      result[name] = { ...(await queue.counts(name)), paused: await queue.isPaused(name) };
     }
+    const empty = Object.keys(result).filter((name) => isEmpty(result[name]));
     if (flags.json) {
-      rt.out(JSON.stringify(result));
-    } else {
-      const rows = [["queue", ...JOB_STATES, "paused"]];
-      for (const [name, counts] of Object.entries(result)) {
-        rows.push([
-          name,
-          ...JOB_STATES.map((s) => String(counts[s] ?? 0)),
-          counts.paused ? "yes" : "no",
-        ]);
-      }
-      table(rows).forEach((line) => rt.out(line));
+      // The counts stay as they are for scripts; the person reading is told on stderr.
+      rt.out(toJsonLine(result));
+      for (const name of empty) rt.err(`taskmill: ${emptyQueueNote(name, !!result[name].paused)}`);
+      return 0;
     }
+    const rows = [["queue", ...JOB_STATES, "paused"]];
+    for (const [name, counts] of Object.entries(result)) {
+      if (empty.includes(name)) continue;
+      rows.push([
+        name,
+        ...JOB_STATES.map((s) => String(counts[s] ?? 0)),
+        counts.paused ? "yes" : "no",
+      ]);
+    }
+    if (rows.length > 1) table(rows).forEach((line) => rt.out(line));
+    for (const name of empty) rt.out(emptyQueueNote(name, !!result[name].paused));
     return 0;
   });
 }
@@ -530,20 +692,34 @@ async function failed(flags: FlagValues, positional: string[]): Promise<number> 
     const limit = nonNegative(flags, "limit", 1) ?? 50;
     return await withStorage(flags, "failed list", async (queue) => {
       const jobs = await queue.list(name, "failed", { limit });
+      const counts = jobs.length === 0 ? await queue.counts(name) : undefined;
+      const emptyNote = counts !== undefined && isEmpty(counts)
+        ? emptyQueueNote(name, await queue.isPaused(name))
+        : undefined;
       if (flags.json) {
-        rt.out(JSON.stringify(jobs));
+        rt.out(toJsonLine(jobs));
+        if (emptyNote !== undefined) rt.err(`taskmill: ${emptyNote}`);
+        return 0;
+      }
+      if (emptyNote !== undefined) {
+        rt.out(emptyNote);
         return 0;
       }
       if (jobs.length === 0) {
-        rt.out(`no failed jobs in queue ${name}`);
+        rt.out(`queue "${name}": no failed jobs`);
         return 0;
       }
+      const total = jobs.length < limit ? jobs.length : (await queue.counts(name)).failed;
+      rt.out(
+        `queue "${name}": ${total} failed job${total === 1 ? "" : "s"}` +
+          (total > jobs.length ? `, the newest ${jobs.length} (--limit)` : ", newest first"),
+      );
       const rows = [["id", "task", "attempts", "failed at", "error"]];
       for (const j of jobs) {
-        const error = j.error ? `${j.error.name}: ${j.error.message}` : "";
+        const error = escapeText(j.error ? `${j.error.name}: ${j.error.message}` : "");
         rows.push([
-          j.id,
-          j.name,
+          escapeText(j.id),
+          escapeText(j.name),
           `${j.attempt}/${j.maxAttempts}`,
           j.finishedAt === undefined ? "" : new Date(j.finishedAt).toISOString(),
           error.length > 80 ? `${error.slice(0, 77)}...` : error,
@@ -599,19 +775,37 @@ async function failed(flags: FlagValues, positional: string[]): Promise<number> 
  */
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
+  const known = command !== undefined && Object.hasOwn(COMMAND_FLAGS, command);
   try {
     if (command === undefined) throw new UsageError("no command given");
-    if (command === "--help" || command === "-h" || command === "help") {
+    if (command === "--help" || command === "-h") {
       rt.out(USAGE);
       return 0;
+    }
+    if (command === "help") {
+      const [topic, ...extra] = rest;
+      if (topic === undefined) rt.out(USAGE);
+      else if (Object.hasOwn(COMMAND_HELP, topic) && extra.length === 0) {
+        rt.out(commandUsage(topic));
+      } else throw new UsageError(`help: no command "${rest.join(" ")}"`);
+      return 0;
+    }
+    if (!known) {
+      const guess = closest(command, Object.keys(COMMAND_FLAGS));
+      throw new UsageError(
+        command.startsWith("-")
+          ? `${command} is not a command; options come after the command`
+          : `unknown command "${command}"${guess === undefined ? "" : ` (did you mean ${guess}?)`}`,
+      );
     }
     const spec = COMMAND_FLAGS[command];
-    if (spec === undefined) throw new UsageError(`unknown command "${command}"`);
-    if (rest.includes("--help") || rest.includes("-h")) {
-      rt.out(USAGE);
+    const end = rest.indexOf("--");
+    const options = end === -1 ? rest : rest.slice(0, end);
+    if (options.includes("--help") || options.includes("-h")) {
+      rt.out(commandUsage(command));
       return 0;
     }
-    const { flags, positional } = parseFlags(rest, spec);
+    const { flags, positional } = parseFlags(rest, spec, command);
     switch (command) {
       case "worker":
         if (positional.length > 0) throw new UsageError(`worker: unexpected ${positional[0]}`);
@@ -625,27 +819,27 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await failed(flags, positional);
     }
   } catch (error) {
-    if (error instanceof UsageError) {
-      rt.err(`taskmill: ${error.message}`);
-      rt.err("");
-      rt.err(USAGE);
-      return 2;
-    }
-    if (error instanceof CliError) {
-      rt.err(`taskmill: ${error.message}`);
-      return 1;
-    }
     const flag = argv.find((a) => a.startsWith("--redis-url="))?.slice(12) ??
       argv[argv.indexOf("--redis-url") + 1];
     const url = argv.includes("--redis-url") || flag ? flag : rt.env("TASKMILL_REDIS_URL");
-    rt.err(`taskmill: ${redact(firstLine(error), url)}`);
+    if (error instanceof UsageError) {
+      // One line, and where to read more: the full usage would bury the message.
+      const help = known ? `taskmill ${command} --help` : "taskmill --help";
+      rt.err(`taskmill: ${escapeText(redact(error.message, url))}; see ${help}`);
+      return 2;
+    }
+    if (error instanceof CliError) {
+      rt.err(`taskmill: ${escapeText(redact(error.message, url))}`);
+      return 1;
+    }
+    rt.err(`taskmill: ${escapeText(redact(firstLine(error), url))}`);
     return 1;
   }
 }
 
 if (rt.isMain(import.meta)) {
   main(rt.args()).then((code) => rt.exit(code), (error) => {
-    rt.err(`taskmill: ${firstLine(error)}`);
+    rt.err(`taskmill: ${escapeText(firstLine(error))}`);
     rt.exit(1);
   });
 }

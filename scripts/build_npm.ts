@@ -11,7 +11,8 @@
  *   specifiers are rewritten to `.js` (`rewriteRelativeImportExtensions` for
  *   the JavaScript, a rewrite of the emitted text for the declarations).
  * - `npm/package.json` mirrors `deno.json`: name `taskmill`, the same version
- *   and the same `exports` map (each entry with `types` and `import`), the CLI
+ *   and the same `exports` map (each entry with `types`, `import`, and
+ *   `require`: a CommonJS shim, as the package is ESM only), the CLI
  *   as `bin`, `ioredis` as an optional peer dependency and nothing else.
  * - `tests/*.ts` are compiled into `npm_test/` with their imports of the
  *   sources (`../mod.ts`, `../adapters/redis.ts`, `../core/*.ts` ...) rewritten
@@ -59,20 +60,56 @@ export interface NpmExport {
   types: string;
   /** The ESM file. */
   import: string;
+  /** What `require()` finds: a CommonJS file that loads the ESM one, or says why it cannot. */
+  require: string;
 }
 
 /**
  * The npm `exports` map derived from deno.json's: the same subpaths, each
- * source `./x.ts` becoming `./x.js` with `./x.d.ts` types.
+ * source `./x.ts` becoming `./x.js` with `./x.d.ts` types, and `./x.cjs`
+ * for `require()` (see {@linkcode requireShim}).
  */
 export function npmExports(denoExports: Record<string, string>): Record<string, NpmExport> {
   const out: Record<string, NpmExport> = {};
   for (const [subpath, file] of Object.entries(denoExports)) {
     if (!file.endsWith(".ts")) throw new Error(`deno.json export ${subpath} is not a .ts file`);
     const base = file.slice(0, -3);
-    out[subpath] = { types: `${base}.d.ts`, import: `${base}.js` };
+    out[subpath] = { types: `${base}.d.ts`, import: `${base}.js`, require: `${base}.cjs` };
   }
   return out;
+}
+
+/**
+ * The package is ESM only: there is no CommonJS build. What the "require"
+ * condition points to is this small CommonJS file, which hands over the ES
+ * module itself where Node's require() can load ES modules (Node 20.19+,
+ * 22.12+, 24, and Bun: the same module instance `import` gets, so nothing is
+ * loaded twice), and elsewhere (older Node, or --no-experimental-require-module)
+ * throws an error that says the package is ESM only and what to do, instead
+ * of Node's ERR_PACKAGE_PATH_NOT_EXPORTED or ERR_REQUIRE_ESM about an inner file.
+ */
+export function requireShim(specifier: string, esmFile: string): string {
+  const message = `${specifier} is ESM only (an ES module package, no CommonJS build), and ` +
+    "this runtime's require() cannot load ES modules. Use import instead: " +
+    `\`import { ... } from "${specifier}"\` in an ES module, or ` +
+    `\`const { ... } = await import("${specifier}")\` in CommonJS; ` +
+    "or run Node 20.19+, 22.12+ or 24 without --no-experimental-require-module, " +
+    "whose require() loads ES modules.";
+  return `"use strict";
+// ${specifier} is ESM only. require("${specifier}") lands here: where require()
+// can load ES modules this returns the ES module itself; elsewhere it says why not.
+try {
+  module.exports = require(${JSON.stringify(esmFile)});
+} catch (error) {
+  const code = error && error.code;
+  if (code === "ERR_REQUIRE_ESM" || code === "ERR_REQUIRE_ASYNC_MODULE") {
+    const esmOnly = new Error(${JSON.stringify(message)}, { cause: error });
+    esmOnly.code = "ERR_REQUIRE_ESM";
+    throw esmOnly;
+  }
+  throw error;
+}
+`;
 }
 
 /** The generated npm/package.json, from deno.json. */
@@ -94,6 +131,7 @@ export function npmPackageJson(deno: DenoJson): Record<string, unknown> {
     ...(cli ? { bin: { taskmill: cli.import } } : {}),
     files: [
       "*.js",
+      "*.cjs",
       "*.d.ts",
       "core/",
       "adapters/",
@@ -182,6 +220,11 @@ export function buildPackage(): void {
     const text = readFileSync(binFile, "utf8").replace(/^#!.*\n/, "");
     writeFileSync(binFile, `#!/usr/bin/env node\n${text}`);
     chmodSync(binFile, 0o755);
+  }
+  for (const [subpath, entry] of Object.entries(pkg.exports as Record<string, NpmExport>)) {
+    const specifier = subpath === "." ? NPM_NAME : `${NPM_NAME}/${subpath.slice(2)}`;
+    const esm = "./" + relative(dirname(join(OUT, entry.require)), join(OUT, entry.import));
+    writeFileSync(join(OUT, entry.require), requireShim(specifier, esm));
   }
   writeFileSync(join(OUT, "package.json"), JSON.stringify(pkg, null, 2) + "\n");
   for (const file of ["README.md", "LICENSE"]) copyFileSync(join(ROOT, file), join(OUT, file));

@@ -9,7 +9,13 @@
  * - run them: each imports `taskmill`, `taskmill/memory`, `taskmill/redis`
  *   and `taskmill/testing`, and runs jobs on memory and on a real
  *   redis-server started for the occasion;
- * - run the installed `taskmill` bin.
+ * - run the installed `taskmill` bin: `npx taskmill`, and `bunx --bun taskmill`
+ *   over a `.ts` tasks module as the README shows it (plain `bunx` runs the bin
+ *   on Node, by its shebang, and must say to add `--bun` when that Node cannot
+ *   import TypeScript);
+ * - `require()` the package from CommonJS: the ES module itself where Node's
+ *   require() loads ES modules, and an "ESM only" error that says to use
+ *   import where it does not (`--no-experimental-require-module`).
  *
  * Prints one line per check and ends with `smoke: P passed, F failed`.
  * Usage: `deno run -A scripts/smoke_npm.ts` after `npm run build`.
@@ -190,6 +196,7 @@ async function mainSmoke(): Promise<void> {
           "README.md",
           "LICENSE",
           "mod.js",
+          "mod.cjs",
           "mod.d.ts",
           "testing.js",
           "adapters/redis.js",
@@ -279,6 +286,82 @@ async function mainSmoke(): Promise<void> {
         /"default":\{"waiting":0/,
       );
     });
+    await check(
+      "bunx --bun taskmill, as the README shows it: enqueue and a worker on Bun over tasks.ts",
+      async () => {
+        writeFileSync(
+          join(project, "tasks.ts"),
+          `import { defineTask } from "taskmill";
+export const triple = defineTask({ name: "triple", queue: "maths", handler: (n: number): number => n * 3 });
+`,
+        );
+        const common = [
+          "--tasks",
+          "./tasks.ts",
+          "--redis-url",
+          redis.url,
+          "--prefix",
+          "smoke-bunx",
+        ];
+        const bunx = join(BIN, "bunx");
+        const enqueued = await must(bunx, [
+          "--bun",
+          "taskmill",
+          "enqueue",
+          "triple",
+          "14",
+          "--json",
+          ...common,
+        ], project);
+        const job = JSON.parse(enqueued.stdout) as { id: string; queue: string };
+        if (job.queue !== "maths") {
+          throw new Error(`the job went to ${job.queue}, not the task's queue`);
+        }
+        await must(
+          bunx,
+          ["--bun", "taskmill", "worker", "--max-tasks", "1", ...common],
+          project,
+          new RegExp(`started on bun [^\\n]*queues maths[\\s\\S]*completed triple id=${job.id} `),
+        );
+        // Without --bun, bunx runs the bin's #!/usr/bin/env node: on a Node that cannot import
+        // TypeScript the error must say what to type instead.
+        const plain = await run(
+          bunx,
+          ["taskmill", "worker", "--max-tasks", "1", ...common],
+          project,
+        );
+        if (
+          plain.code !== 0 &&
+          !/run `bunx --bun taskmill \.\.\.` to run it on Bun/.test(plain.stderr)
+        ) {
+          throw new Error(`plain bunx failed without the --bun hint:\n${plain.stderr}`);
+        }
+        // bunx finds `node` on PATH, as the shebang does.
+        const nodeTs = await run("node", ["-p", "Boolean(process.features.typescript)"], project);
+        if (nodeTs.stdout.trim() === "false" && plain.code === 0) {
+          throw new Error(`plain bunx ran tasks.ts on a Node without TypeScript?\n${plain.stdout}`);
+        }
+      },
+    );
+    await check(
+      "require('taskmill') from CommonJS: the ES module, or an ESM-only error",
+      async () => {
+        writeFileSync(
+          join(project, "require.cjs"),
+          `const { Queue } = require("taskmill");
+const { RedisStorage } = require("taskmill/redis");
+import("taskmill").then((m) => console.log("required", m.Queue === Queue, typeof RedisStorage));
+`,
+        );
+        await must(NODE, ["require.cjs"], project, /^required true function\n/);
+        const old = await run(NODE, ["--no-experimental-require-module", "require.cjs"], project);
+        if (
+          old.code === 0 || !/Error: taskmill is ESM only .*Use import instead/.test(old.stderr)
+        ) {
+          throw new Error(`no ESM-only error without require(esm):\n${old.stderr}`);
+        }
+      },
+    );
   } finally {
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -8,14 +8,27 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Queue } from "../mod.ts";
 import { RedisStorage } from "../adapters/redis.ts";
 import { freePort, type RedisServer, startRedis } from "./_redis_server.ts";
+
+/** Raw control characters (but not newline) and bidi overrides: what a terminal would act on. */
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 const g = globalThis as { Deno?: unknown; Bun?: unknown };
 const RUNTIME = g.Deno !== undefined ? "deno" : g.Bun !== undefined ? "bun" : "node";
@@ -59,8 +72,10 @@ interface Cli {
   stderr(): string;
   /** Resolves once a line of stdout matches. */
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
-  /** Resolves with the exit code once the process ended. */
+  /** Resolves with the exit code once the process ended and its output closed. */
   exited: Promise<number | null>;
+  /** Resolves once the process itself ended (its output may stay open in children it left). */
+  ended: Promise<void>;
 }
 
 // Process tests take real time (each runtime starts in 0.1-0.5 s): above Bun's 5 s default.
@@ -76,8 +91,12 @@ function terminate(child: ChildProcess): void {
 
 function runCli(args: string[], env: Record<string, string> = {}): Cli {
   const [file, ...rest] = cliCommand();
-  const child = spawn(file, [...rest, ...args], {
-    cwd: ROOT,
+  return runProcess(file, [...rest, ...args], ROOT, env);
+}
+
+function runProcess(file: string, args: string[], cwd: string, env: Record<string, string>): Cli {
+  const child = spawn(file, args, {
+    cwd,
     env: { ...process.env, TASKMILL_REDIS_URL: "", NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -92,6 +111,7 @@ function runCli(args: string[], env: Record<string, string> = {}): Cli {
   child.stderr!.on("data", (chunk: Uint8Array) => {
     err += chunk.toString();
   });
+  const ended = new Promise<void>((resolve) => child.on("exit", () => resolve()));
   const exited = new Promise<number | null>((resolve) => {
     child.on("close", (code) => {
       children.delete(child);
@@ -104,6 +124,7 @@ function runCli(args: string[], env: Record<string, string> = {}): Cli {
     stdout: () => out,
     stderr: () => err,
     exited,
+    ended,
     waitFor(pattern, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -178,10 +199,62 @@ export default [
 `,
 );
 
+/** Tasks that live on other queues, with their own settings, and one whose error has control characters. */
+const ROUTED = join(dir, `routed.${ext}`);
+writeFileSync(
+  ROUTED,
+  `import { defineTask, UnrecoverableError } from ${JSON.stringify(taskmillUrl())};
+
+export const mailer = defineTask({
+  name: "mailer",
+  queue: "emails",
+  maxAttempts: 7,
+  timeout: 1234,
+  handler: () => "sent",
+});
+export const resize = defineTask({ name: "resize", queue: "images", handler: () => "resized" });
+export const nasty = defineTask({
+  name: "nasty",
+  handler: () => {
+    throw new UnrecoverableError("\\u001b[2Jgone\\nline2\\u009b[31m\\u202eevil");
+  },
+});
+`,
+);
+
 const THROWS = join(dir, `throws.${ext}`);
 writeFileSync(THROWS, `throw new Error("cannot start: missing API_KEY");\nexport {};\n`);
 const EMPTY = join(dir, `empty.${ext}`);
 writeFileSync(EMPTY, `export const answer = 42;\n`);
+
+/** The deployment examples, and the built package their entry point runs with Node. */
+const DEPLOY = join(ROOT, "examples", "deploy");
+const BUILT_CLI = join(ROOT, "npm", "cli", "main.js");
+
+/** Pids of the live processes whose environment holds `entry` (Linux: /proc). */
+function processesWith(entry: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, "utf8").split("\0").includes(entry)) {
+        found.push(Number(name));
+      }
+    } catch {
+      // ended meanwhile, or not readable: not one of ours
+    }
+  }
+  return found;
+}
+
+/** Polls `condition` until it holds, for at most `ms` of real time. */
+async function eventually(what: string, condition: () => boolean, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 let prefixes = 0;
 function prefix(): string {
@@ -201,34 +274,87 @@ describe(`CLI on ${RUNTIME}`, () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  test("--help prints the usage; COMMAND --help and help COMMAND print one command's", {
+    timeout: 60_000,
+  }, async () => {
+    const help = await cli(["--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage:/);
+    assert.match(help.stdout, /worker --tasks FILE/);
+    assert.match(help.stdout, /--run-at TIME/);
+
+    for (const args of [["enqueue", "--help"], ["help", "enqueue"], ["enqueue", "x", "-h"]]) {
+      const run = await cli(args);
+      assert.equal(run.code, 0, args.join(" "));
+      assert.match(run.stdout, /^Usage:\n {2}taskmill enqueue TASK JSON \[options\]/);
+      assert.match(run.stdout, /--tasks FILE +the module the worker runs/);
+      assert.match(run.stdout, /--redis-url URL/);
+      assert.doesNotMatch(
+        run.stdout,
+        /--concurrency|--stop-timeout|taskmill stats/,
+        args.join(" "),
+      );
+      assert.equal(run.stderr, "");
+    }
+    const failedHelp = await cli(["failed", "list", "--help"]);
+    assert.match(failedHelp.stdout, /taskmill failed list .*\n {2}taskmill failed retry/);
+    assert.match(failedHelp.stdout, /--limit N/);
+    assert.doesNotMatch(failedHelp.stdout, /--tasks/);
+  });
+
   test(
-    "--help prints the usage; bad arguments print it and exit 2",
+    "bad arguments: one line naming the problem and the help to read, exit 2",
     { timeout: 60_000 },
     async () => {
-      const help = await cli(["--help"]);
-      assert.equal(help.code, 0);
-      assert.match(help.stdout, /Usage:/);
-      assert.match(help.stdout, /worker --tasks FILE/);
-
-      for (
-        const args of [
-          [],
-          ["frobnicate"],
+      const cases: [string[], RegExp][] = [
+        [[], /^taskmill: no command given; see taskmill --help$/],
+        [["frobnicate"], /^taskmill: unknown command "frobnicate"; see taskmill --help$/],
+        [
+          ["stast"],
+          /^taskmill: unknown command "stast" \(did you mean stats\?\); see taskmill --help$/,
+        ],
+        [
+          ["enqueue", "sleepy", "{}", "--delya", "5"],
+          /^taskmill: unknown option --delya for enqueue \(did you mean --delay\?\); see taskmill enqueue --help$/,
+        ],
+        [
+          ["failed", "list", "--limt", "3"],
+          /^taskmill: unknown option --limt for failed \(did you mean --limit\?\); see taskmill failed --help$/,
+        ],
+        [
           ["worker", "--tasks", TASKS, "--concurrency", "many"],
-          ["worker", "--tasks", TASKS, "--prefetch", "lots"],
-          ["worker", "--tasks", TASKS, "--prefetch", "1001"],
+          /--concurrency must be a whole number/,
+        ],
+        [["worker", "--tasks", TASKS, "--prefetch", "lots"], /--prefetch must be auto/],
+        [["worker", "--tasks", TASKS, "--prefetch", "1001"], /--prefetch must be auto/],
+        [
           ["worker", "--bogus"],
-          ["worker"],
-          ["enqueue", "sleepy"],
-          ["enqueue", "sleepy", "{not json", "--redis-url", redis.url],
-          ["failed", "retry", "--redis-url", redis.url],
-          ["worker", "--tasks", TASKS, "--log-level", "loud"],
-        ]
-      ) {
+          /^taskmill: unknown option --bogus for worker; see taskmill worker --help$/,
+        ],
+        [["worker"], /worker needs --tasks FILE; see taskmill worker --help$/],
+        [["enqueue", "sleepy"], /enqueue needs TASK and JSON/],
+        [["enqueue", "sleepy", "{not json", "--redis-url", redis.url], /not valid JSON/],
+        [["failed", "retry", "--redis-url", redis.url], /needs a job ID or --all/],
+        [["worker", "--tasks", TASKS, "--log-level", "loud"], /--log-level must be/],
+        [
+          ["enqueue", "sleepy", "{}", "--delay", "5", "--run-at", "2030-01-01T00:00:00Z"],
+          /^taskmill: enqueue: give --delay or --run-at, not both; see taskmill enqueue --help$/,
+        ],
+        [["enqueue", "sleepy", "{}", "--run-at", "tomorrow"], /--run-at must be an ISO 8601 time/],
+        [["enqueue", "sleepy", "{}", "--run-at", "2030-01-01 10:00"], /--run-at must be/],
+        [["enqueue", "sleepy", "{}", "--timeout", "-1"], /--timeout must be at least 0/],
+        [["stats", "--queue", "bad\u001b[31mname", "--redis-url", redis.url], /queue/],
+      ];
+      for (const [args, message] of cases) {
         const run = await cli(args);
         assert.equal(run.code, 2, `${args.join(" ")}: ${run.stderr}`);
-        assert.match(run.stderr, /^taskmill: .+\n/, args.join(" "));
-        assert.match(run.stderr, /Usage:/, args.join(" "));
+        const lines = run.stderr.split("\n");
+        assert.equal(lines.length, 2, `one line: ${run.stderr}`);
+        assert.equal(lines[1], "");
+        assert.match(lines[0], /^taskmill: .+; see taskmill( [a-z]+)? --help$/, args.join(" "));
+        assert.match(lines[0], message, args.join(" "));
+        assert.doesNotMatch(run.stderr, /Usage:/);
+        assert.doesNotMatch(run.stderr, CONTROL);
         assert.equal(run.stdout, "");
       }
     },
@@ -360,6 +486,7 @@ describe(`CLI on ${RUNTIME}`, () => {
       const list = await cli(["failed", "list", "--json", ...common]);
       assert.deepEqual(JSON.parse(list.stdout).map((j: { id: string }) => j.id), ["broken-1"]);
       const listed = await cli(["failed", "list", ...common]);
+      assert.match(listed.stdout, /^queue "default": 1 failed job, newest first\n/);
       assert.match(listed.stdout, /broken-1 +broken +1\/1 .*Error: it broke/);
 
       const retry = await cli(["failed", "retry", "broken-1", ...common]);
@@ -375,6 +502,332 @@ describe(`CLI on ${RUNTIME}`, () => {
       assert.equal(remove.stdout, "removed 1 failed job of queue default\n");
       const after = await cli(["stats", "--json", ...common]);
       assert.equal(JSON.parse(after.stdout).default.failed, 0);
+    },
+  );
+
+  test(
+    "enqueue --tasks takes the task's queue and settings from the module; an unknown task is a usage error",
+    { timeout: 60_000 },
+    async () => {
+      const p = prefix();
+      const common = ["--redis-url", redis.url, "--prefix", p];
+      const routed = await cli(["enqueue", "mailer", "{}", "--tasks", ROUTED, "--json", ...common]);
+      assert.equal(routed.code, 0, routed.stderr);
+      assert.equal(routed.stderr, "", "the module names the queue: no warning");
+      const job = JSON.parse(routed.stdout);
+      assert.equal(job.queue, "emails");
+      assert.equal(job.maxAttempts, 7);
+      assert.equal(job.timeout, 1234);
+
+      // Options still override the module's settings.
+      const overridden = await cli([
+        "enqueue",
+        "mailer",
+        "{}",
+        "--tasks",
+        ROUTED,
+        "--max-attempts",
+        "2",
+        "--timeout",
+        "500",
+        "--json",
+        ...common,
+      ]);
+      assert.equal(overridden.code, 0, overridden.stderr);
+      const second = JSON.parse(overridden.stdout);
+      assert.deepEqual([second.queue, second.maxAttempts, second.timeout], ["emails", 2, 500]);
+
+      const unknown = await cli(["enqueue", "mailr", "{}", "--tasks", ROUTED, ...common]);
+      assert.equal(unknown.code, 2, unknown.stderr);
+      assert.equal(
+        unknown.stderr,
+        `taskmill: enqueue: no task "mailr" in ${ROUTED}, which exports mailer, nasty, resize ` +
+          "(did you mean mailer?); see taskmill enqueue --help\n",
+      );
+      assert.equal(unknown.stdout, "");
+      const storage = new RedisStorage({ url: redis.url, prefix: p });
+      try {
+        const queue = new Queue({ storage });
+        for (const name of ["default", "emails", "images"]) {
+          const counts = await queue.counts(name);
+          assert.equal(counts.waiting, name === "emails" ? 2 : 0, `${name}: nothing else stored`);
+        }
+      } finally {
+        await storage.close();
+      }
+
+      const missing = await cli([
+        "enqueue",
+        "mailer",
+        "{}",
+        "--tasks",
+        join(dir, "nope.mjs"),
+        ...common,
+      ]);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /^taskmill: cannot load tasks module .*nope\.mjs: /);
+    },
+  );
+
+  test("enqueue --timeout and --run-at (ISO 8601 or epoch ms)", { timeout: 60_000 }, async () => {
+    const common = ["--redis-url", redis.url, "--prefix", prefix(), "--json"];
+    const iso = await cli([
+      "enqueue",
+      "sleepy",
+      "{}",
+      "--run-at",
+      "2099-01-02T03:04:05.678Z",
+      ...common,
+    ]);
+    assert.equal(iso.code, 0, iso.stderr);
+    const a = JSON.parse(iso.stdout);
+    assert.equal(a.runAt, Date.UTC(2099, 0, 2, 3, 4, 5, 678));
+    assert.equal(a.state, "delayed");
+    const offset = await cli([
+      "enqueue",
+      "sleepy",
+      "{}",
+      "--run-at",
+      "2099-01-02T04:04:05+01:00",
+      ...common,
+    ]);
+    assert.equal(JSON.parse(offset.stdout).runAt, Date.UTC(2099, 0, 2, 3, 4, 5));
+    const epoch = await cli([
+      "enqueue",
+      "sleepy",
+      "{}",
+      "--run-at",
+      String(Date.UTC(2098, 5, 1)),
+      "--timeout",
+      "2500",
+      ...common,
+    ]);
+    assert.equal(epoch.code, 0, epoch.stderr);
+    const b = JSON.parse(epoch.stdout);
+    assert.equal(b.runAt, Date.UTC(2098, 5, 1));
+    assert.equal(b.timeout, 2500);
+    assert.equal(b.state, "delayed");
+    // A time in the past runs at once.
+    const past = await cli([
+      "enqueue",
+      "sleepy",
+      "{}",
+      "--run-at",
+      "2001-09-09T01:46:40Z",
+      ...common,
+    ]);
+    assert.equal(JSON.parse(past.stdout).state, "waiting");
+  });
+
+  test(
+    "enqueue without --tasks warns on stderr while no worker has served the queue",
+    { timeout: 60_000 },
+    async () => {
+      const p = prefix();
+      const common = ["--redis-url", redis.url, "--prefix", p];
+      const warning =
+        /^taskmill: warning: no worker seems to have served queue "emails" yet .*check the queue name, or give --tasks FILE/;
+      const first = await cli(["enqueue", "mailer", "{}", "--queue", "emails", ...common]);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stdout, /^\S+\n$/, "stdout is still just the id");
+      assert.match(first.stderr, warning);
+      assert.equal(first.stderr.split("\n").length, 2, "one line");
+      // Waiting jobs are no sign of a worker: the second enqueue warns too.
+      const again = await cli(["enqueue", "mailer", "{}", "--queue", "emails", ...common]);
+      assert.match(again.stderr, warning);
+
+      // Once a worker has taken jobs from the queue, no warning.
+      const worker = await cli([
+        "worker",
+        "--tasks",
+        ROUTED,
+        "--queues",
+        "emails",
+        "--max-tasks",
+        "2",
+        ...common,
+      ]);
+      assert.equal(worker.code, 0, worker.stderr);
+      const served = await cli(["enqueue", "mailer", "{}", "--queue", "emails", ...common]);
+      assert.equal(served.code, 0, served.stderr);
+      assert.equal(served.stderr, "");
+
+      // A paused queue was set up on purpose: no warning either.
+      const storage = new RedisStorage({ url: redis.url, prefix: p });
+      try {
+        await new Queue({ storage }).pause("images");
+      } finally {
+        await storage.close();
+      }
+      const paused = await cli(["enqueue", "resize", "{}", "--queue", "images", ...common]);
+      assert.equal(paused.code, 0, paused.stderr);
+      assert.equal(paused.stderr, "");
+    },
+  );
+
+  test(
+    "stats and failed list name the queue they read, and say so plainly when it has no jobs",
+    { timeout: 60_000 },
+    async () => {
+      const common = ["--redis-url", redis.url, "--prefix", prefix()];
+      const note = (q: string) =>
+        `queue "${q}": no jobs in any state; check the name (taskmill cannot list queues yet)`;
+      const table = await cli(["stats", "--queue", "defualt", ...common]);
+      assert.equal(table.code, 0, table.stderr);
+      assert.equal(table.stdout, `${note("defualt")}\n`);
+      const byDefault = await cli(["stats", ...common]);
+      assert.equal(byDefault.stdout, `${note("default")}\n`);
+      const json = await cli(["stats", "--queue", "defualt", "--json", ...common]);
+      assert.equal(json.code, 0, json.stderr);
+      assert.deepEqual(JSON.parse(json.stdout), {
+        defualt: { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0, paused: false },
+      });
+      assert.equal(json.stderr, `taskmill: ${note("defualt")}\n`);
+
+      const list = await cli(["failed", "list", "--queue", "defualt", ...common]);
+      assert.equal(list.code, 0, list.stderr);
+      assert.equal(list.stdout, `${note("defualt")}\n`);
+      const listJson = await cli(["failed", "list", "--queue", "defualt", "--json", ...common]);
+      assert.equal(listJson.stdout, "[]\n");
+      assert.equal(listJson.stderr, `taskmill: ${note("defualt")}\n`);
+
+      // A queue with jobs but none failed: a table for stats, a plain line for failed list.
+      const enq = await cli(["enqueue", "sleepy", "{}", ...common]);
+      assert.equal(enq.code, 0, enq.stderr);
+      const some = await cli(["stats", "--queue", "default,defualt", ...common]);
+      assert.equal(
+        some.stdout.replace(/ +/g, " "),
+        "queue waiting delayed active completed failed paused\n" +
+          "default 1 0 0 0 0 no\n" +
+          `${note("defualt")}\n`,
+      );
+      const none = await cli(["failed", "list", ...common]);
+      assert.equal(none.stdout, 'queue "default": no failed jobs\n');
+    },
+  );
+
+  test("job data with control characters is escaped in the worker log and failed list", {
+    timeout: 60_000,
+  }, async () => {
+    const common = ["--redis-url", redis.url, "--prefix", prefix()];
+    const enq = await cli(["enqueue", "nasty", "null", "--id", "nasty-1", ...common]);
+    assert.equal(enq.code, 0, enq.stderr);
+    const worker = await cli(["worker", "--tasks", ROUTED, "--max-tasks", "1", ...common]);
+    assert.equal(worker.code, 0, worker.stderr);
+    const escaped = "\\x1b[2Jgone\\nline2\\x9b[31m\\u202eevil";
+    assert.ok(worker.stdout.includes(`UnrecoverableError: ${escaped}`), worker.stdout);
+    const list = await cli(["failed", "list", ...common]);
+    assert.match(list.stdout, /^queue "default": 1 failed job, newest first\n/);
+    assert.ok(list.stdout.includes(escaped), list.stdout);
+    const json = await cli(["failed", "list", "--json", ...common]);
+    assert.equal(
+      JSON.parse(json.stdout)[0].error.message,
+      "\u001b[2Jgone\nline2\u009b[31m\u202eevil",
+    );
+    for (const output of [worker.stdout, worker.stderr, list.stdout, json.stdout]) {
+      assert.doesNotMatch(output, CONTROL);
+    }
+  });
+
+  test(
+    "examples/deploy/start-worker.sh (the Dockerfile's CMD, the unit's ExecStart): SIGTERM to it " +
+      "stops the worker gracefully, exit 0, job handed back, no process left",
+    {
+      timeout: 90_000,
+      skip: (!existsSync(BUILT_CLI) && "the example runs the built package: run npm run build") ||
+        (!existsSync("/proc/self/environ") && "looking for orphaned processes needs Linux /proc"),
+    },
+    async () => {
+      // What the docs show starts this script, and nothing in between.
+      const unit = readFileSync(join(DEPLOY, "taskmill-worker.service"), "utf8");
+      assert.match(unit, /^ExecStart=\/srv\/app\/start-worker\.sh( |$)/m);
+      assert.match(unit, /^WorkingDirectory=\/srv\/app$/m);
+      const dockerfile = readFileSync(join(DEPLOY, "Dockerfile"), "utf8");
+      assert.match(dockerfile, /^CMD \["\.\/start-worker\.sh"\]$/m);
+      assert.match(dockerfile, /^COPY .*start-worker\.sh \.\/$/m);
+
+      // An app laid out as the examples expect: node_modules/taskmill and tasks.js.
+      const app = mkdtempSync(join(tmpdir(), "taskmill-deploy-"));
+      writeFileSync(join(app, "package.json"), '{ "type": "module", "private": true }\n');
+      mkdirSync(join(app, "node_modules"));
+      symlinkSync(join(ROOT, "npm"), join(app, "node_modules", "taskmill"));
+      writeFileSync(
+        join(app, "tasks.js"),
+        `import { defineTask } from "taskmill";
+export const sleepy = defineTask({
+  name: "sleepy",
+  handler: (payload, ctx) => new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, payload.ms);
+    ctx.signal.addEventListener("abort", () => { clearTimeout(timer); reject(ctx.signal.reason); });
+  }),
+});
+`,
+      );
+      // Without exec, for contrast: the shell waits for the worker and dies of the SIGTERM.
+      const noExec = join(app, "no-exec.sh");
+      writeFileSync(
+        noExec,
+        readFileSync(join(DEPLOY, "start-worker.sh"), "utf8").replace(/^exec /m, "") +
+          'echo "worker exited: $?"\n',
+        { mode: 0o755 },
+      );
+      // The script's `node` is the Node running this suite (Deno and Bun: the machine's).
+      const path = RUNTIME === "node"
+        ? `${dirname(process.execPath)}:${process.env.PATH}`
+        : process.env.PATH ?? "";
+      const p = prefix();
+      const storage = new RedisStorage({ url: redis.url, prefix: p });
+      const queue = new Queue({ storage });
+      const start = (script: string, tag: string) =>
+        runProcess(script, ["--stop-timeout", "500"], app, {
+          PATH: path,
+          TASKMILL_REDIS_URL: redis.url,
+          TASKMILL_PREFIX: p,
+          TASKMILL_TEST_RUN: tag,
+        });
+      const orphans: number[] = [];
+      try {
+        const job = await queue.enqueue("sleepy", { ms: 60_000 });
+        const tag = `deploy-${process.pid}-${Date.now()}`;
+        const worker = start(join(DEPLOY, "start-worker.sh"), tag);
+        await worker.waitFor(new RegExp(`active sleepy id=${job.id} `), 30_000);
+        // exec: the process we started is the worker itself, and the only one.
+        assert.deepEqual(processesWith(`TASKMILL_TEST_RUN=${tag}`), [worker.child.pid]);
+        terminate(worker.child);
+        assert.equal(await worker.exited, 0, worker.stderr());
+        assert.match(worker.stdout(), /SIGTERM: stopping/);
+        assert.match(worker.stdout(), /worker \S+ stopped/);
+        assert.deepEqual(processesWith(`TASKMILL_TEST_RUN=${tag}`), [], "no process left");
+        const handedBack = await queue.getJob(job.id);
+        assert.equal(handedBack?.state, "waiting", JSON.stringify(handedBack));
+        assert.equal(handedBack?.attempt, 0, "a hand-back is not an attempt");
+
+        // The contrast shows the check above can fail: without exec the worker outlives
+        // the signalled wrapper, still holding the job.
+        const control = `${tag}-no-exec`;
+        const wrapped = start(noExec, control);
+        await wrapped.waitFor(new RegExp(`active sleepy id=${job.id} `), 30_000);
+        terminate(wrapped.child);
+        await wrapped.ended;
+        orphans.push(...processesWith(`TASKMILL_TEST_RUN=${control}`));
+        assert.equal(orphans.length, 1, "the worker is orphaned");
+        assert.notEqual(orphans[0], wrapped.child.pid);
+        assert.equal((await queue.getJob(job.id))?.state, "active");
+      } finally {
+        for (const pid of orphans) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // already gone
+          }
+        }
+        await eventually(
+          "the orphan to end",
+          () => orphans.every((pid) => !existsSync(`/proc/${pid}`)),
+        );
+        await storage.close();
+        rmSync(app, { recursive: true, force: true });
+      }
     },
   );
 
