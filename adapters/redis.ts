@@ -157,6 +157,28 @@ export interface RedisStorageOptions {
 }
 
 type Client = Redis | Cluster;
+
+/**
+ * The commands sent with argument arrays (ioredis flattens them), so that no
+ * batch is spread into a function call: see `#send`.
+ */
+interface ArrayCommands {
+  evalsha(
+    sha: string,
+    keys: number,
+    key: string,
+    args: readonly (string | number)[],
+  ): Promise<unknown>;
+  eval(
+    lua: string,
+    keys: number,
+    key: string,
+    args: readonly (string | number)[],
+  ): Promise<unknown>;
+  hmget(key: string, fields: readonly string[]): Promise<(string | null)[]>;
+  hdel(key: string, fields: readonly string[]): Promise<number>;
+  hset(key: string, pairs: readonly string[]): Promise<number>;
+}
 type Reply = string | number | null | Reply[];
 
 const RECLAIM_MAX = 1_000;
@@ -419,12 +441,16 @@ export class RedisStorage implements Storage {
     key: string,
     args: (string | number)[],
   ): Promise<Reply> {
+    // The arguments go as one array, never spread into the call: a batch of
+    // 100 000 jobs is 200 000 arguments, past what a call's stack holds on
+    // V8. ioredis flattens array arguments itself (without a spread).
+    const client = this.#client as unknown as ArrayCommands;
     try {
       try {
-        return await this.#client.evalsha(sha, 1, key, ...args) as Reply;
+        return await client.evalsha(sha, 1, key, args) as Reply;
       } catch (error) {
         if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-        return await this.#client.eval(script.lua, 1, key, ...args) as Reply;
+        return await client.eval(script.lua, 1, key, args) as Reply;
       }
     } catch (error) {
       throw this.#error(what, error);
@@ -451,7 +477,7 @@ export class RedisStorage implements Storage {
     let found: (string | null)[];
     try {
       await this.#ready();
-      found = await this.#client.hmget(this.#indexKey(), ...missing);
+      found = await (this.#client as unknown as ArrayCommands).hmget(this.#indexKey(), missing);
     } catch (error) {
       throw this.#error(what, error);
     }
@@ -463,7 +489,7 @@ export class RedisStorage implements Storage {
   async #forgetIds(what: string, ids: readonly string[]): Promise<void> {
     if (!this.#queueTags || ids.length === 0) return;
     try {
-      await this.#client.hdel(this.#indexKey(), ...ids);
+      await (this.#client as unknown as ArrayCommands).hdel(this.#indexKey(), ids);
     } catch (error) {
       throw this.#error(what, error);
     }
@@ -477,6 +503,12 @@ export class RedisStorage implements Storage {
    * id-index call). Sending the batch in chunks, so Redis stores one while
    * this process encodes the next, measured no faster and would let other
    * clients see half a batch.
+   *
+   * Any number of jobs works, and the whole call stays all-or-nothing (per
+   * queue with `queueTags`). Redis serves no other client while the script
+   * runs (seconds for a few hundred thousand jobs), and one command's text
+   * must fit Redis's `client-query-buffer-limit` (1 GB by default): split a
+   * batch yourself when either matters more than atomicity.
    *
    * @example
    * ```ts
@@ -528,7 +560,7 @@ export class RedisStorage implements Storage {
       }));
       if (stale.length > 0) {
         try {
-          await this.#client.hset(this.#indexKey(), ...stale);
+          await (this.#client as unknown as ArrayCommands).hset(this.#indexKey(), stale);
         } catch (error) {
           throw this.#error("enqueue jobs", error);
         }
@@ -792,7 +824,7 @@ export class RedisStorage implements Storage {
         args,
       ) as [number[], string[] | number];
       indexes.forEach((i, n) => results[i] = applied[n] === 1);
-      if (Array.isArray(pruned)) removed.push(...pruned);
+      if (Array.isArray(pruned)) { for (const id of pruned) removed.push(id); }
     }));
     for (const s of settlements) this.#leased.delete(s.id);
     await this.#forgetIds("settle jobs", removed);
