@@ -371,7 +371,7 @@ export class RedisStorage implements Storage {
     return `{${this.#prefix}}:ids`;
   }
 
-  #error(what: string, cause: unknown): StorageError {
+  #error(what: string, cause: unknown, denied?: readonly string[]): StorageError {
     const raw = cause instanceof Error ? cause.message : String(cause);
     const message = redactRedisUrl(raw, this.#secret);
     let safeCause: unknown = cause;
@@ -379,7 +379,57 @@ export class RedisStorage implements Storage {
       safeCause = new Error(message);
       (safeCause as Error).name = cause instanceof Error ? cause.name : "Error";
     }
+    // ACL refusals get the command and the fix up front: Redis's own text
+    // for a script names neither.
+    const command = denied ?? /no permissions to run the '([^']+)' command/.exec(raw)?.slice(1);
+    if (command !== undefined && command.length > 0) {
+      const user = this.#user();
+      const names = command.map((c) => c.toUpperCase()).join(", ");
+      const grants = command.map((c) => `+${c.toLowerCase()}`).join(" ");
+      return new StorageError(
+        `Cannot ${what}: the Redis user "${user}" may not run ${names}; grant ${
+          command.length > 1 ? "them" : "it"
+        } with ACL SETUSER ${user} ${grants} (${message})`,
+        { cause: safeCause },
+      );
+    }
     return new StorageError(`Cannot ${what}: ${message}`, { cause: safeCause });
+  }
+
+  /** The ACL user this storage connects as, for messages (never the password). */
+  #user(): string {
+    if (this.#url !== undefined) {
+      try {
+        const user = decodeURIComponent(new URL(this.#url).username);
+        if (user !== "") return user;
+      } catch { /* not a URL: the default user */ }
+    }
+    const options = (this.#client as {
+      options?: { username?: string; redisOptions?: { username?: string } };
+    }).options;
+    return options?.username ?? options?.redisOptions?.username ?? "default";
+  }
+
+  /**
+   * After a script failed because the ACL user may not run one of its
+   * commands: which ones (Redis 7's `redis.acl_check_cmd`, which checks
+   * without running). Empty when that cannot be told (older Redis).
+   */
+  async #deniedCommands(script: LoadedScript, key: string): Promise<string[]> {
+    const candidates = [...new Set(script.lua.match(/'[A-Z]{3,}'/g) ?? [])].map((c) =>
+      c.slice(1, -1)
+    );
+    try {
+      const denied = await (this.#client as unknown as ArrayCommands).eval(
+        scripts.DENIED_COMMANDS,
+        1,
+        key,
+        candidates,
+      );
+      return Array.isArray(denied) ? denied as string[] : [];
+    } catch {
+      return [];
+    }
   }
 
   /** Connects our own client on first use, with a bounded wait. */
@@ -453,6 +503,9 @@ export class RedisStorage implements Storage {
         return await client.eval(script.lua, 1, key, args) as Reply;
       }
     } catch (error) {
+      if (error instanceof Error && /can't run this command/.test(error.message)) {
+        throw this.#error(what, error, await this.#deniedCommands(script, key));
+      }
       throw this.#error(what, error);
     }
   }

@@ -343,6 +343,74 @@ describe("RedisStorage on Redis", () => {
     }
   });
 
+  test("a script refused by ACL names the command and the ACL fix, never the password", async () => {
+    const user = `nozpop${process.pid}`;
+    const password = "acl-secret-zpop-77";
+    await admin.acl(
+      "SETUSER",
+      user,
+      "reset",
+      "on",
+      `>${password}`,
+      "~*",
+      "&*",
+      "+@all",
+      "-zpopmin",
+    );
+    const storage = new RedisStorage({
+      url: `redis://${user}:${password}@127.0.0.1:${server.port}`,
+      prefix: uniquePrefix(),
+    });
+    try {
+      await storage.enqueue([job("a")], 1_000);
+      const error = await storage.reserve({
+        queues: ["q"],
+        limit: 1,
+        owner: "w",
+        leaseMs: 1_000,
+        now: 1_000,
+      }).then(() => null, (e: unknown) => e);
+      assert.ok(error instanceof StorageError, `expected a StorageError, got ${error}`);
+      assert.match(
+        error.message,
+        new RegExp(
+          `^Cannot reserve jobs: the Redis user "${user}" may not run ZPOPMIN; ` +
+            `grant it with ACL SETUSER ${user} \\+zpopmin`,
+        ),
+      );
+      assert.ok(!`${error.message} ${String(error.cause)}`.includes(password));
+    } finally {
+      await storage.close();
+      await admin.acl("DELUSER", user);
+    }
+  });
+
+  test("waitForWork rejects with a StorageError naming BLPOP when ACL refuses it", async () => {
+    const user = `noblpop${process.pid}`;
+    const password = "acl-secret-blpop-88";
+    await admin.acl("SETUSER", user, "reset", "on", `>${password}`, "~*", "&*", "+@all", "-blpop");
+    const storage = new RedisStorage({
+      url: `redis://${user}:${password}@127.0.0.1:${server.port}`,
+      prefix: uniquePrefix(),
+    });
+    try {
+      const error = await storage.waitForWork(["q"], 1_000, new AbortController().signal)
+        .then(() => null, (e: unknown) => e);
+      assert.ok(error instanceof StorageError, `expected a StorageError, got ${error}`);
+      assert.match(
+        error.message,
+        new RegExp(
+          `^Cannot wait for work: the Redis user "${user}" may not run BLPOP; ` +
+            `grant it with ACL SETUSER ${user} \\+blpop`,
+        ),
+      );
+      assert.ok(!`${error.message} ${String(error.cause)}`.includes(password));
+    } finally {
+      await storage.close();
+      await admin.acl("DELUSER", user);
+    }
+  });
+
   test("rejects a bad prefix and a missing connection", () => {
     assert.throws(() => new RedisStorage({ url: server.url, prefix: "a{b}" }), RangeError);
     assert.throws(() => new RedisStorage({} as never), TypeError);
