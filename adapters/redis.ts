@@ -158,6 +158,25 @@ export interface RedisStorageOptions {
 
 type Client = Redis | Cluster;
 
+/** A blocking connection and its BLPOP, shared by every wait on the same marker keys. */
+interface Blocker {
+  conn: Client;
+  keys: string[];
+  /** A BLPOP is in flight (possibly for waits that have ended). */
+  inflight: boolean;
+  /** That BLPOP popped a marker while nobody waited: the next wait returns at once. */
+  unclaimed: boolean;
+  waiters: Set<Waiter>;
+}
+
+/** One `waitForWork` call waiting on a {@linkcode Blocker}. */
+interface Waiter {
+  /** When this wait ends anyway (Date.now() time). */
+  deadline: number;
+  /** Ends the wait: resolves it, or rejects it with `error`. */
+  end(error?: StorageError): void;
+}
+
 /**
  * The commands sent with argument arrays (ioredis flattens them), so that no
  * batch is spread into a function call: see `#send`.
@@ -304,8 +323,9 @@ export class RedisStorage implements Storage {
   #redisOptions: RedisConnectionOptions | undefined;
   #connecting: Promise<void> | undefined;
   #lastError: Error | undefined;
-  // Dedicated blocking connections for waitForWork, one per hash tag.
-  #blocking = new Map<string, Client>();
+  // Dedicated blocking connections for waitForWork, one per set of marker
+  // keys (so one per hash tag for a worker's queues).
+  #blocking = new Map<string, Blocker>();
   // queueTags mode: queues of the jobs this instance holds leases on.
   #leased = new Map<string, string>();
   #closed = false;
@@ -966,10 +986,19 @@ export class RedisStorage implements Storage {
    * available pushes to (trimmed to 16 entries in the same script). A marker
    * pushed after this call began is either still in the list when BLPOP
    * arrives (it returns at once) or wakes the blocked BLPOP, so no wake-up is
-   * missed; an old marker only causes a spurious return. Aborting disconnects
-   * the blocking connection (a BLPOP cannot be cancelled otherwise); the next
-   * call opens a fresh one. With `queueTags`, each queue's marker lives in its
-   * own slot, so one BLPOP per queue runs on its own connection.
+   * missed; an old marker only causes a spurious return.
+   *
+   * Aborting (or `maxWaitMs` passing in this process first) ends the call at
+   * once but never cuts the connection: its BLPOP runs on to its own
+   * timeout, and the next wait on the same queues joins it instead of
+   * opening a new connection (a worker waiting for its next delayed job ends
+   * most waits this way). A marker that such a BLPOP pops while nobody
+   * waits makes the next wait return at once, so it is not lost. With
+   * `queueTags`, each queue's marker lives in its own slot, so one BLPOP per
+   * queue runs on its own connection.
+   *
+   * Rejects with a {@linkcode StorageError} when Redis refuses the BLPOP
+   * (an ACL user without it, a lost connection).
    *
    * @example
    * ```ts
@@ -987,6 +1016,7 @@ export class RedisStorage implements Storage {
   ): Promise<void> {
     if (signal.aborted || maxWaitMs <= 0 || queues.length === 0) return;
     await this.#ready();
+    if (signal.aborted) return; // aborted meanwhile
     const groups = new Map<string, string[]>();
     for (const queue of queues) {
       const tag = this.#tag(queue);
@@ -997,43 +1027,95 @@ export class RedisStorage implements Storage {
     const done = new AbortController();
     const stop = () => done.abort();
     signal.addEventListener("abort", stop, { once: true });
-    if (signal.aborted) return signal.removeEventListener("abort", stop); // aborted meanwhile
     try {
-      await Promise.race([...groups].map(async ([tag, keys]) => {
-        const conn = this.#blocker(tag);
-        const onAbort = () => {
-          // Abandon the blocked connection: a BLPOP cannot be cancelled.
-          if (this.#blocking.get(tag) === conn) this.#blocking.delete(tag);
-          conn.disconnect();
-        };
-        done.signal.addEventListener("abort", onAbort, { once: true });
-        try {
-          await conn.blpop(...keys, Math.max(maxWaitMs, 1) / 1000);
-        } catch (error) {
-          if (done.signal.aborted || this.#closed) return; // we cut the connection
-          throw this.#error("wait for work", error);
-        } finally {
-          done.signal.removeEventListener("abort", onAbort);
-        }
-      }));
+      await Promise.race(
+        [...groups.values()].map((keys) => this.#waitOn(keys, maxWaitMs, done.signal)),
+      );
     } finally {
       signal.removeEventListener("abort", stop);
-      // One group woke: abandon the others' blocked calls.
-      if (groups.size > 1) done.abort();
+      done.abort(); // one group woke: the others' waits end (their BLPOPs run on)
     }
   }
 
-  #blocker(tag: string): Client {
-    let conn = this.#blocking.get(tag);
-    if (conn === undefined || conn.status === "end") {
-      conn = this.#client instanceof Cluster
-        ? this.#client.duplicate()
-        : (this.#client as Redis).duplicate(ownOptions(this.#own ? this.#redisOptions : undefined));
-      conn.on("error", (error: Error) => {
-        this.#lastError = error;
-      });
-      this.#blocking.set(tag, conn);
+  /** One wait on the blocker of `keys` (all in one slot). */
+  #waitOn(keys: string[], maxWaitMs: number, signal: AbortSignal): Promise<void> {
+    const blocker = this.#blocker(keys);
+    if (blocker.unclaimed) {
+      blocker.unclaimed = false;
+      return Promise.resolve();
     }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        deadline: Date.now() + maxWaitMs,
+        end: (error?: StorageError) => {
+          if (!blocker.waiters.delete(waiter)) return;
+          clearTimeout(timer);
+          signal.removeEventListener("abort", onAbort);
+          if (error === undefined) resolve();
+          else reject(error);
+        },
+      };
+      const onAbort = () => waiter.end();
+      // This wait's own bound: the shared BLPOP may have been sent with a
+      // longer timeout by an earlier wait.
+      const timer = setTimeout(onAbort, maxWaitMs);
+      signal.addEventListener("abort", onAbort, { once: true });
+      blocker.waiters.add(waiter);
+      this.#block(blocker);
+    });
+  }
+
+  /** Sends the blocker's BLPOP if none is in flight and someone waits. */
+  #block(blocker: Blocker): void {
+    if (blocker.inflight || blocker.waiters.size === 0 || this.#closed) return;
+    let until = 0;
+    for (const waiter of blocker.waiters) until = Math.max(until, waiter.deadline);
+    const timeout = Math.max(1, until - Date.now());
+    blocker.inflight = true;
+    if (blocker.conn.status === "end") blocker.conn = this.#duplicate();
+    blocker.conn.blpop(blocker.keys, timeout / 1000).then((popped) => {
+      blocker.inflight = false;
+      if (popped !== null) {
+        if (blocker.waiters.size === 0) blocker.unclaimed = true;
+        for (const waiter of [...blocker.waiters]) waiter.end();
+      } else {
+        // Timed out: end the waits that are due (their timers are about to
+        // fire); a wait that joined later gets a BLPOP of its own.
+        const now = Date.now();
+        for (const waiter of [...blocker.waiters]) if (waiter.deadline <= now + 5) waiter.end();
+      }
+      this.#block(blocker);
+    }, (error: unknown) => {
+      blocker.inflight = false;
+      const failure = this.#closed ? undefined : this.#error("wait for work", error);
+      for (const waiter of [...blocker.waiters]) waiter.end(failure);
+    });
+  }
+
+  #blocker(keys: string[]): Blocker {
+    const id = keys.join(" ");
+    let blocker = this.#blocking.get(id);
+    if (blocker === undefined) {
+      blocker = {
+        conn: this.#duplicate(),
+        keys,
+        inflight: false,
+        unclaimed: false,
+        waiters: new Set(),
+      };
+      this.#blocking.set(id, blocker);
+    }
+    return blocker;
+  }
+
+  /** A new connection like the main one, for blocking calls. */
+  #duplicate(): Client {
+    const conn = this.#client instanceof Cluster
+      ? this.#client.duplicate()
+      : (this.#client as Redis).duplicate(ownOptions(this.#own ? this.#redisOptions : undefined));
+    conn.on("error", (error: Error) => {
+      this.#lastError = error;
+    });
     return conn;
   }
 
@@ -1258,7 +1340,10 @@ export class RedisStorage implements Storage {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const conn of this.#blocking.values()) conn.disconnect();
+    for (const blocker of this.#blocking.values()) {
+      for (const waiter of [...blocker.waiters]) waiter.end();
+      blocker.conn.disconnect();
+    }
     this.#blocking.clear();
     this.#leased.clear();
     if (this.#own) {

@@ -221,6 +221,15 @@ export interface Storage {
    * several waiting workers (Redis pops one marker per blocked connection);
    * the woken worker's reserve takes what it can, and idle workers look again
    * after `maxWaitMs` at the latest.
+   *
+   * On abort it resolves at once; an adapter may let the blocking call
+   * behind it run on to its own end (RedisStorage does, to keep the
+   * connection), as long as no wake-up is lost for the next call. The Worker
+   * passes `maxWaitMs` bounded by the next due time, so on a real clock a
+   * wait usually ends by itself. It rejects with a `StorageError` when the
+   * storage cannot wait at all (e.g. the server refuses the command): the
+   * Worker reports that as an `error` event (during "wait for work") and
+   * backs off, rather than reserving in a busy loop.
    */
   waitForWork(queues: readonly string[], maxWaitMs: number, signal: AbortSignal): Promise<void>;
 

@@ -582,6 +582,9 @@ export class Worker {
   // ---- fetching ----
 
   async #fetchLoop(): Promise<void> {
+    // Idle waits that failed in a row: they back off, and keep the worker
+    // unhealthy until a wait succeeds (a reserve in between does not clear them).
+    let waitFailures = 0;
     while (this.#stopping === null) {
       if (this.#state === "paused") {
         await this.#resumed.wait(this.#interrupt.signal);
@@ -613,7 +616,7 @@ export class Worker {
           leaseMs: this.#leaseMs,
           now: this.#clock.now(),
         });
-        this.#storageFailures = 0;
+        this.#storageFailures = waitFailures;
         nextAt = result.nextAt;
         got = result.jobs.length;
         const now = this.#clock.now();
@@ -648,13 +651,33 @@ export class Worker {
       }
       if (got < want && this.#stopping === null && this.#state === "running") {
         // The queues are drained: sleep until work arrives, the next delayed
-        // job or lease expiry is due, or pause/stop wakes us.
+        // job or lease expiry is due, or pause/stop wakes us. The storage's
+        // own wait is bounded by the due time too, so on a real clock it ends
+        // by itself rather than by abort (Redis then keeps its connection).
+        const maxWaitMs = nextAt === null
+          ? this.#idleWaitMs
+          : Math.min(this.#idleWaitMs, Math.max(1, nextAt - this.#clock.now()));
+        let waitError: unknown = undefined;
+        let waitFailed = false;
         await waitFirst(
           this.#clock,
           nextAt,
-          (signal) => this.#storage.waitForWork(this.#queues, this.#idleWaitMs, signal),
+          (signal) =>
+            this.#storage.waitForWork(this.#queues, maxWaitMs, signal).catch((error) => {
+              waitFailed = true;
+              waitError = error;
+            }),
           this.#interrupt.signal,
         );
+        if (!waitFailed) {
+          waitFailures = 0;
+          continue;
+        }
+        // A wait that cannot wait (the server refuses BLPOP, the connection
+        // is gone) must not turn into a busy loop of reserves.
+        this.#storageFailures = ++waitFailures;
+        this.#events.emit("error", { error: waitError, during: "wait for work" });
+        await sleepUnlessAborted(this.#clock, failureBackoff(waitFailures), this.#interrupt.signal);
       }
     }
   }

@@ -282,6 +282,36 @@ describe("RedisStorage on Redis", () => {
     }
   });
 
+  test("an aborted wait keeps its connection, and a marker its BLPOP pops is not lost", async () => {
+    const storage = new RedisStorage({ url: server.url, prefix: uniquePrefix() });
+    const stats = async () =>
+      Number(/total_connections_received:(\d+)/.exec(await admin.info("stats"))![1]);
+    try {
+      await storage.counts("idle"); // the main connection
+      const before = await stats();
+      for (let i = 0; i < 5; i++) {
+        const controller = new AbortController();
+        const wait = storage.waitForWork(["idle"], 10_000, controller.signal);
+        // Until CLIENT LIST shows the BLPOP blocked, so the abort ends a sent one.
+        while (!/cmd=blpop/.test(await admin.client("LIST") as string)) {
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        controller.abort();
+        await wait;
+      }
+      // The abandoned BLPOP is still blocked: an enqueue's marker goes to it,
+      // and the next wait must still see that work may have arrived.
+      await storage.enqueue([job("x", { queue: "idle" })], 1_000);
+      await admin.ping();
+      const started = Date.now();
+      await storage.waitForWork(["idle"], 10_000, new AbortController().signal);
+      assert.ok(Date.now() - started < 5_000, "the wait missed the marker its BLPOP popped");
+      assert.equal(await stats() - before, 1, "one blocking connection for every wait");
+    } finally {
+      await storage.close();
+    }
+  });
+
   test("a wrong password fails fast with a StorageError that hides the password", async () => {
     const secured = await startRedis({ args: ["--requirepass", "right-secret"] });
     const storage = new RedisStorage({

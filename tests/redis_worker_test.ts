@@ -1,0 +1,168 @@
+// Workers on RedisStorage against a real redis-server that this file starts
+// on a free loopback port: how the worker's idle waits, fetch loop and
+// startup checks behave on Redis (connections, ACL refusals, quarantined
+// records, server warnings, clock skew). If redis-server cannot start, the
+// file fails: never skipped.
+
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import process from "node:process";
+import { Redis } from "ioredis";
+import { RedisStorage } from "../adapters/redis.ts";
+import { StorageError } from "../core/errors.ts";
+import { FakeClock } from "../core/fake_clock.ts";
+import type { Storage } from "../core/storage.ts";
+import { defineTask, Queue, Worker, type WorkerEvents } from "../mod.ts";
+import { startRedis } from "./_redis_server.ts";
+
+const server = await startRedis();
+const admin = new Redis(server.url);
+let prefixes = 0;
+
+after(async () => {
+  await admin.quit();
+  await server.stop();
+});
+
+function uniquePrefix(): string {
+  return `tw${process.pid}x${++prefixes}`;
+}
+
+async function dropPrefix(prefix: string): Promise<void> {
+  // Test cleanup only: SCAN the test's own prefix.
+  let cursor = "0";
+  do {
+    const [next, keys] = await admin.scan(cursor, "MATCH", `{${prefix}*`, "COUNT", 1000);
+    if (keys.length > 0) await admin.del(...keys);
+    cursor = next;
+  } while (cursor !== "0");
+}
+
+/** `promise`, or a rejection naming `what` once `ms` of real time passed (a safety net only). */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`gave up waiting for ${what} after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** The storage with a count of calls per method (the calls still go to Redis). */
+function counted(storage: Storage): { storage: Storage; calls: Map<string, number> } {
+  const calls = new Map<string, number>();
+  const proxy = new Proxy(storage, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        calls.set(String(key), (calls.get(String(key)) ?? 0) + 1);
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { storage: proxy, calls };
+}
+
+/** Resolves with the next event `name` of `worker` that passes `filter`. */
+function nextEvent<K extends keyof WorkerEvents>(
+  worker: Worker,
+  name: K,
+  filter: (event: WorkerEvents[K]) => boolean = () => true,
+): Promise<WorkerEvents[K]> {
+  return new Promise((resolve) => {
+    const off = worker.on(name, (event) => {
+      if (!filter(event)) return;
+      off();
+      resolve(event);
+    });
+  });
+}
+
+async function connectionsReceived(): Promise<number> {
+  const info = await admin.info("stats");
+  return Number(/^total_connections_received:(\d+)/m.exec(info)![1]);
+}
+
+const noop = defineTask({ name: "noop", handler: () => {} });
+
+describe("Worker on RedisStorage", () => {
+  test("an idle worker's waits for delayed jobs coming due reuse one blocking connection", async () => {
+    const prefix = uniquePrefix();
+    const storage = new RedisStorage({ url: server.url, prefix });
+    const queue = new Queue({ storage });
+    const worker = new Worker({ storage, tasks: [noop] });
+    const n = 20;
+    let done = 0;
+    const all = new Promise<void>((resolve) => {
+      worker.on("completed", () => {
+        if (++done === n) resolve();
+      });
+    });
+    try {
+      await queue.counts("default"); // the main connection
+      const before = await connectionsReceived();
+      // Delayed jobs 30 ms apart: every idle wait ends on the next one's timer.
+      for (let i = 0; i < n; i++) await queue.enqueue(noop, i, { delay: 100 + 30 * i });
+      await worker.start();
+      await within(all, 20_000, `${n} delayed jobs to complete`);
+      const opened = (await connectionsReceived()) - before;
+      assert.ok(opened <= 1, `the worker opened ${opened} connections for ${n} idle waits`);
+    } finally {
+      await worker.stop();
+      await storage.close();
+      await dropPrefix(prefix);
+    }
+  });
+
+  test("an idle wait refused by ACL is an error event, backs off and counts as a storage failure", async () => {
+    const user = `wnoblpop${process.pid}`;
+    const password = "acl-secret-worker-99";
+    await admin.acl("SETUSER", user, "reset", "on", `>${password}`, "~*", "&*", "+@all", "-blpop");
+    const prefix = uniquePrefix();
+    const clock = new FakeClock();
+    const redis = new RedisStorage({
+      url: `redis://${user}:${password}@127.0.0.1:${server.port}`,
+      prefix,
+    });
+    const { storage, calls } = counted(redis);
+    const worker = new Worker({ storage, clock, tasks: [noop] });
+    const waitFailed = () =>
+      within(
+        nextEvent(worker, "error", (e) => e.during === "wait for work"),
+        10_000,
+        "an error event during wait for work",
+      );
+    try {
+      let failed = waitFailed();
+      await worker.start();
+      const first = await failed;
+      assert.ok(first.error instanceof StorageError, `got ${first.error}`);
+      assert.match((first.error as Error).message, /may not run BLPOP; grant it with ACL SETUSER/);
+      assert.ok(!(first.error as Error).message.includes(password));
+      assert.equal(worker.health().healthy, false);
+      assert.equal(worker.health().storageFailures, 1);
+      assert.equal(calls.get("reserve"), 1);
+      // Backing off on the fake clock: no storage call until it moves 100 ms.
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(calls.get("reserve"), 1);
+      failed = waitFailed();
+      await clock.advance(100);
+      await failed;
+      assert.equal(calls.get("reserve"), 2);
+      assert.equal(worker.health().storageFailures, 2);
+      // The second backoff is twice as long.
+      await clock.advance(199);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(calls.get("reserve"), 2);
+      failed = waitFailed();
+      await clock.advance(1);
+      await failed;
+      assert.equal(calls.get("reserve"), 3);
+    } finally {
+      await worker.stop();
+      await redis.close();
+      await admin.acl("DELUSER", user);
+      await dropPrefix(prefix);
+    }
+  });
+});
