@@ -732,6 +732,7 @@ export class RedisStorage implements Storage {
     const { queues, limit } = request;
     const jobs: JobRecord[] = [];
     let nextAt: number | null = null;
+    let quarantined = false;
     const batches = this.#queueTags ? queues.map((q) => [q]) : [queues];
     for (const batch of batches) {
       if (batch.length === 0) continue;
@@ -742,29 +743,31 @@ export class RedisStorage implements Storage {
         tagQueue,
         reserveArgs(request, limit - jobs.length, `${this.#tag(tagQueue)}:paused`, batch),
       ) as Reply[];
-      nextAt = await this.#takeReserved(reply, request, tagQueue, jobs, nextAt);
+      if (await this.#takeReserved(reply, request, tagQueue, jobs) > 0) quarantined = true;
+      if (reply[0] !== null) {
+        const at = Number(reply[0]);
+        if (nextAt === null || at < nextAt) nextAt = at;
+      }
       if (jobs.length >= limit) break;
     }
+    // Records moved to failed took places in the batch: a short batch then
+    // does not mean the queues are empty (see ReserveResult.more).
+    if (quarantined && jobs.length < limit) return { jobs, nextAt, more: true };
     return { jobs, nextAt };
   }
 
   /**
-   * Parses a RESERVE reply into `jobs` (records that do not parse are moved
-   * to failed) and returns the earlier of `nextAt` and the reply's.
+   * Parses a RESERVE reply's jobs into `jobs` (records that do not parse are
+   * moved to failed) and returns how many were moved.
    */
   async #takeReserved(
     reply: Reply[],
     request: ReserveRequest,
     tagQueue: string,
     jobs: JobRecord[],
-    nextAt: number | null,
-  ): Promise<number | null> {
+  ): Promise<number> {
     const { owner, now } = request;
     const expiresAt = now + request.leaseMs;
-    if (reply[0] !== null) {
-      const at = Number(reply[0]);
-      if (nextAt === null || at < nextAt) nextAt = at;
-    }
     let corrupt:
       | { id: string; queue: string; fields: (string | null)[]; reason: string }[]
       | undefined;
@@ -788,8 +791,9 @@ export class RedisStorage implements Storage {
         (corrupt ??= []).push({ id, queue, fields, reason: (error as Error).message });
       }
     }
-    if (corrupt !== undefined) await this.#bury(tagQueue, corrupt, now);
-    return nextAt;
+    if (corrupt === undefined) return 0;
+    await this.#bury(tagQueue, corrupt, now);
+    return corrupt.length;
   }
 
   /** Moves records that cannot be parsed to failed, keeping their raw text. */

@@ -85,6 +85,13 @@ export interface ReserveResult {
    * not count. Workers sleep until then (or until woken).
    */
   nextAt: number | null;
+  /**
+   * True when fewer than `limit` jobs came back although more may be waiting:
+   * records that could not be parsed were quarantined (moved to failed) in
+   * place of jobs. The caller should reserve again at once rather than take
+   * the short batch for an empty queue. Absent or false otherwise.
+   */
+  more?: boolean;
 }
 
 /** A finished attempt, reported with the lease token it ran under. */

@@ -608,6 +608,7 @@ export class Worker {
       }
       let nextAt: number | null;
       let got: number;
+      let more: boolean | undefined;
       try {
         const result = await this.#storage.reserve({
           queues: this.#queues,
@@ -618,6 +619,7 @@ export class Worker {
         });
         this.#storageFailures = waitFailures;
         nextAt = result.nextAt;
+        more = result.more;
         got = result.jobs.length;
         const now = this.#clock.now();
         for (const job of result.jobs) {
@@ -649,7 +651,8 @@ export class Worker {
         );
         continue;
       }
-      if (got < want && this.#stopping === null && this.#state === "running") {
+      // A short batch with `more` had records quarantined in it: look again at once.
+      if (got < want && more !== true && this.#stopping === null && this.#state === "running") {
         // The queues are drained: sleep until work arrives, the next delayed
         // job or lease expiry is due, or pause/stop wakes us. The storage's
         // own wait is bounded by the due time too, so on a real clock it ends

@@ -114,6 +114,43 @@ describe("Worker on RedisStorage", () => {
     }
   });
 
+  test("a reserve short of its batch because records were quarantined does not make the worker idle", async () => {
+    const prefix = uniquePrefix();
+    const clock = new FakeClock();
+    const storage = new RedisStorage({ url: server.url, prefix });
+    const queue = new Queue({ storage, clock });
+    // idleWaitMs 60 s: a worker that took a short batch for "queue empty"
+    // would wait that long (or until the next lease expiry) for each batch.
+    const worker = new Worker({
+      storage,
+      clock,
+      tasks: [noop],
+      concurrency: 10,
+      idleWaitMs: 60_000,
+    });
+    const n = 200;
+    try {
+      const jobs = await queue.enqueueMany(noop, Array.from({ length: n }, (_, i) => i));
+      // Half the job hashes vanish (evicted, deleted by hand); so do the
+      // wake-up markers, so only the fetch loop can find the rest.
+      for (let i = 0; i < n; i += 2) await admin.del(`{${prefix}}:job:${jobs[i].id}`);
+      await admin.del(`{${prefix}}:q:default:mark`);
+      let completed = 0;
+      const all = new Promise<void>((resolve) => {
+        worker.on("completed", () => {
+          if (++completed === n / 2) resolve();
+        });
+      });
+      await worker.start();
+      await within(all, 10_000, `the ${n / 2} intact jobs to complete`);
+      assert.equal((await queue.counts("default")).failed, n / 2);
+    } finally {
+      await worker.stop();
+      await storage.close();
+      await dropPrefix(prefix);
+    }
+  });
+
   test("an idle wait refused by ACL is an error event, backs off and counts as a storage failure", async () => {
     const user = `wnoblpop${process.pid}`;
     const password = "acl-secret-worker-99";

@@ -1571,6 +1571,23 @@ export function storageContract(
           );
           assert.deepEqual((await reserve({ now: T0 + 10 * LEASE })).jobs, []);
         });
+
+        test("a reserve short of its limit because records were quarantined says more may wait", async () => {
+          assert.ok(fixture.corrupt, "the fixture has no corrupt(id) hook");
+          await put([newJob("bad1"), newJob("good1"), newJob("bad2"), newJob("good2")]);
+          await put([newJob("good3"), newJob("good4")], T0 + 1);
+          await fixture.corrupt("bad1");
+          await fixture.corrupt("bad2");
+          const first = await reserve({ limit: 4 });
+          assert.deepEqual(ids(first.jobs), ["good1", "good2"]);
+          assert.equal(first.more, true, "fewer than asked does not mean the queue is empty");
+          const second = await reserve({ limit: 4, now: T0 + 1 });
+          assert.deepEqual(ids(second.jobs), ["good3", "good4"]);
+          assert.notEqual(second.more, true);
+          const last = await reserve({ limit: 4, now: T0 + 1 });
+          assert.deepEqual(ids(last.jobs), []);
+          assert.notEqual(last.more, true, "an empty queue has nothing more");
+        });
       });
     }
   });
