@@ -31,6 +31,11 @@
  * | `{T}:paused`              | set    | paused queue names                                     |
  * | `{prefix}:ids` (per-queue tags only) | hash | id → queue, to find a job's slot by its id  |
  *
+ * The id index lives in another slot than the jobs, so it is written before
+ * them and cleaned after them; entries that a failed or killed call left
+ * behind are swept by `prune` (a page per call, after a grace: see
+ * `#sweepIndex`), so the index does not outgrow the jobs.
+ *
  * A job hash holds `payload` (JSON text) and `d` (what never changes after
  * enqueue, packed:
  * `priority|maxAttempts|maxStalls|timeout|enqueuedAt|runAt|queue|name|seq`,
@@ -203,6 +208,14 @@ type Reply = string | number | null | Reply[];
 const RECLAIM_MAX = 1_000;
 const PROMOTE_MAX = 1_000;
 const PRUNE_BUDGET = 200;
+/** Most entries of the queueTags lease cache (a worker holds at most 2 000 jobs). */
+const LEASED_MAX = 100_000;
+/** Id-index entries one prune call checks (an HSCAN COUNT hint). */
+const INDEX_SWEEP_PAGE = 1_000;
+/** How long an id-index entry may point at a missing job before the sweep deletes it. */
+const INDEX_GRACE_MS = 5 * 60_000;
+/** Most id-index entries the sweep watches at once (the rest wait for a later pass). */
+const SUSPECTS_MAX = 10_000;
 const NF = scripts.FIELDS.length;
 // Positions in scripts.FIELDS.
 const F_D = 0;
@@ -258,6 +271,8 @@ const SCRIPTS = {
   prune: loadScript(scripts.PRUNE),
   bury: loadScript(scripts.BURY),
   claimIds: loadScript(scripts.CLAIM_IDS),
+  exist: loadScript(scripts.EXIST),
+  forgetStale: loadScript(scripts.FORGET_STALE),
 };
 
 /**
@@ -326,8 +341,13 @@ export class RedisStorage implements Storage {
   // Dedicated blocking connections for waitForWork, one per set of marker
   // keys (so one per hash tag for a worker's queues).
   #blocking = new Map<string, Blocker>();
-  // queueTags mode: queues of the jobs this instance holds leases on.
+  // queueTags mode: queues of the jobs this instance holds leases on (a
+  // cache in front of the id index: see #remember).
   #leased = new Map<string, string>();
+  // queueTags mode: the id-index sweep (see #sweepIndex).
+  #indexCursor = "0";
+  #suspects = new Map<string, { queue: string; since: number; pass: number }>();
+  #indexPass = 0;
   #closed = false;
 
   /** Creates the storage; the connection opens on first use. */
@@ -559,6 +579,19 @@ export class RedisStorage implements Storage {
     return out;
   }
 
+  /**
+   * Caches the queue of a job this instance reserved. Entries go when the
+   * job is settled or its lease is found lost (extendLeases, setProgress);
+   * the cap bounds the map even if a caller never comes back for a job,
+   * which only costs an id-index lookup for that job.
+   */
+  #remember(id: string, queue: string): void {
+    if (this.#leased.size >= LEASED_MAX) {
+      this.#leased.delete(this.#leased.keys().next().value as string);
+    }
+    this.#leased.set(id, queue);
+  }
+
   async #forgetIds(what: string, ids: readonly string[]): Promise<void> {
     if (!this.#queueTags || ids.length === 0) return;
     try {
@@ -778,7 +811,7 @@ export class RedisStorage implements Storage {
       const row = reply[i + 3] as (string | null)[];
       try {
         jobs.push(parseReserved(id, queue, token, owner, now, expiresAt, row));
-        if (this.#queueTags) this.#leased.set(id, queue);
+        if (this.#queueTags) this.#remember(id, queue);
       } catch (error) {
         // Rebuild the FIELDS row: what the script read, plus what it set.
         const fields: (string | null)[] = new Array(NF).fill(null);
@@ -949,7 +982,10 @@ export class RedisStorage implements Storage {
       const args: (string | number)[] = [now + leaseMs];
       for (const i of indexes) args.push(leases[i].id, leases[i].token);
       const reply = await this.#run("extend leases", SCRIPTS.extend, queue, args) as number[];
-      indexes.forEach((i, n) => results[i] = reply[n] === 1);
+      indexes.forEach((i, n) => {
+        results[i] = reply[n] === 1;
+        if (!results[i]) this.#leased.delete(leases[i].id); // lost: the worker lets it go
+      });
     }));
     return results;
   }
@@ -974,6 +1010,7 @@ export class RedisStorage implements Storage {
       token,
       JSON.stringify(progress),
     ]);
+    if (reply !== 1) this.#leased.delete(id);
     return reply === 1;
   }
 
@@ -1315,6 +1352,7 @@ export class RedisStorage implements Storage {
    * ```
    */
   async prune(queue: string, retention: Retention, now: number): Promise<number> {
+    if (this.#queueTags) await this.#sweepIndex(now);
     let total = 0;
     for (;;) {
       const removed = await this.#run("prune jobs", SCRIPTS.prune, queue, [
@@ -1326,6 +1364,71 @@ export class RedisStorage implements Storage {
       await this.#forgetIds("prune jobs", removed);
       total += removed.length;
       if (removed.length === 0) return total;
+    }
+  }
+
+  /**
+   * queueTags mode: one step of the id-index sweep, run by every prune. An
+   * index entry is written before its job (the two live in different
+   * slots), so a batch that failed or was killed in between leaves entries
+   * for jobs that never came to be, as does a crash between deleting jobs
+   * and their entries. Each step reads one page of the index (HSCAN) and
+   * checks those jobs exist; an entry whose job is missing on two looks at
+   * least INDEX_GRACE_MS apart (by the callers' `now`) is deleted, unless it
+   * changed meanwhile. The grace spares the entries of an enqueue in flight.
+   */
+  async #sweepIndex(now: number): Promise<void> {
+    let page: string[];
+    try {
+      await this.#ready();
+      const [next, fields] = await this.#client.hscan(
+        this.#indexKey(),
+        this.#indexCursor,
+        "COUNT",
+        INDEX_SWEEP_PAGE,
+      );
+      this.#indexCursor = next;
+      page = fields;
+    } catch (error) {
+      throw this.#error("sweep the id index", error);
+    }
+    const byQueue = new Map<string, string[]>();
+    for (let i = 0; i < page.length; i += 2) {
+      let ids = byQueue.get(page[i + 1]);
+      if (ids === undefined) byQueue.set(page[i + 1], ids = []);
+      ids.push(page[i]);
+    }
+    const stale: string[] = [];
+    await Promise.all([...byQueue].map(async ([queue, ids]) => {
+      const exists = await this.#run("sweep the id index", SCRIPTS.exist, queue, ids) as number[];
+      ids.forEach((id, n) => {
+        if (exists[n] === 1) {
+          this.#suspects.delete(id);
+          return;
+        }
+        const suspect = this.#suspects.get(id);
+        if (suspect === undefined || suspect.queue !== queue) {
+          if (this.#suspects.size < SUSPECTS_MAX) {
+            this.#suspects.set(id, { queue, since: now, pass: this.#indexPass });
+          }
+        } else if (now - suspect.since >= INDEX_GRACE_MS) {
+          stale.push(id, queue);
+          this.#suspects.delete(id);
+        } else {
+          suspect.pass = this.#indexPass;
+        }
+      });
+    }));
+    if (stale.length > 0) {
+      await this.#call("sweep the id index", SCRIPTS.forgetStale, this.#indexKey(), ["", ...stale]);
+    }
+    if (this.#indexCursor === "0") {
+      // A full pass is done: suspects it did not see again lost their entry
+      // some other way.
+      for (const [id, suspect] of this.#suspects) {
+        if (suspect.pass !== this.#indexPass) this.#suspects.delete(id);
+      }
+      this.#indexPass++;
     }
   }
 
@@ -1350,6 +1453,7 @@ export class RedisStorage implements Storage {
     }
     this.#blocking.clear();
     this.#leased.clear();
+    this.#suspects.clear();
     if (this.#own) {
       const client = this.#client as Redis;
       if (client.status === "ready") {

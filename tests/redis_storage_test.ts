@@ -312,6 +312,72 @@ describe("RedisStorage on Redis", () => {
     }
   });
 
+  test("queueTags: prune sweeps id-index entries of jobs that were never stored, after a grace", async () => {
+    const prefix = uniquePrefix();
+    const storage = new RedisStorage({ url: server.url, prefix, queueTags: true });
+    const index = `{${prefix}}:ids`;
+    const keep = {
+      completed: { count: 100, age: 86_400_000 },
+      failed: { count: 100, age: 86_400_000 },
+    };
+    try {
+      await storage.enqueue([job("real1"), job("real2")], 1_000);
+      // What a batch killed between claiming its ids and storing its jobs leaves.
+      const ghosts = Array.from({ length: 300 }, (_, i) => `ghost${i}`);
+      await admin.hset(index, ...ghosts.flatMap((id) => [id, "q"]));
+      assert.equal(await admin.hlen(index), 302);
+      // A claim as young as an enqueue in flight is left alone...
+      await storage.prune("q", keep, 10_000);
+      assert.equal(await admin.hlen(index), 302);
+      // ...and one still without its job after the grace goes.
+      await storage.prune("q", keep, 10_000 + 10 * 60_000);
+      assert.deepEqual((await admin.hkeys(index)).sort(), ["real1", "real2"]);
+      assert.equal((await storage.getJob("real1"))?.state, "waiting");
+      assert.equal(await storage.getJob("ghost1"), null);
+    } finally {
+      await storage.close();
+      await dropPrefix(prefix);
+    }
+  });
+
+  test("queueTags: a lease this instance lost is forgotten, not kept in its map of leased jobs", async () => {
+    const prefix = uniquePrefix();
+    const { client, sent } = countingClient();
+    const a = new RedisStorage({ client, prefix, queueTags: true });
+    const b = new RedisStorage({ url: server.url, prefix, queueTags: true });
+    try {
+      await b.enqueue([job("x"), job("y")], 1_000);
+      const { jobs } = await a.reserve({
+        queues: ["q"],
+        limit: 2,
+        owner: "a",
+        leaseMs: 100,
+        now: 1_000,
+      });
+      assert.equal(jobs.length, 2);
+      // b reclaims both once the leases expired; a learns it at its heartbeat.
+      const again = await b.reserve({
+        queues: ["q"],
+        limit: 2,
+        owner: "b",
+        leaseMs: 30_000,
+        now: 2_000,
+      });
+      assert.equal(again.jobs.length, 2);
+      const leases = jobs.map((j) => ({ id: j.id, token: j.lease!.token }));
+      assert.deepEqual(await a.extendLeases(leases, 100, 2_001), [false, false]);
+      // Forgotten: a call about these ids asks the id index again.
+      sent.length = 0;
+      assert.deepEqual(await a.extendLeases(leases, 100, 2_002), [false, false]);
+      assert.equal(sent[0], "hmget", sent.join(","));
+    } finally {
+      await a.close();
+      await b.close();
+      await client.quit();
+      await dropPrefix(prefix);
+    }
+  });
+
   test("a wrong password fails fast with a StorageError that hides the password", async () => {
     const secured = await startRedis({ args: ["--requirepass", "right-secret"] });
     const storage = new RedisStorage({
