@@ -84,6 +84,7 @@ export {
   LeaseLostError,
   ResultTimeoutError,
   StorageError,
+  StorageWarning,
   UnrecoverableError,
   WorkerStoppedError,
 } from "./core/errors.ts";

@@ -82,7 +82,7 @@
 
 import { Cluster, Redis } from "ioredis";
 import type { RedisOptions } from "ioredis";
-import { StorageError } from "../core/errors.ts";
+import { StorageError, StorageWarning } from "../core/errors.ts";
 import { validateName } from "../core/_validate.ts";
 import type {
   Counts,
@@ -159,6 +159,15 @@ export interface RedisStorageOptions {
    * `rediss://`. Ignored with `client` (configure your client instead).
    */
   redisOptions?: RedisConnectionOptions;
+  /**
+   * Told once about each problem found with the server's setup: checked
+   * with `INFO memory` whenever the storage connects, a `maxmemory-policy`
+   * other than `noeviction` (Redis would delete jobs when full). Default:
+   * `console.warn`. Give your own to route it to your logs; the warnings are
+   * also kept in {@linkcode RedisStorage.warnings}, and a Worker emits them
+   * as `error` events (during "storage check") when it starts.
+   */
+  onWarning?: (warning: StorageWarning) => void;
 }
 
 type Client = Redis | Cluster;
@@ -349,6 +358,10 @@ export class RedisStorage implements Storage {
   #suspects = new Map<string, { queue: string; since: number; pass: number }>();
   #indexPass = 0;
   #closed = false;
+  #onWarning: (warning: StorageWarning) => void;
+  #warnings: StorageWarning[] = [];
+  // The setup check of the current connection (see #inspect).
+  #inspection: Promise<void> | undefined;
 
   /** Creates the storage; the connection opens on first use. */
   constructor(options: RedisStorageOptions) {
@@ -368,6 +381,11 @@ export class RedisStorage implements Storage {
     this.#prefix = prefix;
     this.#queueTags = options.queueTags ?? false;
     this.#redisOptions = options.redisOptions;
+    if (options.onWarning !== undefined && typeof options.onWarning !== "function") {
+      throw new TypeError("Cannot create RedisStorage: onWarning must be a function");
+    }
+    this.#onWarning = options.onWarning ??
+      ((warning) => console.warn(`taskmill: ${warning.message}`));
     this.#secret = passwordOf(url);
     if (client !== undefined) {
       if (typeof client !== "object" || client === null || typeof client.evalsha !== "function") {
@@ -398,7 +416,114 @@ export class RedisStorage implements Storage {
     client.on("error", (error: Error) => {
       this.#lastError = error;
     });
+    // Every (re)connect may reach another server (a failover): check it.
+    client.on("ready", () => {
+      this.#inspection = this.#inspect();
+    });
     return client;
+  }
+
+  /**
+   * Checks the server's setup and reports what puts jobs at risk (see
+   * `onWarning`). Never rejects. `INFO memory` rather than `CONFIG GET`,
+   * which is often refused to application users.
+   */
+  async #inspect(): Promise<void> {
+    const where = this.#url === undefined
+      ? "the Redis server of the given client"
+      : `Redis at ${redactRedisUrl(this.#url, this.#secret)}`;
+    let info: string;
+    try {
+      info = await this.#client.info("memory");
+    } catch (error) {
+      if (this.#closed || !/NOPERM|no permissions/i.test(String(error))) return; // retried on reconnect
+      this.#warn(
+        "eviction-policy-unknown",
+        `Cannot check the maxmemory-policy of ${where}: the Redis user "${this.#user()}" may ` +
+          `not run INFO (grant it with ACL SETUSER ${this.#user()} +info). Make sure it is ` +
+          `noeviction, or Redis deletes jobs when it is full.`,
+      );
+      return;
+    }
+    const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+    if (policy === "noeviction") return;
+    this.#warn(
+      policy === undefined ? "eviction-policy-unknown" : "eviction-policy",
+      `${where} has maxmemory-policy ${policy ?? "(not reported)"}: once it reaches ` +
+        `maxmemory it deletes keys to make room, and jobs vanish without a trace, acknowledged ` +
+        `or not. Set it to noeviction (CONFIG SET maxmemory-policy noeviction, and in ` +
+        `redis.conf) so that a full Redis refuses new jobs instead of losing old ones.`,
+    );
+  }
+
+  #warn(code: string, message: string): void {
+    if (this.#warnings.some((w) => w.code === code && w.message === message)) return;
+    const warning = new StorageWarning(code, message);
+    this.#warnings.push(warning);
+    try {
+      this.#onWarning(warning);
+    } catch { /* a broken listener must not break the storage */ }
+  }
+
+  /**
+   * What the setup checks found so far (see `onWarning`), oldest first.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379", onWarning: () => {} });
+   * await storage.checkSetup();
+   * for (const warning of storage.warnings) console.error(warning.message);
+   * await storage.close();
+   * ```
+   */
+  get warnings(): readonly StorageWarning[] {
+    return [...this.#warnings];
+  }
+
+  /**
+   * Connects if needed, waits for the setup check of the connection, and
+   * returns every warning found so far (empty when all is well).
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const warnings = await storage.checkSetup();
+   * await storage.close();
+   * ```
+   */
+  async checkSetup(): Promise<StorageWarning[]> {
+    await this.#ready();
+    this.#inspection ??= this.#inspect();
+    await this.#inspection;
+    return [...this.#warnings];
+  }
+
+  /**
+   * The server's clock (TIME), epoch ms: the Worker measures its own
+   * clock's skew against it.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * console.log(Date.now() - await storage.serverTime());
+   * await storage.close();
+   * ```
+   */
+  async serverTime(): Promise<number> {
+    let time: (string | number)[];
+    try {
+      await this.#ready();
+      time = await this.#client.time();
+    } catch (error) {
+      throw this.#error("read the server's clock", error);
+    }
+    return Number(time[0]) * 1_000 + Math.floor(Number(time[1]) / 1_000);
   }
 
   // ---- plumbing -----------------------------------------------------------
@@ -535,6 +660,8 @@ export class RedisStorage implements Storage {
     // 100 000 jobs is 200 000 arguments, past what a call's stack holds on
     // V8. ioredis flattens array arguments itself (without a spread).
     const client = this.#client as unknown as ArrayCommands;
+    // A client given to us is checked on first use (ours on every connect).
+    this.#inspection ??= this.#inspect();
     try {
       try {
         return await client.evalsha(sha, 1, key, args) as Reply;

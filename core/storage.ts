@@ -25,6 +25,7 @@
  * @module
  */
 
+import type { StorageWarning } from "./errors.ts";
 import type { JobError, JobRecord, JobState, JsonValue } from "./task.ts";
 
 /** A job to store, as built by `Queue.enqueue`. */
@@ -276,6 +277,26 @@ export interface Storage {
 
   /** Releases what the adapter opened itself. Idempotent. */
   close(): Promise<void>;
+
+  /**
+   * Optional. Checks the backing store's setup for what fails no call but
+   * puts jobs at risk (RedisStorage: a `maxmemory-policy` other than
+   * `noeviction`), connecting if needed, and returns one warning per
+   * problem: empty when all is well. The Worker calls it when it starts and
+   * emits each warning as an `error` event (during "storage check").
+   */
+  checkSetup?(): Promise<StorageWarning[]>;
+
+  /**
+   * Optional. The backing store's own clock, epoch ms (RedisStorage: TIME).
+   * Leases are compared across machines through the `now` each worker
+   * passes, so a worker measures its clock's skew against this one: when it
+   * starts, and on heartbeats at most once a minute, warning (an `error`
+   * event during "clock skew") when the skew nears `leaseMs - heartbeatMs`,
+   * the most a lease holds against. Adapters kept in one process
+   * (MemoryStorage) have no other clock and leave it out.
+   */
+  serverTime?(): Promise<number>;
 }
 
 /** Attempt errors kept per job in `errors`. */

@@ -9,6 +9,7 @@ import { type Clock, sleepUnlessAborted, systemClock } from "./clock.ts";
 import {
   JobTimeoutError,
   LeaseLostError,
+  StorageWarning,
   toJobError,
   UnrecoverableError,
   WorkerStoppedError,
@@ -95,6 +96,15 @@ export interface WorkerOptions {
   /** How often finished jobs are pruned to the retention, in ms. Default 60 000. */
   sweepMs?: number;
 }
+
+/**
+ * The worker warns when its clock's skew from the storage's exceeds this
+ * fraction of `leaseMs - heartbeatMs` (the most a lease holds against),
+ * leaving the rest for network and event-loop delays.
+ */
+export const SKEW_WARN_FRACTION = 0.5;
+/** Clock-time ms between skew measurements on heartbeats (one TIME round trip each). */
+export const SKEW_CHECK_MS = 60_000;
 
 /** `prefetch: "auto"` holds about this many ms of work beyond the running handlers. */
 export const AUTO_PREFETCH_MS = 20;
@@ -351,6 +361,8 @@ export class Worker {
   #flushing: Promise<void> | null = null;
   #storageFailures = 0;
   #lastHeartbeatAt: number | null = null;
+  /** Clock time of the last skew measurement that started (null: none yet). */
+  #skewCheckedAt: number | null = null;
   #loops: Promise<void>[] = [];
   #stopping: Promise<void> | null = null;
   #stopped: { promise: Promise<void>; resolve: () => void };
@@ -507,6 +519,7 @@ export class Worker {
       every(this.#clock, this.#sweepMs, () => this.#sweep(), signal, report("retention sweep")),
     );
     this.#events.emit("online", { workerId: this.#id });
+    void this.#checkStorage();
     return Promise.resolve();
   }
 
@@ -1024,6 +1037,9 @@ export class Worker {
 
   async #heartbeat(): Promise<void> {
     const now = this.#clock.now();
+    if (this.#skewCheckedAt === null || now - this.#skewCheckedAt >= SKEW_CHECK_MS) {
+      void this.#checkSkew();
+    }
     const live = this.#heldInOrder().filter((h) => !h.released && !h.lost);
     if (live.length > 0) {
       let kept: boolean[];
@@ -1058,6 +1074,56 @@ export class Worker {
     }
     this.#lastHeartbeatAt = now;
     this.#events.emit("heartbeat", { workerId: this.#id, active: this.#running, at: now });
+  }
+
+  // ---- storage checks (warnings, never fatal) ----
+
+  /** At start: the storage's setup warnings, then the clock skew. */
+  async #checkStorage(): Promise<void> {
+    try {
+      const warnings = await this.#storage.checkSetup?.() ?? [];
+      for (const warning of warnings) {
+        this.#events.emit("error", { error: warning, during: "storage check" });
+      }
+    } catch {
+      // Storage unreachable: the fetch loop reports that, with backoff.
+    }
+    await this.#checkSkew();
+  }
+
+  /**
+   * Measures this worker's clock against the storage's (when it has one)
+   * and warns when the skew nears the bound a lease holds against: a clock
+   * ahead by `s` reclaims other workers' jobs `s` early (and one behind has
+   * its own reclaimed early), so a job can run twice once `s` exceeds
+   * `leaseMs - heartbeatMs`.
+   */
+  async #checkSkew(): Promise<void> {
+    if (this.#storage.serverTime === undefined) return;
+    const before = this.#clock.now();
+    this.#skewCheckedAt = before;
+    let server: number;
+    try {
+      server = await this.#storage.serverTime();
+    } catch {
+      this.#skewCheckedAt = null; // look again at the next heartbeat
+      return;
+    }
+    const after = this.#clock.now();
+    // The server read its clock somewhere in [before, after]: count only
+    // the skew beyond half the round trip.
+    const skew = Math.round((before + after) / 2 - server);
+    const sure = Math.abs(skew) - (after - before) / 2;
+    const bound = this.#leaseMs - this.#heartbeatMs;
+    if (sure <= bound * SKEW_WARN_FRACTION) return;
+    const warning = new StorageWarning(
+      "clock-skew",
+      `Worker ${this.#id}'s clock is ${skew > 0 ? "ahead of" : "behind"} the storage's clock ` +
+        `by ${Math.abs(skew)} ms. A lease holds against less than leaseMs ${this.#leaseMs} - ` +
+        `heartbeatMs ${this.#heartbeatMs} = ${bound} ms of skew between workers; beyond that ` +
+        `jobs run twice or fail as stalled. Sync the clocks (NTP) or use a longer leaseMs.`,
+    );
+    this.#events.emit("error", { error: warning, during: "clock skew" });
   }
 
   async #sweep(): Promise<void> {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { Redis } from "ioredis";
 import { RedisStorage } from "../adapters/redis.ts";
-import { StorageError } from "../core/errors.ts";
+import { StorageError, StorageWarning } from "../core/errors.ts";
 import type { NewJob } from "../core/storage.ts";
 import { storageContract } from "./storage_contract.ts";
 import { startRedis } from "./_redis_server.ts";
@@ -375,6 +375,65 @@ describe("RedisStorage on Redis", () => {
       await b.close();
       await client.quit();
       await dropPrefix(prefix);
+    }
+  });
+
+  test("warns when the server may evict keys (maxmemory-policy), read with INFO, not CONFIG", async () => {
+    const password = "evict-secret-55";
+    const evicting = await startRedis({
+      args: ["--maxmemory-policy", "allkeys-lru", "--requirepass", password],
+    });
+    const setup = new Redis(`redis://:${password}@127.0.0.1:${evicting.port}`);
+    await setup.acl("SETUSER", "app", "on", ">app-secret-66", "~*", "&*", "+@all", "-config");
+    await setup.quit();
+    const seen: StorageWarning[] = [];
+    const storage = new RedisStorage({
+      url: `redis://app:app-secret-66@127.0.0.1:${evicting.port}`,
+      onWarning: (warning) => void seen.push(warning),
+    });
+    try {
+      const warnings = await storage.checkSetup();
+      assert.equal(warnings.length, 1);
+      const [warning] = warnings;
+      assert.ok(warning instanceof StorageWarning);
+      assert.equal(warning.code, "eviction-policy");
+      assert.match(warning.message, /maxmemory-policy allkeys-lru/);
+      assert.match(warning.message, /CONFIG SET maxmemory-policy noeviction/);
+      assert.match(warning.message, /redis:\/\/app:\*\*\*@127\.0\.0\.1/);
+      assert.ok(!warning.message.includes("app-secret-66"));
+      assert.deepEqual(seen, [warning], "onWarning is told once");
+      assert.deepEqual(storage.warnings, [warning]);
+      await storage.counts("q");
+      assert.deepEqual(await storage.checkSetup(), [warning]);
+      assert.equal(seen.length, 1);
+    } finally {
+      await storage.close();
+      await evicting.stop();
+    }
+    // The test server runs with noeviction: nothing to say.
+    const fine = new RedisStorage({
+      url: server.url,
+      prefix: uniquePrefix(),
+      onWarning: (warning) => void seen.push(warning),
+    });
+    try {
+      assert.deepEqual(await fine.checkSetup(), []);
+      assert.equal(seen.length, 1);
+    } finally {
+      await fine.close();
+    }
+  });
+
+  test("serverTime is the server's clock (TIME), in epoch ms", async () => {
+    const storage = new RedisStorage({ url: server.url, prefix: uniquePrefix() });
+    try {
+      const before = Date.now();
+      const time = await storage.serverTime();
+      const after = Date.now();
+      // Same machine: the server's clock is this process's clock.
+      assert.ok(time >= before - 5 && time <= after + 5, `${before} ${time} ${after}`);
+    } finally {
+      await storage.close();
     }
   });
 

@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { Redis } from "ioredis";
 import { RedisStorage } from "../adapters/redis.ts";
-import { StorageError } from "../core/errors.ts";
+import { StorageError, StorageWarning } from "../core/errors.ts";
+import { type Clock, systemClock } from "../core/clock.ts";
 import { FakeClock } from "../core/fake_clock.ts";
 import type { Storage } from "../core/storage.ts";
 import { defineTask, Queue, Worker, type WorkerEvents } from "../mod.ts";
@@ -48,19 +49,24 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /** The storage with a count of calls per method (the calls still go to Redis). */
-function counted(storage: Storage): { storage: Storage; calls: Map<string, number> } {
+function counted(
+  storage: Storage,
+): { storage: Storage; calls: Map<string, number>; last: Map<string, unknown> } {
   const calls = new Map<string, number>();
+  const last = new Map<string, unknown>();
   const proxy = new Proxy(storage, {
     get(target, key) {
       const value = Reflect.get(target, key, target);
       if (typeof value !== "function") return value;
       return (...args: unknown[]) => {
         calls.set(String(key), (calls.get(String(key)) ?? 0) + 1);
-        return value.apply(target, args);
+        const returned = value.apply(target, args);
+        last.set(String(key), returned);
+        return returned;
       };
     },
   });
-  return { storage: proxy, calls };
+  return { storage: proxy, calls, last };
 }
 
 /** Resolves with the next event `name` of `worker` that passes `filter`. */
@@ -199,6 +205,105 @@ describe("Worker on RedisStorage", () => {
       await worker.stop();
       await redis.close();
       await admin.acl("DELUSER", user);
+      await dropPrefix(prefix);
+    }
+  });
+
+  test("a worker warns when the Redis server may evict keys", async () => {
+    const evicting = await startRedis({ args: ["--maxmemory-policy", "allkeys-lru"] });
+    const storage = new RedisStorage({ url: evicting.url, onWarning: () => {} });
+    const worker = new Worker({ storage, tasks: [noop] });
+    try {
+      const warned = within(
+        nextEvent(worker, "error", (e) => e.during === "storage check"),
+        10_000,
+        "an error event during storage check",
+      );
+      await worker.start();
+      const { error } = await warned;
+      assert.ok(error instanceof StorageWarning, `got ${error}`);
+      assert.equal(error.code, "eviction-policy");
+      assert.match(error.message, /maxmemory-policy allkeys-lru/);
+    } finally {
+      await worker.stop();
+      await storage.close();
+      await evicting.stop();
+    }
+  });
+
+  test("a worker whose clock is off by more than half of lease minus heartbeat warns", async () => {
+    const prefix = uniquePrefix();
+    const ahead: Clock = { now: () => Date.now() + 4_000, sleep: systemClock.sleep };
+    const storage = new RedisStorage({ url: server.url, prefix });
+    // Lease 5 s, heartbeat 1 667 ms: a lease holds against 3 333 ms of skew at most.
+    const worker = new Worker({ storage, clock: ahead, tasks: [noop], leaseMs: 5_000 });
+    try {
+      const warned = within(
+        nextEvent(worker, "error", (e) => e.during === "clock skew"),
+        10_000,
+        "an error event during clock skew",
+      );
+      await worker.start();
+      const { error } = await warned;
+      assert.ok(error instanceof StorageWarning, `got ${error}`);
+      assert.equal(error.code, "clock-skew");
+      assert.match(error.message, /ahead of the storage's clock by (39|40|41)\d\d ms/);
+      assert.match(error.message, /leaseMs 5000 - heartbeatMs 1666 = 3334 ms/);
+    } finally {
+      await worker.stop();
+      await storage.close();
+      await dropPrefix(prefix);
+    }
+  });
+
+  test("the same skew within a long lease's bound is no warning", async () => {
+    const prefix = uniquePrefix();
+    const ahead: Clock = { now: () => Date.now() + 4_000, sleep: systemClock.sleep };
+    const { storage, last } = counted(new RedisStorage({ url: server.url, prefix }));
+    // Lease 30 s, heartbeat 10 s: 20 s of skew at most; 4 s is well within.
+    const worker = new Worker({ storage, clock: ahead, tasks: [noop], leaseMs: 30_000 });
+    const errors: WorkerEvents["error"][] = [];
+    worker.on("error", (e) => void errors.push(e));
+    try {
+      await worker.start();
+      while (!last.has("serverTime")) await new Promise((r) => setTimeout(r, 5));
+      await last.get("serverTime");
+      for (let i = 0; i < 10; i++) await Promise.resolve();
+      assert.deepEqual(errors, []);
+    } finally {
+      await worker.stop();
+      await storage.close();
+      await dropPrefix(prefix);
+    }
+  });
+
+  test("skew is measured again on heartbeats, at most once a minute", async () => {
+    const prefix = uniquePrefix();
+    // Starts in step with Redis' clock, then runs a minute ahead of it.
+    const clock = new FakeClock(Date.now());
+    const { storage, calls, last } = counted(new RedisStorage({ url: server.url, prefix }));
+    const worker = new Worker({ storage, clock, tasks: [noop], leaseMs: 30_000 });
+    const skews: WorkerEvents["error"][] = [];
+    worker.on("error", (e) => void (e.during === "clock skew" && skews.push(e)));
+    try {
+      await worker.start();
+      while (!last.has("serverTime")) await new Promise((r) => setTimeout(r, 5));
+      await last.get("serverTime");
+      assert.equal(calls.get("serverTime"), 1);
+      await clock.advance(50_000); // five heartbeats
+      assert.equal(calls.get("serverTime"), 1);
+      const warned = within(
+        nextEvent(worker, "error", (e) => e.during === "clock skew"),
+        10_000,
+        "an error event during clock skew",
+      );
+      await clock.advance(10_000);
+      await warned;
+      assert.equal(calls.get("serverTime"), 2);
+      assert.equal(skews.length, 1);
+    } finally {
+      await worker.stop();
+      await storage.close();
       await dropPrefix(prefix);
     }
   });
