@@ -64,9 +64,11 @@
  * Scripts never read the server's clock: every time comes from the `now` the
  * core passes (so fake clocks work against a real server). Workers on
  * different machines therefore compare their own clocks through the stored
- * lease expiries: keep leases much longer than the clock skew between
- * machines (NTP keeps skew in milliseconds; leases are seconds), or a worker
- * with a fast clock may reclaim a job whose lease is still live elsewhere.
+ * lease expiries: the skew between two workers must stay below `leaseMs -
+ * heartbeatMs` (a lease is renewed only every heartbeat), or a worker with a
+ * fast clock may reclaim a job whose lease is still live elsewhere. NTP keeps
+ * skew in milliseconds; `serverTime()` (TIME) lets workers measure theirs
+ * and warn.
  *
  * ## Round trips
  *
