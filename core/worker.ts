@@ -102,9 +102,9 @@ export interface WorkerOptions {
  * fraction of `leaseMs - heartbeatMs` (the most a lease holds against),
  * leaving the rest for network and event-loop delays.
  */
-export const SKEW_WARN_FRACTION = 0.5;
+const SKEW_WARN_FRACTION = 0.5;
 /** Clock-time ms between skew measurements on heartbeats (one TIME round trip each). */
-export const SKEW_CHECK_MS = 60_000;
+const SKEW_CHECK_MS = 60_000;
 
 /** `prefetch: "auto"` holds about this many ms of work beyond the running handlers. */
 export const AUTO_PREFETCH_MS = 20;
