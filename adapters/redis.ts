@@ -1523,6 +1523,8 @@ export class RedisStorage implements Storage {
     }
     const byQueue = new Map<string, string[]>();
     for (let i = 0; i < page.length; i += 2) {
+      // Only names Queue allows: another name could hold a brace (another slot).
+      if (!/^[A-Za-z0-9_.-]{1,100}$/.test(page[i + 1])) continue;
       let ids = byQueue.get(page[i + 1]);
       if (ids === undefined) byQueue.set(page[i + 1], ids = []);
       ids.push(page[i]);
