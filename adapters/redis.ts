@@ -174,6 +174,12 @@ export interface RedisStorageOptions {
 
 type Client = Redis | Cluster;
 
+/** Commands an ACL user was refused; `sure` false: one of them (which could not be told). */
+interface Denied {
+  commands: readonly string[];
+  sure: boolean;
+}
+
 /** A blocking connection and its BLPOP, shared by every wait on the same marker keys. */
 interface Blocker {
   conn: Client;
@@ -438,7 +444,13 @@ export class RedisStorage implements Storage {
     try {
       info = await this.#client.info("memory");
     } catch (error) {
-      if (this.#closed || !/NOPERM|no permissions/i.test(String(error))) return; // retried on reconnect
+      if (this.#closed) return;
+      if (!/NOPERM|no permissions/i.test(String(error))) {
+        // Not connected: ours checks again on its next connect, a given
+        // client on its next use.
+        if (!this.#own) this.#inspection = undefined;
+        return;
+      }
       this.#warn(
         "eviction-policy-unknown",
         `Cannot check the maxmemory-policy of ${where}: the Redis user "${this.#user()}" may ` +
@@ -538,7 +550,7 @@ export class RedisStorage implements Storage {
     return `{${this.#prefix}}:ids`;
   }
 
-  #error(what: string, cause: unknown, denied?: readonly string[]): StorageError {
+  #error(what: string, cause: unknown, denied?: Denied): StorageError {
     const raw = cause instanceof Error ? cause.message : String(cause);
     const message = redactRedisUrl(raw, this.#secret);
     let safeCause: unknown = cause;
@@ -548,15 +560,17 @@ export class RedisStorage implements Storage {
     }
     // ACL refusals get the command and the fix up front: Redis's own text
     // for a script names neither.
-    const command = denied ?? /no permissions to run the '([^']+)' command/.exec(raw)?.slice(1);
-    if (command !== undefined && command.length > 0) {
+    const direct = /no permissions to run the '([^']+)' command/.exec(raw);
+    const refused = denied ?? (direct ? { commands: [direct[1]], sure: true } : undefined);
+    if (refused !== undefined && refused.commands.length > 0) {
       const user = this.#user();
-      const names = command.map((c) => c.toUpperCase()).join(", ");
-      const grants = command.map((c) => `+${c.toLowerCase()}`).join(" ");
+      const { commands, sure } = refused;
+      const names = commands.map((c) => c.toUpperCase()).join(", ");
+      const grants = commands.map((c) => `+${c.toLowerCase()}`).join(" ");
+      const them = commands.length > 1 ? "them" : "it";
       return new StorageError(
-        `Cannot ${what}: the Redis user "${user}" may not run ${names}; grant ${
-          command.length > 1 ? "them" : "it"
-        } with ACL SETUSER ${user} ${grants} (${message})`,
+        `Cannot ${what}: the Redis user "${user}" may not run ${sure ? "" : "one of "}${names}; ` +
+          `grant ${them} with ACL SETUSER ${user} ${grants} (${message})`,
         { cause: safeCause },
       );
     }
@@ -580,12 +594,11 @@ export class RedisStorage implements Storage {
   /**
    * After a script failed because the ACL user may not run one of its
    * commands: which ones (Redis 7's `redis.acl_check_cmd`, which checks
-   * without running). Empty when that cannot be told (older Redis).
+   * without running), or every command the script uses when that cannot be
+   * told (older Redis).
    */
-  async #deniedCommands(script: LoadedScript, key: string): Promise<string[]> {
-    const candidates = [...new Set(script.lua.match(/'[A-Z]{3,}'/g) ?? [])].map((c) =>
-      c.slice(1, -1)
-    );
+  async #deniedCommands(script: LoadedScript, key: string): Promise<Denied> {
+    const candidates = commandsOf(script.lua);
     try {
       const denied = await (this.#client as unknown as ArrayCommands).eval(
         scripts.DENIED_COMMANDS,
@@ -593,10 +606,9 @@ export class RedisStorage implements Storage {
         key,
         candidates,
       );
-      return Array.isArray(denied) ? denied as string[] : [];
-    } catch {
-      return [];
-    }
+      if (Array.isArray(denied) && denied.length > 0) return { commands: denied, sure: true };
+    } catch { /* no redis.acl_check_cmd (Redis < 7): name them all */ }
+    return { commands: candidates, sure: false };
   }
 
   /** Connects our own client on first use, with a bounded wait. */
@@ -1598,6 +1610,15 @@ export class RedisStorage implements Storage {
       }
     }
   }
+}
+
+/** The Redis commands a script's Lua calls (directly, or through its batching helpers). */
+function commandsOf(lua: string): string[] {
+  const found = new Set<string>();
+  for (const match of lua.matchAll(/(?:redis\.p?call|defer|callMany)\('([A-Z]+)'/g)) {
+    found.add(match[1]);
+  }
+  return [...found];
 }
 
 /**
