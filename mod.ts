@@ -85,6 +85,7 @@ export {
   LeaseLostError,
   ResultTimeoutError,
   StorageError,
+  StorageWarning,
   UnrecoverableError,
   WorkerStoppedError,
 } from "./core/errors.ts";

@@ -858,3 +858,37 @@ for i = 2, #ARGV, 2 do
 end
 return out
 `;
+
+/**
+ * Error path only: which of the commands in ARGV the ACL user may not run
+ * (with KEYS[1], a key of the slot, as their key), checked without running
+ * them. Names that are not commands (a script's other upper-case words) are
+ * skipped.
+ */
+export const DENIED_COMMANDS: string = `
+local out = {}
+for i = 1, #ARGV do
+  local ok, allowed = pcall(redis.acl_check_cmd, ARGV[i], KEYS[1])
+  if ok and not allowed then out[#out + 1] = ARGV[i] end
+end
+return out
+`;
+
+/** ARGV: base, then job ids. Returns 1 or 0 per id: whether its job hash exists. */
+export const EXIST: string = script(`
+local out = {}
+for i = 2, #ARGV do out[i - 1] = redis.call('EXISTS', jkey(ARGV[i])) end
+return out
+`);
+
+/**
+ * KEYS[1]: the id index. ARGV: "", then pairs id, queue: deletes each entry
+ * that still names that queue (one changed since it was checked is kept).
+ */
+export const FORGET_STALE: string = `
+local key = KEYS[1]
+for i = 2, #ARGV, 2 do
+  if redis.call('HGET', key, ARGV[i]) == ARGV[i + 1] then redis.call('HDEL', key, ARGV[i]) end
+end
+return 0
+`;

@@ -31,6 +31,11 @@
  * | `{T}:paused`              | set    | paused queue names                                     |
  * | `{prefix}:ids` (per-queue tags only) | hash | id → queue, to find a job's slot by its id  |
  *
+ * The id index lives in another slot than the jobs, so it is written before
+ * them and cleaned after them; entries that a failed or killed call left
+ * behind are swept by `prune` (a page per call, after a grace: see
+ * `#sweepIndex`), so the index does not outgrow the jobs.
+ *
  * A job hash holds `payload` (JSON text) and `d` (what never changes after
  * enqueue, packed:
  * `priority|maxAttempts|maxStalls|timeout|enqueuedAt|runAt|queue|name|seq`,
@@ -59,9 +64,11 @@
  * Scripts never read the server's clock: every time comes from the `now` the
  * core passes (so fake clocks work against a real server). Workers on
  * different machines therefore compare their own clocks through the stored
- * lease expiries: keep leases much longer than the clock skew between
- * machines (NTP keeps skew in milliseconds; leases are seconds), or a worker
- * with a fast clock may reclaim a job whose lease is still live elsewhere.
+ * lease expiries: the skew between two workers must stay below `leaseMs -
+ * heartbeatMs` (a lease is renewed only every heartbeat), or a worker with a
+ * fast clock may reclaim a job whose lease is still live elsewhere. NTP keeps
+ * skew in milliseconds; `serverTime()` (TIME) lets workers measure theirs
+ * and warn.
  *
  * ## Round trips
  *
@@ -77,7 +84,7 @@
 
 import { Cluster, Redis } from "ioredis";
 import type { RedisOptions } from "ioredis";
-import { StorageError } from "../core/errors.ts";
+import { StorageError, StorageWarning } from "../core/errors.ts";
 import { validateName } from "../core/_validate.ts";
 import type {
   Counts,
@@ -154,14 +161,78 @@ export interface RedisStorageOptions {
    * `rediss://`. Ignored with `client` (configure your client instead).
    */
   redisOptions?: RedisConnectionOptions;
+  /**
+   * Told once about each problem found with the server's setup: checked
+   * with `INFO memory` whenever the storage connects, a `maxmemory-policy`
+   * other than `noeviction` (Redis would delete jobs when full). Default:
+   * `console.warn`. Give your own to route it to your logs; the warnings are
+   * also kept in {@linkcode RedisStorage.warnings}, and a Worker emits them
+   * as `error` events (during "storage check") when it starts.
+   */
+  onWarning?: (warning: StorageWarning) => void;
 }
 
 type Client = Redis | Cluster;
+
+/** Commands an ACL user was refused; `sure` false: one of them (which could not be told). */
+interface Denied {
+  commands: readonly string[];
+  sure: boolean;
+}
+
+/** A blocking connection and its BLPOP, shared by every wait on the same marker keys. */
+interface Blocker {
+  conn: Client;
+  keys: string[];
+  /** A BLPOP is in flight (possibly for waits that have ended). */
+  inflight: boolean;
+  /** That BLPOP popped a marker while nobody waited: the next wait returns at once. */
+  unclaimed: boolean;
+  waiters: Set<Waiter>;
+}
+
+/** One `waitForWork` call waiting on a {@linkcode Blocker}. */
+interface Waiter {
+  /** When this wait ends anyway (Date.now() time). */
+  deadline: number;
+  /** Ends the wait: resolves it, or rejects it with `error`. */
+  end(error?: StorageError): void;
+}
+
+/**
+ * The commands sent with argument arrays (ioredis flattens them), so that no
+ * batch is spread into a function call: see `#send`.
+ */
+interface ArrayCommands {
+  evalsha(
+    sha: string,
+    keys: number,
+    key: string,
+    args: readonly (string | number)[],
+  ): Promise<unknown>;
+  eval(
+    lua: string,
+    keys: number,
+    key: string,
+    args: readonly (string | number)[],
+  ): Promise<unknown>;
+  hmget(key: string, fields: readonly string[]): Promise<(string | null)[]>;
+  hdel(key: string, fields: readonly string[]): Promise<number>;
+  hset(key: string, pairs: readonly string[]): Promise<number>;
+}
 type Reply = string | number | null | Reply[];
 
 const RECLAIM_MAX = 1_000;
 const PROMOTE_MAX = 1_000;
 const PRUNE_BUDGET = 200;
+/** Most entries of the queueTags lease cache (a worker holds at most 2 000 jobs). */
+const LEASED_MAX = 100_000;
+/** Id-index entries one prune call checks (an HSCAN COUNT hint). */
+const INDEX_SWEEP_PAGE = 1_000;
+/** How long an id-index entry may point at a missing job before the sweep deletes it. */
+const INDEX_GRACE_MS = 5 * 60_000;
+/** Most id-index entries the sweep watches at once (the rest wait for a later pass). */
+const SUSPECTS_MAX = 10_000;
 const NF = scripts.FIELDS.length;
 // Positions in scripts.FIELDS.
 const F_D = 0;
@@ -217,6 +288,8 @@ const SCRIPTS = {
   prune: loadScript(scripts.PRUNE),
   bury: loadScript(scripts.BURY),
   claimIds: loadScript(scripts.CLAIM_IDS),
+  exist: loadScript(scripts.EXIST),
+  forgetStale: loadScript(scripts.FORGET_STALE),
 };
 
 /**
@@ -282,11 +355,21 @@ export class RedisStorage implements Storage {
   #redisOptions: RedisConnectionOptions | undefined;
   #connecting: Promise<void> | undefined;
   #lastError: Error | undefined;
-  // Dedicated blocking connections for waitForWork, one per hash tag.
-  #blocking = new Map<string, Client>();
-  // queueTags mode: queues of the jobs this instance holds leases on.
+  // Dedicated blocking connections for waitForWork, one per set of marker
+  // keys (so one per hash tag for a worker's queues).
+  #blocking = new Map<string, Blocker>();
+  // queueTags mode: queues of the jobs this instance holds leases on (a
+  // cache in front of the id index: see #remember).
   #leased = new Map<string, string>();
+  // queueTags mode: the id-index sweep (see #sweepIndex).
+  #indexCursor = "0";
+  #suspects = new Map<string, { queue: string; since: number; pass: number }>();
+  #indexPass = 0;
   #closed = false;
+  #onWarning: (warning: StorageWarning) => void;
+  #warnings: StorageWarning[] = [];
+  // The setup check of the current connection (see #inspect).
+  #inspection: Promise<void> | undefined;
 
   /** Creates the storage; the connection opens on first use. */
   constructor(options: RedisStorageOptions) {
@@ -306,6 +389,11 @@ export class RedisStorage implements Storage {
     this.#prefix = prefix;
     this.#queueTags = options.queueTags ?? false;
     this.#redisOptions = options.redisOptions;
+    if (options.onWarning !== undefined && typeof options.onWarning !== "function") {
+      throw new TypeError("Cannot create RedisStorage: onWarning must be a function");
+    }
+    this.#onWarning = options.onWarning ??
+      ((warning) => console.warn(`taskmill: ${warning.message}`));
     this.#secret = passwordOf(url);
     if (client !== undefined) {
       if (typeof client !== "object" || client === null || typeof client.evalsha !== "function") {
@@ -336,7 +424,120 @@ export class RedisStorage implements Storage {
     client.on("error", (error: Error) => {
       this.#lastError = error;
     });
+    // Every (re)connect may reach another server (a failover): check it.
+    client.on("ready", () => {
+      this.#inspection = this.#inspect();
+    });
     return client;
+  }
+
+  /**
+   * Checks the server's setup and reports what puts jobs at risk (see
+   * `onWarning`). Never rejects. `INFO memory` rather than `CONFIG GET`,
+   * which is often refused to application users.
+   */
+  async #inspect(): Promise<void> {
+    const where = this.#url === undefined
+      ? "the Redis server of the given client"
+      : `Redis at ${redactRedisUrl(this.#url, this.#secret)}`;
+    let info: string;
+    try {
+      info = await this.#client.info("memory");
+    } catch (error) {
+      if (this.#closed) return;
+      if (!/NOPERM|no permissions/i.test(String(error))) {
+        // Not connected: ours checks again on its next connect, a given
+        // client on its next use.
+        if (!this.#own) this.#inspection = undefined;
+        return;
+      }
+      this.#warn(
+        "eviction-policy-unknown",
+        `Cannot check the maxmemory-policy of ${where}: the Redis user "${this.#user()}" may ` +
+          `not run INFO (grant it with ACL SETUSER ${this.#user()} +info). Make sure it is ` +
+          `noeviction, or Redis deletes jobs when it is full.`,
+      );
+      return;
+    }
+    const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1];
+    if (policy === "noeviction") return;
+    this.#warn(
+      policy === undefined ? "eviction-policy-unknown" : "eviction-policy",
+      `${where} has maxmemory-policy ${policy ?? "(not reported)"}: once it reaches ` +
+        `maxmemory it deletes keys to make room, and jobs vanish without a trace, acknowledged ` +
+        `or not. Set it to noeviction (CONFIG SET maxmemory-policy noeviction, and in ` +
+        `redis.conf) so that a full Redis refuses new jobs instead of losing old ones.`,
+    );
+  }
+
+  #warn(code: string, message: string): void {
+    if (this.#warnings.some((w) => w.code === code && w.message === message)) return;
+    const warning = new StorageWarning(code, message);
+    this.#warnings.push(warning);
+    try {
+      this.#onWarning(warning);
+    } catch { /* a broken listener must not break the storage */ }
+  }
+
+  /**
+   * What the setup checks found so far (see `onWarning`), oldest first.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379", onWarning: () => {} });
+   * await storage.checkSetup();
+   * for (const warning of storage.warnings) console.error(warning.message);
+   * await storage.close();
+   * ```
+   */
+  get warnings(): readonly StorageWarning[] {
+    return [...this.#warnings];
+  }
+
+  /**
+   * Connects if needed, waits for the setup check of the connection, and
+   * returns every warning found so far (empty when all is well).
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const warnings = await storage.checkSetup();
+   * await storage.close();
+   * ```
+   */
+  async checkSetup(): Promise<StorageWarning[]> {
+    await this.#ready();
+    this.#inspection ??= this.#inspect();
+    await this.#inspection;
+    return [...this.#warnings];
+  }
+
+  /**
+   * The server's clock (TIME), epoch ms: the Worker measures its own
+   * clock's skew against it.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * console.log(Date.now() - await storage.serverTime());
+   * await storage.close();
+   * ```
+   */
+  async serverTime(): Promise<number> {
+    let time: (string | number)[];
+    try {
+      await this.#ready();
+      time = await this.#client.time();
+    } catch (error) {
+      throw this.#error("read the server's clock", error);
+    }
+    return Number(time[0]) * 1_000 + Math.floor(Number(time[1]) / 1_000);
   }
 
   // ---- plumbing -----------------------------------------------------------
@@ -349,7 +550,7 @@ export class RedisStorage implements Storage {
     return `{${this.#prefix}}:ids`;
   }
 
-  #error(what: string, cause: unknown): StorageError {
+  #error(what: string, cause: unknown, denied?: Denied): StorageError {
     const raw = cause instanceof Error ? cause.message : String(cause);
     const message = redactRedisUrl(raw, this.#secret);
     let safeCause: unknown = cause;
@@ -357,7 +558,57 @@ export class RedisStorage implements Storage {
       safeCause = new Error(message);
       (safeCause as Error).name = cause instanceof Error ? cause.name : "Error";
     }
+    // ACL refusals get the command and the fix up front: Redis's own text
+    // for a script names neither.
+    const direct = /no permissions to run the '([^']+)' command/.exec(raw);
+    const refused = denied ?? (direct ? { commands: [direct[1]], sure: true } : undefined);
+    if (refused !== undefined && refused.commands.length > 0) {
+      const user = this.#user();
+      const { commands, sure } = refused;
+      const names = commands.map((c) => c.toUpperCase()).join(", ");
+      const grants = commands.map((c) => `+${c.toLowerCase()}`).join(" ");
+      const them = commands.length > 1 ? "them" : "it";
+      return new StorageError(
+        `Cannot ${what}: the Redis user "${user}" may not run ${sure ? "" : "one of "}${names}; ` +
+          `grant ${them} with ACL SETUSER ${user} ${grants} (${message})`,
+        { cause: safeCause },
+      );
+    }
     return new StorageError(`Cannot ${what}: ${message}`, { cause: safeCause });
+  }
+
+  /** The ACL user this storage connects as, for messages (never the password). */
+  #user(): string {
+    if (this.#url !== undefined) {
+      try {
+        const user = decodeURIComponent(new URL(this.#url).username);
+        if (user !== "") return user;
+      } catch { /* not a URL: the default user */ }
+    }
+    const options = (this.#client as {
+      options?: { username?: string; redisOptions?: { username?: string } };
+    }).options;
+    return options?.username ?? options?.redisOptions?.username ?? "default";
+  }
+
+  /**
+   * After a script failed because the ACL user may not run one of its
+   * commands: which ones (Redis 7's `redis.acl_check_cmd`, which checks
+   * without running), or every command the script uses when that cannot be
+   * told (older Redis).
+   */
+  async #deniedCommands(script: LoadedScript, key: string): Promise<Denied> {
+    const candidates = commandsOf(script.lua);
+    try {
+      const denied = await (this.#client as unknown as ArrayCommands).eval(
+        scripts.DENIED_COMMANDS,
+        1,
+        key,
+        candidates,
+      );
+      if (Array.isArray(denied) && denied.length > 0) return { commands: denied, sure: true };
+    } catch { /* no redis.acl_check_cmd (Redis < 7): name them all */ }
+    return { commands: candidates, sure: false };
   }
 
   /** Connects our own client on first use, with a bounded wait. */
@@ -419,14 +670,23 @@ export class RedisStorage implements Storage {
     key: string,
     args: (string | number)[],
   ): Promise<Reply> {
+    // The arguments go as one array, never spread into the call: a batch of
+    // 100 000 jobs is 200 000 arguments, past what a call's stack holds on
+    // V8. ioredis flattens array arguments itself (without a spread).
+    const client = this.#client as unknown as ArrayCommands;
+    // A client given to us is checked on first use (ours on every connect).
+    this.#inspection ??= this.#inspect();
     try {
       try {
-        return await this.#client.evalsha(sha, 1, key, ...args) as Reply;
+        return await client.evalsha(sha, 1, key, args) as Reply;
       } catch (error) {
         if (!(error instanceof Error) || !error.message.startsWith("NOSCRIPT")) throw error;
-        return await this.#client.eval(script.lua, 1, key, ...args) as Reply;
+        return await client.eval(script.lua, 1, key, args) as Reply;
       }
     } catch (error) {
+      if (error instanceof Error && /can't run this command/.test(error.message)) {
+        throw this.#error(what, error, await this.#deniedCommands(script, key));
+      }
       throw this.#error(what, error);
     }
   }
@@ -451,7 +711,7 @@ export class RedisStorage implements Storage {
     let found: (string | null)[];
     try {
       await this.#ready();
-      found = await this.#client.hmget(this.#indexKey(), ...missing);
+      found = await (this.#client as unknown as ArrayCommands).hmget(this.#indexKey(), missing);
     } catch (error) {
       throw this.#error(what, error);
     }
@@ -460,10 +720,23 @@ export class RedisStorage implements Storage {
     return out;
   }
 
+  /**
+   * Caches the queue of a job this instance reserved. Entries go when the
+   * job is settled or its lease is found lost (extendLeases, setProgress);
+   * the cap bounds the map even if a caller never comes back for a job,
+   * which only costs an id-index lookup for that job.
+   */
+  #remember(id: string, queue: string): void {
+    if (this.#leased.size >= LEASED_MAX) {
+      this.#leased.delete(this.#leased.keys().next().value as string);
+    }
+    this.#leased.set(id, queue);
+  }
+
   async #forgetIds(what: string, ids: readonly string[]): Promise<void> {
     if (!this.#queueTags || ids.length === 0) return;
     try {
-      await this.#client.hdel(this.#indexKey(), ...ids);
+      await (this.#client as unknown as ArrayCommands).hdel(this.#indexKey(), ids);
     } catch (error) {
       throw this.#error(what, error);
     }
@@ -477,6 +750,12 @@ export class RedisStorage implements Storage {
    * id-index call). Sending the batch in chunks, so Redis stores one while
    * this process encodes the next, measured no faster and would let other
    * clients see half a batch.
+   *
+   * Any number of jobs works, and the whole call stays all-or-nothing (per
+   * queue with `queueTags`). Redis serves no other client while the script
+   * runs (seconds for a few hundred thousand jobs), and one command's text
+   * must fit Redis's `client-query-buffer-limit` (1 GB by default): split a
+   * batch yourself when either matters more than atomicity.
    *
    * @example
    * ```ts
@@ -528,7 +807,7 @@ export class RedisStorage implements Storage {
       }));
       if (stale.length > 0) {
         try {
-          await this.#client.hset(this.#indexKey(), ...stale);
+          await (this.#client as unknown as ArrayCommands).hset(this.#indexKey(), stale);
         } catch (error) {
           throw this.#error("enqueue jobs", error);
         }
@@ -627,6 +906,7 @@ export class RedisStorage implements Storage {
     const { queues, limit } = request;
     const jobs: JobRecord[] = [];
     let nextAt: number | null = null;
+    let quarantined = false;
     const batches = this.#queueTags ? queues.map((q) => [q]) : [queues];
     for (const batch of batches) {
       if (batch.length === 0) continue;
@@ -637,29 +917,31 @@ export class RedisStorage implements Storage {
         tagQueue,
         reserveArgs(request, limit - jobs.length, `${this.#tag(tagQueue)}:paused`, batch),
       ) as Reply[];
-      nextAt = await this.#takeReserved(reply, request, tagQueue, jobs, nextAt);
+      if (await this.#takeReserved(reply, request, tagQueue, jobs) > 0) quarantined = true;
+      if (reply[0] !== null) {
+        const at = Number(reply[0]);
+        if (nextAt === null || at < nextAt) nextAt = at;
+      }
       if (jobs.length >= limit) break;
     }
+    // Records moved to failed took places in the batch: a short batch then
+    // does not mean the queues are empty (see ReserveResult.more).
+    if (quarantined && jobs.length < limit) return { jobs, nextAt, more: true };
     return { jobs, nextAt };
   }
 
   /**
-   * Parses a RESERVE reply into `jobs` (records that do not parse are moved
-   * to failed) and returns the earlier of `nextAt` and the reply's.
+   * Parses a RESERVE reply's jobs into `jobs` (records that do not parse are
+   * moved to failed) and returns how many were moved.
    */
   async #takeReserved(
     reply: Reply[],
     request: ReserveRequest,
     tagQueue: string,
     jobs: JobRecord[],
-    nextAt: number | null,
-  ): Promise<number | null> {
+  ): Promise<number> {
     const { owner, now } = request;
     const expiresAt = now + request.leaseMs;
-    if (reply[0] !== null) {
-      const at = Number(reply[0]);
-      if (nextAt === null || at < nextAt) nextAt = at;
-    }
     let corrupt:
       | { id: string; queue: string; fields: (string | null)[]; reason: string }[]
       | undefined;
@@ -670,7 +952,7 @@ export class RedisStorage implements Storage {
       const row = reply[i + 3] as (string | null)[];
       try {
         jobs.push(parseReserved(id, queue, token, owner, now, expiresAt, row));
-        if (this.#queueTags) this.#leased.set(id, queue);
+        if (this.#queueTags) this.#remember(id, queue);
       } catch (error) {
         // Rebuild the FIELDS row: what the script read, plus what it set.
         const fields: (string | null)[] = new Array(NF).fill(null);
@@ -683,8 +965,9 @@ export class RedisStorage implements Storage {
         (corrupt ??= []).push({ id, queue, fields, reason: (error as Error).message });
       }
     }
-    if (corrupt !== undefined) await this.#bury(tagQueue, corrupt, now);
-    return nextAt;
+    if (corrupt === undefined) return 0;
+    await this.#bury(tagQueue, corrupt, now);
+    return corrupt.length;
   }
 
   /** Moves records that cannot be parsed to failed, keeping their raw text. */
@@ -792,7 +1075,7 @@ export class RedisStorage implements Storage {
         args,
       ) as [number[], string[] | number];
       indexes.forEach((i, n) => results[i] = applied[n] === 1);
-      if (Array.isArray(pruned)) removed.push(...pruned);
+      if (Array.isArray(pruned)) { for (const id of pruned) removed.push(id); }
     }));
     for (const s of settlements) this.#leased.delete(s.id);
     await this.#forgetIds("settle jobs", removed);
@@ -840,7 +1123,10 @@ export class RedisStorage implements Storage {
       const args: (string | number)[] = [now + leaseMs];
       for (const i of indexes) args.push(leases[i].id, leases[i].token);
       const reply = await this.#run("extend leases", SCRIPTS.extend, queue, args) as number[];
-      indexes.forEach((i, n) => results[i] = reply[n] === 1);
+      indexes.forEach((i, n) => {
+        results[i] = reply[n] === 1;
+        if (!results[i]) this.#leased.delete(leases[i].id); // lost: the worker lets it go
+      });
     }));
     return results;
   }
@@ -865,6 +1151,7 @@ export class RedisStorage implements Storage {
       token,
       JSON.stringify(progress),
     ]);
+    if (reply !== 1) this.#leased.delete(id);
     return reply === 1;
   }
 
@@ -881,10 +1168,19 @@ export class RedisStorage implements Storage {
    * available pushes to (trimmed to 16 entries in the same script). A marker
    * pushed after this call began is either still in the list when BLPOP
    * arrives (it returns at once) or wakes the blocked BLPOP, so no wake-up is
-   * missed; an old marker only causes a spurious return. Aborting disconnects
-   * the blocking connection (a BLPOP cannot be cancelled otherwise); the next
-   * call opens a fresh one. With `queueTags`, each queue's marker lives in its
-   * own slot, so one BLPOP per queue runs on its own connection.
+   * missed; an old marker only causes a spurious return.
+   *
+   * Aborting (or `maxWaitMs` passing in this process first) ends the call at
+   * once but never cuts the connection: its BLPOP runs on to its own
+   * timeout, and the next wait on the same queues joins it instead of
+   * opening a new connection (a worker waiting for its next delayed job ends
+   * most waits this way). A marker that such a BLPOP pops while nobody
+   * waits makes the next wait return at once, so it is not lost. With
+   * `queueTags`, each queue's marker lives in its own slot, so one BLPOP per
+   * queue runs on its own connection.
+   *
+   * Rejects with a {@linkcode StorageError} when Redis refuses the BLPOP
+   * (an ACL user without it, a lost connection).
    *
    * @example
    * ```ts
@@ -902,6 +1198,7 @@ export class RedisStorage implements Storage {
   ): Promise<void> {
     if (signal.aborted || maxWaitMs <= 0 || queues.length === 0) return;
     await this.#ready();
+    if (signal.aborted) return; // aborted meanwhile
     const groups = new Map<string, string[]>();
     for (const queue of queues) {
       const tag = this.#tag(queue);
@@ -912,43 +1209,95 @@ export class RedisStorage implements Storage {
     const done = new AbortController();
     const stop = () => done.abort();
     signal.addEventListener("abort", stop, { once: true });
-    if (signal.aborted) return signal.removeEventListener("abort", stop); // aborted meanwhile
     try {
-      await Promise.race([...groups].map(async ([tag, keys]) => {
-        const conn = this.#blocker(tag);
-        const onAbort = () => {
-          // Abandon the blocked connection: a BLPOP cannot be cancelled.
-          if (this.#blocking.get(tag) === conn) this.#blocking.delete(tag);
-          conn.disconnect();
-        };
-        done.signal.addEventListener("abort", onAbort, { once: true });
-        try {
-          await conn.blpop(...keys, Math.max(maxWaitMs, 1) / 1000);
-        } catch (error) {
-          if (done.signal.aborted || this.#closed) return; // we cut the connection
-          throw this.#error("wait for work", error);
-        } finally {
-          done.signal.removeEventListener("abort", onAbort);
-        }
-      }));
+      await Promise.race(
+        [...groups.values()].map((keys) => this.#waitOn(keys, maxWaitMs, done.signal)),
+      );
     } finally {
       signal.removeEventListener("abort", stop);
-      // One group woke: abandon the others' blocked calls.
-      if (groups.size > 1) done.abort();
+      done.abort(); // one group woke: the others' waits end (their BLPOPs run on)
     }
   }
 
-  #blocker(tag: string): Client {
-    let conn = this.#blocking.get(tag);
-    if (conn === undefined || conn.status === "end") {
-      conn = this.#client instanceof Cluster
-        ? this.#client.duplicate()
-        : (this.#client as Redis).duplicate(ownOptions(this.#own ? this.#redisOptions : undefined));
-      conn.on("error", (error: Error) => {
-        this.#lastError = error;
-      });
-      this.#blocking.set(tag, conn);
+  /** One wait on the blocker of `keys` (all in one slot). */
+  #waitOn(keys: string[], maxWaitMs: number, signal: AbortSignal): Promise<void> {
+    const blocker = this.#blocker(keys);
+    if (blocker.unclaimed) {
+      blocker.unclaimed = false;
+      return Promise.resolve();
     }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        deadline: Date.now() + maxWaitMs,
+        end: (error?: StorageError) => {
+          if (!blocker.waiters.delete(waiter)) return;
+          clearTimeout(timer);
+          signal.removeEventListener("abort", onAbort);
+          if (error === undefined) resolve();
+          else reject(error);
+        },
+      };
+      const onAbort = () => waiter.end();
+      // This wait's own bound: the shared BLPOP may have been sent with a
+      // longer timeout by an earlier wait.
+      const timer = setTimeout(onAbort, maxWaitMs);
+      signal.addEventListener("abort", onAbort, { once: true });
+      blocker.waiters.add(waiter);
+      this.#block(blocker);
+    });
+  }
+
+  /** Sends the blocker's BLPOP if none is in flight and someone waits. */
+  #block(blocker: Blocker): void {
+    if (blocker.inflight || blocker.waiters.size === 0 || this.#closed) return;
+    let until = 0;
+    for (const waiter of blocker.waiters) until = Math.max(until, waiter.deadline);
+    const timeout = Math.max(1, until - Date.now());
+    blocker.inflight = true;
+    if (blocker.conn.status === "end") blocker.conn = this.#duplicate();
+    blocker.conn.blpop(blocker.keys, timeout / 1000).then((popped) => {
+      blocker.inflight = false;
+      if (popped !== null) {
+        if (blocker.waiters.size === 0) blocker.unclaimed = true;
+        for (const waiter of [...blocker.waiters]) waiter.end();
+      } else {
+        // Timed out: end the waits that are due (their timers are about to
+        // fire); a wait that joined later gets a BLPOP of its own.
+        const now = Date.now();
+        for (const waiter of [...blocker.waiters]) if (waiter.deadline <= now + 5) waiter.end();
+      }
+      this.#block(blocker);
+    }, (error: unknown) => {
+      blocker.inflight = false;
+      const failure = this.#closed ? undefined : this.#error("wait for work", error);
+      for (const waiter of [...blocker.waiters]) waiter.end(failure);
+    });
+  }
+
+  #blocker(keys: string[]): Blocker {
+    const id = keys.join(" ");
+    let blocker = this.#blocking.get(id);
+    if (blocker === undefined) {
+      blocker = {
+        conn: this.#duplicate(),
+        keys,
+        inflight: false,
+        unclaimed: false,
+        waiters: new Set(),
+      };
+      this.#blocking.set(id, blocker);
+    }
+    return blocker;
+  }
+
+  /** A new connection like the main one, for blocking calls. */
+  #duplicate(): Client {
+    const conn = this.#client instanceof Cluster
+      ? this.#client.duplicate()
+      : (this.#client as Redis).duplicate(ownOptions(this.#own ? this.#redisOptions : undefined));
+    conn.on("error", (error: Error) => {
+      this.#lastError = error;
+    });
     return conn;
   }
 
@@ -1144,6 +1493,7 @@ export class RedisStorage implements Storage {
    * ```
    */
   async prune(queue: string, retention: Retention, now: number): Promise<number> {
+    if (this.#queueTags) await this.#sweepIndex(now);
     let total = 0;
     for (;;) {
       const removed = await this.#run("prune jobs", SCRIPTS.prune, queue, [
@@ -1155,6 +1505,73 @@ export class RedisStorage implements Storage {
       await this.#forgetIds("prune jobs", removed);
       total += removed.length;
       if (removed.length === 0) return total;
+    }
+  }
+
+  /**
+   * queueTags mode: one step of the id-index sweep, run by every prune. An
+   * index entry is written before its job (the two live in different
+   * slots), so a batch that failed or was killed in between leaves entries
+   * for jobs that never came to be, as does a crash between deleting jobs
+   * and their entries. Each step reads one page of the index (HSCAN) and
+   * checks those jobs exist; an entry whose job is missing on two looks at
+   * least INDEX_GRACE_MS apart (by the callers' `now`) is deleted, unless it
+   * changed meanwhile. The grace spares the entries of an enqueue in flight.
+   */
+  async #sweepIndex(now: number): Promise<void> {
+    let page: string[];
+    try {
+      await this.#ready();
+      const [next, fields] = await this.#client.hscan(
+        this.#indexKey(),
+        this.#indexCursor,
+        "COUNT",
+        INDEX_SWEEP_PAGE,
+      );
+      this.#indexCursor = next;
+      page = fields;
+    } catch (error) {
+      throw this.#error("sweep the id index", error);
+    }
+    const byQueue = new Map<string, string[]>();
+    for (let i = 0; i < page.length; i += 2) {
+      // Only names Queue allows: another name could hold a brace (another slot).
+      if (!/^[A-Za-z0-9_.-]{1,100}$/.test(page[i + 1])) continue;
+      let ids = byQueue.get(page[i + 1]);
+      if (ids === undefined) byQueue.set(page[i + 1], ids = []);
+      ids.push(page[i]);
+    }
+    const stale: string[] = [];
+    await Promise.all([...byQueue].map(async ([queue, ids]) => {
+      const exists = await this.#run("sweep the id index", SCRIPTS.exist, queue, ids) as number[];
+      ids.forEach((id, n) => {
+        if (exists[n] === 1) {
+          this.#suspects.delete(id);
+          return;
+        }
+        const suspect = this.#suspects.get(id);
+        if (suspect === undefined || suspect.queue !== queue) {
+          if (this.#suspects.size < SUSPECTS_MAX) {
+            this.#suspects.set(id, { queue, since: now, pass: this.#indexPass });
+          }
+        } else if (now - suspect.since >= INDEX_GRACE_MS) {
+          stale.push(id, queue);
+          this.#suspects.delete(id);
+        } else {
+          suspect.pass = this.#indexPass;
+        }
+      });
+    }));
+    if (stale.length > 0) {
+      await this.#call("sweep the id index", SCRIPTS.forgetStale, this.#indexKey(), ["", ...stale]);
+    }
+    if (this.#indexCursor === "0") {
+      // A full pass is done: suspects it did not see again lost their entry
+      // some other way.
+      for (const [id, suspect] of this.#suspects) {
+        if (suspect.pass !== this.#indexPass) this.#suspects.delete(id);
+      }
+      this.#indexPass++;
     }
   }
 
@@ -1175,9 +1592,13 @@ export class RedisStorage implements Storage {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const conn of this.#blocking.values()) conn.disconnect();
+    for (const blocker of this.#blocking.values()) {
+      for (const waiter of [...blocker.waiters]) waiter.end();
+      blocker.conn.disconnect();
+    }
     this.#blocking.clear();
     this.#leased.clear();
+    this.#suspects.clear();
     if (this.#own) {
       const client = this.#client as Redis;
       if (client.status === "ready") {
@@ -1197,6 +1618,15 @@ export class RedisStorage implements Storage {
 
 /** Longest wait, in ms of real time, of `close()` for QUIT before the connection is cut. */
 const CLOSE_TIMEOUT_MS = 1_000;
+
+/** The Redis commands a script's Lua calls (directly, or through its batching helpers). */
+function commandsOf(lua: string): string[] {
+  const found = new Set<string>();
+  for (const match of lua.matchAll(/(?:redis\.p?call|defer|callMany)\('([A-Z]+)'/g)) {
+    found.add(match[1]);
+  }
+  return [...found];
+}
 
 /**
  * Connection settings for connections this storage opens: fail a command

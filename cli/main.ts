@@ -302,7 +302,16 @@ interface StorageChoice {
   url: string | undefined;
 }
 
-async function openRedis(url: string, prefix: string | undefined): Promise<StorageChoice> {
+/**
+ * Opens Redis and checks it answers. Setup warnings (an eviction policy that
+ * can drop jobs) go to `onWarning`; by default one stderr line each.
+ */
+async function openRedis(
+  url: string,
+  prefix: string | undefined,
+  onWarning: (warning: Error) => void = (warning) =>
+    rt.err(`taskmill: warning: ${escapeText(redact(warning.message, url))}`),
+): Promise<StorageChoice> {
   let mod: typeof import("../adapters/redis.ts");
   try {
     mod = await import("../adapters/redis.ts");
@@ -315,7 +324,7 @@ async function openRedis(url: string, prefix: string | undefined): Promise<Stora
   }
   let storage: Storage;
   try {
-    storage = new mod.RedisStorage({ url, prefix });
+    storage = new mod.RedisStorage({ url, prefix, onWarning });
   } catch (error) {
     throw new UsageError(`--redis-url: ${redact(firstLine(error), url)}`);
   }
@@ -330,6 +339,7 @@ async function openRedis(url: string, prefix: string | undefined): Promise<Stora
       }`,
     );
   }
+  await (storage as { checkSetup?: () => Promise<unknown> }).checkSetup?.().catch(() => {});
   return { storage, label, url };
 }
 
@@ -442,7 +452,8 @@ async function worker(flags: FlagValues): Promise<number> {
     );
     choice = { storage: new MemoryStorage(), label: "memory", url: undefined };
   } else {
-    choice = await openRedis(url, prefix);
+    // The worker reports setup warnings as error events, logged below.
+    choice = await openRedis(url, prefix, () => {});
   }
 
   let instance: Worker;

@@ -129,6 +129,32 @@ export class StorageError extends Error {
   }
 }
 
+/**
+ * Something about the storage's setup that fails no call today but puts jobs
+ * at risk: a Redis that may evict keys, a clock too far from the storage's.
+ * `RedisStorage` reports it through its `onWarning` option and `warnings`;
+ * the worker emits it as an `error` event (during "storage check" or
+ * "clock skew") and goes on.
+ *
+ * @example
+ * ```ts
+ * import { StorageWarning } from "@taskmill/taskmill";
+ *
+ * const warning = new StorageWarning("eviction-policy", "Redis may evict keys");
+ * console.log(warning.name, warning.code); // "StorageWarning" "eviction-policy"
+ * ```
+ */
+export class StorageWarning extends Error {
+  /** What kind of risk: `"eviction-policy"`, `"eviction-policy-unknown"`, `"clock-skew"`. */
+  readonly code: string;
+  /** Creates the warning. */
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "StorageWarning";
+    this.code = code;
+  }
+}
+
 /** Converts anything thrown into a readable {@linkcode JobError}. */
 export function toJobError(thrown: unknown, attempt: number, at: number): JobError {
   if (thrown instanceof Error) {

@@ -25,6 +25,7 @@
  * @module
  */
 
+import type { StorageWarning } from "./errors.ts";
 import type { JobError, JobRecord, JobState, JsonValue } from "./task.ts";
 
 /** A job to store, as built by `Queue.enqueue`. */
@@ -85,6 +86,13 @@ export interface ReserveResult {
    * not count. Workers sleep until then (or until woken).
    */
   nextAt: number | null;
+  /**
+   * True when fewer than `limit` jobs came back although more may be waiting:
+   * records that could not be parsed were quarantined (moved to failed) in
+   * place of jobs. The caller should reserve again at once rather than take
+   * the short batch for an empty queue. Absent or false otherwise.
+   */
+  more?: boolean;
 }
 
 /** A finished attempt, reported with the lease token it ran under. */
@@ -221,6 +229,15 @@ export interface Storage {
    * several waiting workers (Redis pops one marker per blocked connection);
    * the woken worker's reserve takes what it can, and idle workers look again
    * after `maxWaitMs` at the latest.
+   *
+   * On abort it resolves at once; an adapter may let the blocking call
+   * behind it run on to its own end (RedisStorage does, to keep the
+   * connection), as long as no wake-up is lost for the next call. The Worker
+   * passes `maxWaitMs` bounded by the next due time, so on a real clock a
+   * wait usually ends by itself. It rejects with a `StorageError` when the
+   * storage cannot wait at all (e.g. the server refuses the command): the
+   * Worker reports that as an `error` event (during "wait for work") and
+   * backs off, rather than reserving in a busy loop.
    */
   waitForWork(queues: readonly string[], maxWaitMs: number, signal: AbortSignal): Promise<void>;
 
@@ -260,6 +277,26 @@ export interface Storage {
 
   /** Releases what the adapter opened itself. Idempotent. */
   close(): Promise<void>;
+
+  /**
+   * Optional. Checks the backing store's setup for what fails no call but
+   * puts jobs at risk (RedisStorage: a `maxmemory-policy` other than
+   * `noeviction`), connecting if needed, and returns one warning per
+   * problem: empty when all is well. The Worker calls it when it starts and
+   * emits each warning as an `error` event (during "storage check").
+   */
+  checkSetup?(): Promise<StorageWarning[]>;
+
+  /**
+   * Optional. The backing store's own clock, epoch ms (RedisStorage: TIME).
+   * Leases are compared across machines through the `now` each worker
+   * passes, so a worker measures its clock's skew against this one: when it
+   * starts, and on heartbeats at most once a minute, warning (an `error`
+   * event during "clock skew") when the skew nears `leaseMs - heartbeatMs`,
+   * the most a lease holds against. Adapters kept in one process
+   * (MemoryStorage) have no other clock and leave it out.
+   */
+  serverTime?(): Promise<number>;
 }
 
 /** Attempt errors kept per job in `errors`. */

@@ -9,6 +9,7 @@ import { type Clock, sleepUnlessAborted, systemClock } from "./clock.ts";
 import {
   JobTimeoutError,
   LeaseLostError,
+  StorageWarning,
   toJobError,
   UnrecoverableError,
   WorkerStoppedError,
@@ -100,6 +101,15 @@ export interface WorkerOptions {
   sweepMs?: number;
 }
 
+/**
+ * The worker warns when its clock's skew from the storage's exceeds this
+ * fraction of `leaseMs - heartbeatMs` (the most a lease holds against),
+ * leaving the rest for network and event-loop delays.
+ */
+const SKEW_WARN_FRACTION = 0.5;
+/** Clock-time ms between skew measurements on heartbeats (one TIME round trip each). */
+const SKEW_CHECK_MS = 60_000;
+
 /** `prefetch: "auto"` holds about this many ms of work beyond the running handlers. */
 export const AUTO_PREFETCH_MS = 20;
 /** `prefetch: "auto"` holds at most this many jobs ahead (or `concurrency`, if larger). */
@@ -127,7 +137,7 @@ export interface StopOptions {
 }
 
 /** A storage duty of the worker that can fail (see {@linkcode WorkerHealth.failing}). */
-export type WorkerDuty = "reserve" | "settle" | "lease renewal";
+export type WorkerDuty = "reserve" | "wait for work" | "settle" | "lease renewal";
 
 /** What `worker.health()` reports. */
 export interface WorkerHealth {
@@ -381,8 +391,15 @@ export class Worker {
   #pending: Held[] = [];
   #flushing: Promise<void> | null = null;
   /** Consecutive failed storage calls per duty. */
-  #failures: Record<WorkerDuty, number> = { reserve: 0, settle: 0, "lease renewal": 0 };
+  #failures: Record<WorkerDuty, number> = {
+    reserve: 0,
+    "wait for work": 0,
+    settle: 0,
+    "lease renewal": 0,
+  };
   #lastHeartbeatAt: number | null = null;
+  /** Clock time of the last skew measurement that started (null: none yet). */
+  #skewCheckedAt: number | null = null;
   #stopping: Promise<void> | null = null;
   #stopped: { promise: Promise<void>; resolve: () => void };
 
@@ -544,6 +561,7 @@ export class Worker {
     );
     void every(this.#clock, this.#sweepMs, () => this.#sweep(), signal, report("retention sweep"));
     this.#events.emit("online", { workerId: this.#id });
+    void this.#checkStorage();
     return Promise.resolve();
   }
 
@@ -656,6 +674,7 @@ export class Worker {
       }
       let nextAt: number | null;
       let got: number;
+      let more: boolean | undefined;
       try {
         const result = await this.#storage.reserve({
           queues: this.#queues,
@@ -666,6 +685,7 @@ export class Worker {
         });
         this.#failures.reserve = 0;
         nextAt = result.nextAt;
+        more = result.more;
         got = result.jobs.length;
         const now = this.#clock.now();
         // A reply that arrives once stop() has begun (not waited for: a
@@ -704,15 +724,37 @@ export class Worker {
         );
         continue;
       }
-      if (got < want && this.#stopping === null && this.#state === "running") {
+      // A short batch with `more` had records quarantined in it: look again at once.
+      if (got < want && more !== true && this.#stopping === null && this.#state === "running") {
         // The queues are drained: sleep until work arrives, the next delayed
-        // job or lease expiry is due, or pause/stop wakes us.
+        // job or lease expiry is due, or pause/stop wakes us. The storage's
+        // own wait is bounded by the due time too, so on a real clock it ends
+        // by itself rather than by abort (Redis then keeps its connection).
+        const maxWaitMs = nextAt === null
+          ? this.#idleWaitMs
+          : Math.min(this.#idleWaitMs, Math.max(1, nextAt - this.#clock.now()));
+        let waitError: unknown = undefined;
+        let waitFailed = false;
         await waitFirst(
           this.#clock,
           nextAt,
-          (signal) => this.#storage.waitForWork(this.#queues, this.#idleWaitMs, signal),
+          (signal) =>
+            this.#storage.waitForWork(this.#queues, maxWaitMs, signal).catch((error) => {
+              waitFailed = true;
+              waitError = error;
+            }),
           this.#interrupt.signal,
         );
+        if (!waitFailed) {
+          this.#failures["wait for work"] = 0;
+          continue;
+        }
+        // A wait that cannot wait (the server refuses BLPOP, the connection
+        // is gone) must not turn into a busy loop of reserves. It keeps the
+        // worker unhealthy until a wait succeeds (a reserve does not clear it).
+        const failures = ++this.#failures["wait for work"];
+        this.#events.emit("error", { error: waitError, during: "wait for work" });
+        await sleepUnlessAborted(this.#clock, failureBackoff(failures), this.#interrupt.signal);
       }
     }
   }
@@ -1092,6 +1134,9 @@ export class Worker {
 
   async #heartbeat(): Promise<void> {
     const now = this.#clock.now();
+    if (this.#skewCheckedAt === null || now - this.#skewCheckedAt >= SKEW_CHECK_MS) {
+      void this.#checkSkew();
+    }
     const live = this.#heldInOrder().filter((h) => !h.released && !h.lost);
     let kept: boolean[] = [];
     if (live.length > 0) {
@@ -1144,6 +1189,58 @@ export class Worker {
       }
     }
     for (const held of running) held.abort(new LeaseLostError(held.job.id));
+  }
+
+  // ---- storage checks (warnings, never fatal) ----
+
+  /** At start: the storage's setup warnings, then the clock skew. */
+  async #checkStorage(): Promise<void> {
+    try {
+      const warnings = await this.#storage.checkSetup?.() ?? [];
+      for (const warning of warnings) {
+        this.#events.emit("error", { error: warning, during: "storage check" });
+      }
+    } catch {
+      // Storage unreachable: the fetch loop reports that, with backoff.
+    }
+    await this.#checkSkew();
+  }
+
+  /**
+   * Measures this worker's clock against the storage's (when it has one)
+   * and warns when the skew nears the bound a lease holds against: a clock
+   * ahead by `s` reclaims other workers' jobs `s` early (and one behind has
+   * its own reclaimed early), so a job can run twice once `s` exceeds
+   * `leaseMs - heartbeatMs`.
+   */
+  async #checkSkew(): Promise<void> {
+    // A manual clock (FakeClock) is off on purpose, and storage takes every
+    // time from it, so its skew means nothing.
+    if (this.#storage.serverTime === undefined || this.#clock.manual) return;
+    const before = this.#clock.now();
+    this.#skewCheckedAt = before;
+    let server: number;
+    try {
+      server = await this.#storage.serverTime();
+    } catch {
+      this.#skewCheckedAt = null; // look again at the next heartbeat
+      return;
+    }
+    const after = this.#clock.now();
+    // The server read its clock somewhere in [before, after]: count only
+    // the skew beyond half the round trip.
+    const skew = Math.round((before + after) / 2 - server);
+    const sure = Math.abs(skew) - (after - before) / 2;
+    const bound = this.#leaseMs - this.#heartbeatMs;
+    if (sure <= bound * SKEW_WARN_FRACTION) return;
+    const warning = new StorageWarning(
+      "clock-skew",
+      `Worker ${this.#id}'s clock is ${skew > 0 ? "ahead of" : "behind"} the storage's clock ` +
+        `by ${Math.abs(skew)} ms. A lease holds against less than leaseMs ${this.#leaseMs} - ` +
+        `heartbeatMs ${this.#heartbeatMs} = ${bound} ms of skew between workers; beyond that ` +
+        `jobs run twice or fail as stalled. Sync the clocks (NTP) or use a longer leaseMs.`,
+    );
+    this.#events.emit("error", { error: warning, during: "clock skew" });
   }
 
   async #sweep(): Promise<void> {

@@ -706,6 +706,29 @@ describe(`CLI on ${RUNTIME}`, () => {
     },
   );
 
+  test("a server that may evict keys is a warning line on every command (issue 10, item 10)", {
+    timeout: 60_000,
+  }, async () => {
+    const evicting = await startRedis({ args: ["--maxmemory-policy", "allkeys-lru"] });
+    try {
+      const common = ["--redis-url", evicting.url, "--prefix", prefix()];
+      const stats = await cli(["stats", ...common]);
+      assert.equal(stats.code, 0, stats.stderr);
+      assert.match(stats.stderr, /taskmill: warning: .*maxmemory-policy allkeys-lru/);
+      const enq = await cli(["enqueue", "sleepy", '{"ms":0}', ...common]);
+      assert.equal(enq.code, 0, enq.stderr);
+      assert.match(enq.stderr, /taskmill: warning: .*maxmemory-policy allkeys-lru/);
+      const worker = await cli(["worker", "--tasks", TASKS, "--max-tasks", "1", ...common]);
+      assert.equal(worker.code, 0, worker.stderr);
+      const lines = (worker.stdout + worker.stderr).split("\n");
+      const warned = lines.filter((line) => /maxmemory-policy allkeys-lru/.test(line));
+      assert.equal(warned.length, 1, `one line, at error level:\n${warned.join("\n")}`);
+      assert.match(warned[0], /error during storage check/);
+    } finally {
+      await evicting.stop();
+    }
+  });
+
   test("job data with control characters is escaped in the worker log and failed list", {
     timeout: 60_000,
   }, async () => {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { Redis } from "ioredis";
 import { RedisStorage } from "../adapters/redis.ts";
-import { StorageError } from "../core/errors.ts";
+import { StorageError, StorageWarning } from "../core/errors.ts";
 import type { NewJob } from "../core/storage.ts";
 import { storageContract } from "./storage_contract.ts";
 import { startRedis } from "./_redis_server.ts";
@@ -282,6 +282,164 @@ describe("RedisStorage on Redis", () => {
     }
   });
 
+  test("an aborted wait keeps its connection, and a marker its BLPOP pops is not lost", async () => {
+    const storage = new RedisStorage({ url: server.url, prefix: uniquePrefix() });
+    const stats = async () =>
+      Number(/total_connections_received:(\d+)/.exec(await admin.info("stats"))![1]);
+    try {
+      await storage.counts("idle"); // the main connection
+      const before = await stats();
+      for (let i = 0; i < 5; i++) {
+        const controller = new AbortController();
+        const wait = storage.waitForWork(["idle"], 10_000, controller.signal);
+        // Until CLIENT LIST shows the BLPOP blocked, so the abort ends a sent one.
+        while (!/cmd=blpop/.test(await admin.client("LIST") as string)) {
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        controller.abort();
+        await wait;
+      }
+      // The abandoned BLPOP is still blocked: an enqueue's marker goes to it,
+      // and the next wait must still see that work may have arrived.
+      await storage.enqueue([job("x", { queue: "idle" })], 1_000);
+      await admin.ping();
+      const started = Date.now();
+      await storage.waitForWork(["idle"], 10_000, new AbortController().signal);
+      assert.ok(Date.now() - started < 5_000, "the wait missed the marker its BLPOP popped");
+      assert.equal(await stats() - before, 1, "one blocking connection for every wait");
+    } finally {
+      await storage.close();
+    }
+  });
+
+  test("queueTags: prune sweeps id-index entries of jobs that were never stored, after a grace", async () => {
+    const prefix = uniquePrefix();
+    const storage = new RedisStorage({ url: server.url, prefix, queueTags: true });
+    const index = `{${prefix}}:ids`;
+    const keep = {
+      completed: { count: 100, age: 86_400_000 },
+      failed: { count: 100, age: 86_400_000 },
+    };
+    try {
+      await storage.enqueue([job("real1"), job("real2")], 1_000);
+      // What a batch killed between claiming its ids and storing its jobs leaves.
+      const ghosts = Array.from({ length: 300 }, (_, i) => `ghost${i}`);
+      await admin.hset(index, ...ghosts.flatMap((id) => [id, "q"]));
+      assert.equal(await admin.hlen(index), 302);
+      // A claim as young as an enqueue in flight is left alone...
+      await storage.prune("q", keep, 10_000);
+      assert.equal(await admin.hlen(index), 302);
+      // ...its job may still come (here ghost7's does)...
+      await storage.enqueue([job("ghost7")], 20_000);
+      // ...and one still without its job after the grace goes.
+      await storage.prune("q", keep, 10_000 + 10 * 60_000);
+      assert.deepEqual((await admin.hkeys(index)).sort(), ["ghost7", "real1", "real2"]);
+      assert.equal((await storage.getJob("ghost7"))?.state, "waiting");
+      assert.equal((await storage.getJob("real1"))?.state, "waiting");
+      assert.equal(await storage.getJob("ghost1"), null);
+    } finally {
+      await storage.close();
+      await dropPrefix(prefix);
+    }
+  });
+
+  test("queueTags: a lease this instance lost is forgotten, not kept in its map of leased jobs", async () => {
+    const prefix = uniquePrefix();
+    const { client, sent } = countingClient();
+    const a = new RedisStorage({ client, prefix, queueTags: true });
+    const b = new RedisStorage({ url: server.url, prefix, queueTags: true });
+    try {
+      await b.enqueue([job("x"), job("y")], 1_000);
+      const { jobs } = await a.reserve({
+        queues: ["q"],
+        limit: 2,
+        owner: "a",
+        leaseMs: 100,
+        now: 1_000,
+      });
+      assert.equal(jobs.length, 2);
+      // b reclaims both once the leases expired; a learns it at its heartbeat.
+      const again = await b.reserve({
+        queues: ["q"],
+        limit: 2,
+        owner: "b",
+        leaseMs: 30_000,
+        now: 2_000,
+      });
+      assert.equal(again.jobs.length, 2);
+      const leases = jobs.map((j) => ({ id: j.id, token: j.lease!.token }));
+      assert.deepEqual(await a.extendLeases(leases, 100, 2_001), [false, false]);
+      // Forgotten: a call about these ids asks the id index again.
+      sent.length = 0;
+      assert.deepEqual(await a.extendLeases(leases, 100, 2_002), [false, false]);
+      assert.equal(sent[0], "hmget", sent.join(","));
+    } finally {
+      await a.close();
+      await b.close();
+      await client.quit();
+      await dropPrefix(prefix);
+    }
+  });
+
+  test("warns when the server may evict keys (maxmemory-policy), read with INFO, not CONFIG", async () => {
+    const password = "evict-secret-55";
+    const evicting = await startRedis({
+      args: ["--maxmemory-policy", "allkeys-lru", "--requirepass", password],
+    });
+    const setup = new Redis(`redis://:${password}@127.0.0.1:${evicting.port}`);
+    await setup.acl("SETUSER", "app", "on", ">app-secret-66", "~*", "&*", "+@all", "-config");
+    await setup.quit();
+    const seen: StorageWarning[] = [];
+    const storage = new RedisStorage({
+      url: `redis://app:app-secret-66@127.0.0.1:${evicting.port}`,
+      onWarning: (warning) => void seen.push(warning),
+    });
+    try {
+      const warnings = await storage.checkSetup();
+      assert.equal(warnings.length, 1);
+      const [warning] = warnings;
+      assert.ok(warning instanceof StorageWarning);
+      assert.equal(warning.code, "eviction-policy");
+      assert.match(warning.message, /maxmemory-policy allkeys-lru/);
+      assert.match(warning.message, /CONFIG SET maxmemory-policy noeviction/);
+      assert.match(warning.message, /redis:\/\/app:\*\*\*@127\.0\.0\.1/);
+      assert.ok(!warning.message.includes("app-secret-66"));
+      assert.deepEqual(seen, [warning], "onWarning is told once");
+      assert.deepEqual(storage.warnings, [warning]);
+      await storage.counts("q");
+      assert.deepEqual(await storage.checkSetup(), [warning]);
+      assert.equal(seen.length, 1);
+    } finally {
+      await storage.close();
+      await evicting.stop();
+    }
+    // The test server runs with noeviction: nothing to say.
+    const fine = new RedisStorage({
+      url: server.url,
+      prefix: uniquePrefix(),
+      onWarning: (warning) => void seen.push(warning),
+    });
+    try {
+      assert.deepEqual(await fine.checkSetup(), []);
+      assert.equal(seen.length, 1);
+    } finally {
+      await fine.close();
+    }
+  });
+
+  test("serverTime is the server's clock (TIME), in epoch ms", async () => {
+    const storage = new RedisStorage({ url: server.url, prefix: uniquePrefix() });
+    try {
+      const before = Date.now();
+      const time = await storage.serverTime();
+      const after = Date.now();
+      // Same machine: the server's clock is this process's clock.
+      assert.ok(time >= before - 5 && time <= after + 5, `${before} ${time} ${after}`);
+    } finally {
+      await storage.close();
+    }
+  });
+
   test("a wrong password fails fast with a StorageError that hides the password", async () => {
     const secured = await startRedis({ args: ["--requirepass", "right-secret"] });
     const storage = new RedisStorage({
@@ -340,6 +498,74 @@ describe("RedisStorage on Redis", () => {
       await assert.rejects(storage.counts("q"), StorageError);
     } finally {
       await client.quit();
+    }
+  });
+
+  test("a script refused by ACL names the command and the ACL fix, never the password", async () => {
+    const user = `nozpop${process.pid}`;
+    const password = "acl-secret-zpop-77";
+    await admin.acl(
+      "SETUSER",
+      user,
+      "reset",
+      "on",
+      `>${password}`,
+      "~*",
+      "&*",
+      "+@all",
+      "-zpopmin",
+    );
+    const storage = new RedisStorage({
+      url: `redis://${user}:${password}@127.0.0.1:${server.port}`,
+      prefix: uniquePrefix(),
+    });
+    try {
+      await storage.enqueue([job("a")], 1_000);
+      const error = await storage.reserve({
+        queues: ["q"],
+        limit: 1,
+        owner: "w",
+        leaseMs: 1_000,
+        now: 1_000,
+      }).then(() => null, (e: unknown) => e);
+      assert.ok(error instanceof StorageError, `expected a StorageError, got ${error}`);
+      assert.match(
+        error.message,
+        new RegExp(
+          `^Cannot reserve jobs: the Redis user "${user}" may not run ZPOPMIN; ` +
+            `grant it with ACL SETUSER ${user} \\+zpopmin`,
+        ),
+      );
+      assert.ok(!`${error.message} ${String(error.cause)}`.includes(password));
+    } finally {
+      await storage.close();
+      await admin.acl("DELUSER", user);
+    }
+  });
+
+  test("waitForWork rejects with a StorageError naming BLPOP when ACL refuses it", async () => {
+    const user = `noblpop${process.pid}`;
+    const password = "acl-secret-blpop-88";
+    await admin.acl("SETUSER", user, "reset", "on", `>${password}`, "~*", "&*", "+@all", "-blpop");
+    const storage = new RedisStorage({
+      url: `redis://${user}:${password}@127.0.0.1:${server.port}`,
+      prefix: uniquePrefix(),
+    });
+    try {
+      const error = await storage.waitForWork(["q"], 1_000, new AbortController().signal)
+        .then(() => null, (e: unknown) => e);
+      assert.ok(error instanceof StorageError, `expected a StorageError, got ${error}`);
+      assert.match(
+        error.message,
+        new RegExp(
+          `^Cannot wait for work: the Redis user "${user}" may not run BLPOP; ` +
+            `grant it with ACL SETUSER ${user} \\+blpop`,
+        ),
+      );
+      assert.ok(!`${error.message} ${String(error.cause)}`.includes(password));
+    } finally {
+      await storage.close();
+      await admin.acl("DELUSER", user);
     }
   });
 

@@ -298,6 +298,27 @@ export function storageContract(
         assert.deepEqual((await reserve({ now: T0 + 1 })).jobs, []);
       });
 
+      test("stores a batch of 100 000 jobs in one call, in order, first id winning", async () => {
+        // Big enough that spreading one argument per job into a function
+        // call overflows the stack on V8 (about 62 000 arguments).
+        const n = 100_000;
+        const jobs = new Array<NewJob>(n);
+        for (let i = 0; i < n; i++) {
+          jobs[i] = newJob(`big${i}`, { payload: i, queue: i % 2 === 0 ? "alpha" : "beta" });
+        }
+        jobs[n - 1] = newJob("big0", { payload: "repeat" });
+        const results = await put(jobs);
+        assert.equal(results.length, n);
+        assert.equal(results.filter((r) => r.created).length, n - 1);
+        assert.equal(results[n - 1].created, false);
+        assert.equal(results[n - 1].job.payload, 0);
+        assert.equal(results[n - 2].job.id, `big${n - 2}`);
+        assert.equal((await storage.counts("alpha")).waiting, n / 2);
+        assert.equal((await storage.counts("beta")).waiting, n / 2 - 1);
+        const { jobs: first } = await reserve({ queues: ["beta", "alpha"], limit: 3 });
+        assert.deepEqual(ids(first), ["big1", "big3", "big5"]);
+      });
+
       test("a removed job's id can be enqueued again", async () => {
         await put([newJob("a", { payload: 1 })]);
         assert.equal(await storage.remove("a"), true);
@@ -1549,6 +1570,23 @@ export function storageContract(
             true,
           );
           assert.deepEqual((await reserve({ now: T0 + 10 * LEASE })).jobs, []);
+        });
+
+        test("a reserve short of its limit because records were quarantined says more may wait", async () => {
+          assert.ok(fixture.corrupt, "the fixture has no corrupt(id) hook");
+          await put([newJob("bad1"), newJob("good1"), newJob("bad2"), newJob("good2")]);
+          await put([newJob("good3"), newJob("good4")], T0 + 1);
+          await fixture.corrupt("bad1");
+          await fixture.corrupt("bad2");
+          const first = await reserve({ limit: 4 });
+          assert.deepEqual(ids(first.jobs), ["good1", "good2"]);
+          assert.equal(first.more, true, "fewer than asked does not mean the queue is empty");
+          const second = await reserve({ limit: 4, now: T0 + 1 });
+          assert.deepEqual(ids(second.jobs), ["good3", "good4"]);
+          assert.notEqual(second.more, true);
+          const last = await reserve({ limit: 4, now: T0 + 1 });
+          assert.deepEqual(ids(last.jobs), []);
+          assert.notEqual(last.more, true, "an empty queue has nothing more");
         });
       });
     }
