@@ -78,7 +78,7 @@
 import { Cluster, Redis } from "ioredis";
 import type { RedisOptions } from "ioredis";
 import { StorageError } from "../core/errors.ts";
-import { validateName } from "../core/_validate.ts";
+import { checkWellFormed, validateName } from "../core/_validate.ts";
 import type {
   Counts,
   EnqueueResult,
@@ -498,6 +498,9 @@ export class RedisStorage implements Storage {
     // equal names).
     let checked: string | undefined;
     for (let i = 0; i < jobs.length; i++) {
+      // An id with a lone surrogate becomes U+FFFD in UTF-8: two such ids
+      // would be one key, and the second enqueue would return the first job.
+      checkWellFormed(jobs[i].id, `Cannot enqueue jobs: jobs[${i}].id`);
       if (jobs[i].queue === checked) continue;
       validateName(jobs[i].queue, `Cannot enqueue jobs: jobs[${i}].queue`, "queue");
       checked = jobs[i].queue;

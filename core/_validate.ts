@@ -34,6 +34,28 @@ export function validateJobId(value: unknown, what: string): void {
   if (/[\u0000-\u001f\u007f]/.test(value)) {
     throw new RangeError(`${what} must not contain control characters`);
   }
+  checkWellFormed(value, what);
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// `String.prototype.isWellFormed` (ES2024: Node 20, Deno, Bun), else a regex.
+const isWellFormed: (s: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function"
+    ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (s) => !LONE_SURROGATE.test(s);
+
+/**
+ * Throws unless `value` is well-formed UTF-16 (no lone surrogate). Ids become
+ * UTF-8 bytes in Redis, where every lone surrogate turns into U+FFFD: two
+ * different ids would name one job.
+ */
+export function checkWellFormed(value: string, what: string): void {
+  if (typeof value !== "string" || isWellFormed(value)) return; // the type is checked elsewhere
+  const at = value.search(LONE_SURROGATE);
+  const unit = value.charCodeAt(at).toString(16).toUpperCase();
+  throw new RangeError(
+    `${what} is not well-formed Unicode: a lone surrogate \\u${unit} at index ${at}`,
+  );
 }
 
 /** Throws unless `value` is an integer in [min, max]. */

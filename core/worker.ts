@@ -21,7 +21,14 @@ import { every, failureBackoff, waitFirst } from "./scheduler.ts";
 import type { Retention, RetentionPolicy, Settlement, Storage } from "./storage.ts";
 import { DEFAULT_RETENTION } from "./storage.ts";
 import type { JobInfo, JobRecord, JsonValue, Task, TaskContext } from "./task.ts";
-import { checkInt, checkJson, describe, toJson, validateName } from "./_validate.ts";
+import {
+  checkInt,
+  checkJson,
+  checkWellFormed,
+  describe,
+  toJson,
+  validateName,
+} from "./_validate.ts";
 
 const pathOfRoot = (root: string) => root;
 
@@ -401,6 +408,7 @@ export class Worker {
     if (typeof this.#id !== "string" || this.#id.length === 0 || this.#id.length > 200) {
       throw new TypeError(`${where}: id must be a string of 1-200 characters`);
     }
+    checkWellFormed(this.#id, `${where}: id`);
     this.#leaseMs = options.leaseMs ?? 30_000;
     checkInt(this.#leaseMs, 100, 86_400_000, `${where}: leaseMs`);
     this.#heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(this.#leaseMs / 3));

@@ -283,6 +283,8 @@ for (const queueTags of [false, true]) {
       ["id of 257 chars", { id: "i".repeat(257) }, "RangeError", /257 characters long/],
       ["id with a NUL", { id: "a\u0000b" }, "RangeError", /must not contain control/],
       ["id as an object", { id: { toString: () => "x" } }, "TypeError", /id must be a string/],
+      ["id with a lone high surrogate", { id: "s\uD800" }, "RangeError", /id is not well-formed/],
+      ["id with a lone low surrogate", { id: "s\uDFFF" }, "RangeError", /lone surrogate \\uDFFF/],
     ];
     for (const [what, options, name, message] of optionCases) {
       test(`invalid option: ${what}`, { timeout: 10_000 }, async () => {

@@ -168,6 +168,19 @@ describe("Queue: bad input is refused with the path of the bad value, and nothin
     ["empty id", { id: "" }, "RangeError", /id must not be empty/],
     ["id with a newline", { id: "a\nb" }, "RangeError", /id must not contain control characters/],
     ["numeric id", { id: 42 }, "TypeError", /id must be a string, got 42/],
+    [
+      "id with a lone high surrogate",
+      { id: "s\uD800" },
+      "RangeError",
+      /^Cannot enqueue job "send_email": id is not well-formed Unicode: a lone surrogate \\uD800 at index 1$/,
+    ],
+    [
+      "id with a lone low surrogate",
+      { id: "\uDC00x" },
+      "RangeError",
+      /lone surrogate \\uDC00 at index 0/,
+    ],
+    ["id with reversed surrogates", { id: "\uDC00\uD800" }, "RangeError", /lone surrogate/],
     ["zero maxAttempts", { maxAttempts: 0 }, "RangeError", /maxAttempts must be between 1/],
   ];
   for (const [what, options, name, message] of optionCases) {
@@ -231,6 +244,22 @@ describe("Queue: bad input is refused with the path of the bad value, and nothin
     );
     await assert.rejects(queue.list("default", "waiting", { limit: 0 }), /limit must be between 1/);
     await assert.rejects(queue.counts("bad name"), RangeError);
+  });
+});
+
+describe("Queue: job ids must be well-formed Unicode", () => {
+  test("ids with lone surrogates are refused everywhere an id is taken; paired ones work", async () => {
+    const { queue, empty } = setup();
+    for (const id of ["s\uD800", "s\uDBFF"]) {
+      await assert.rejects(queue.enqueue(task, null, { id }), RangeError);
+      await assert.rejects(queue.getJob(id), /Cannot get job: id is not well-formed Unicode/);
+      await assert.rejects(queue.remove(id), /Cannot remove job: id is not well-formed/);
+      await assert.rejects(queue.retryFailed(id), /Cannot retry job: id is not well-formed/);
+      await assert.rejects(queue.result(id), /Cannot wait for result: id is not well-formed/);
+    }
+    await empty();
+    const job = await queue.enqueue(task, null, { id: "rocket \uD83D\uDE80" });
+    assert.equal((await queue.getJob("rocket 🚀"))?.id, job.id);
   });
 });
 

@@ -962,6 +962,11 @@ describe("Worker: storage failures, metrics, retention", () => {
       () => new Worker({ storage, tasks: [task], unknownTasks: "ignore" as any }),
       /unknownTasks must be "fail" or "wait"/,
     );
+    assert.throws(() => new Worker({ storage, tasks: [task], id: "w\uD800" }), {
+      name: "RangeError",
+      message:
+        "Cannot create Worker: id is not well-formed Unicode: a lone surrogate \\uD800 at index 1",
+    });
   });
 });
 
