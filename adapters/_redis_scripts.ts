@@ -774,7 +774,10 @@ flushMarks()
 return 1
 `);
 
-/** ARGV: base, id. Deletes a job that is not active. Returns 1/0. */
+/**
+ * ARGV: base, id, and "failed" to delete only a failed job (else any job
+ * that is not active). Returns 1/0.
+ */
 export const REMOVE: string = script(`
 local id = ARGV[2]
 local k = jkey(id)
@@ -782,6 +785,7 @@ local h = redis.call('HMGET', k, 'state', 'seq', 'd')
 -- No state and no d: no job (a job's state is absent only before its first
 -- change, see FIELDS).
 if (h[1] == false and h[3] == false) or h[1] == 'active' then return 0 end
+if ARGV[3] == 'failed' and h[1] ~= 'failed' then return 0 end
 local seq, q = seqQueueOf(h[3])
 if q ~= nil then
   local m = member(tonumber(h[2]) or seq or 0, id)

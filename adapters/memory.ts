@@ -1063,12 +1063,33 @@ export class MemoryStorage implements Storage {
   remove(id: string): Promise<boolean> {
     const slot = this.#jobs.get(id);
     if (slot === undefined || slot.state === "active") return Promise.resolve(false);
+    return Promise.resolve(this.#remove(slot));
+  }
+
+  /**
+   * Deletes a job only if it is failed.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(await new MemoryStorage().removeFailed("nope")); // false
+   * ```
+   */
+  removeFailed(id: string): Promise<boolean> {
+    const slot = this.#jobs.get(id);
+    if (slot === undefined || slot.state !== "failed") return Promise.resolve(false);
+    return Promise.resolve(this.#remove(slot));
+  }
+
+  #remove(slot: Slot): boolean {
+    const id = slot.id;
     const queue = slot.queue;
     // Its entry (waiting, delayed or finished) is dropped lazily when it reaches the front.
     queue.counts[slot.state]--;
     slot.removed = true;
     this.#jobs.delete(id);
-    return Promise.resolve(true);
+    return true;
   }
 
   /**

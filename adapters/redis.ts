@@ -1069,8 +1069,30 @@ export class RedisStorage implements Storage {
   async remove(id: string): Promise<boolean> {
     const queue = await this.#queueOf("remove job", id);
     if (queue === null) return false;
-    const removed = await this.#run("remove job", SCRIPTS.remove, queue, [id]) === 1;
+    const removed = await this.#run("remove job", SCRIPTS.remove, queue, [id, ""]) === 1;
     if (removed) await this.#forgetIds("remove job", [id]);
+    return removed;
+  }
+
+  /**
+   * Deletes a job only if it is failed: the check and the delete are one
+   * script call.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.removeFailed("welcome:42");
+   * await storage.close();
+   * ```
+   */
+  async removeFailed(id: string): Promise<boolean> {
+    const queue = await this.#queueOf("remove failed job", id);
+    if (queue === null) return false;
+    const args = [id, "failed"];
+    const removed = await this.#run("remove failed job", SCRIPTS.remove, queue, args) === 1;
+    if (removed) await this.#forgetIds("remove failed job", [id]);
     return removed;
   }
 

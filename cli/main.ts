@@ -559,8 +559,7 @@ async function failed(flags: FlagValues, positional: string[]): Promise<number> 
   return await withStorage(flags, `failed ${action}`, async (queue) => {
     const act = async (jobId: string): Promise<boolean> => {
       if (action === "retry") return await queue.retryFailed(jobId);
-      const job = await queue.getJob(jobId);
-      return job !== null && job.state === "failed" && await queue.remove(jobId);
+      return await queue.removeFailed(jobId);
     };
     const verb = action === "retry" ? "retried" : "removed";
     if (id !== undefined) {

@@ -218,6 +218,16 @@ export class Queue {
     return await this.#storage.remove(id);
   }
 
+  /**
+   * Deletes a job only if it is failed (the dead-letter set's "remove"), in
+   * one atomic storage step: a job retried meanwhile stays. False if it is
+   * missing or not failed.
+   */
+  async removeFailed(id: string): Promise<boolean> {
+    validateJobId(id, "Cannot remove job: id");
+    return await this.#storage.removeFailed(id);
+  }
+
   /** Stops workers from taking jobs from `queue`; enqueueing still works. */
   async pause(queue = "default"): Promise<void> {
     validateName(queue, "Cannot pause queue", "queue");

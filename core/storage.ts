@@ -246,6 +246,13 @@ export interface Storage {
   /** Deletes a job that is not active. False if it is missing or active. */
   remove(id: string): Promise<boolean>;
 
+  /**
+   * Deletes a job only if it is failed, in one atomic step (the dead-letter
+   * set's "remove"): a job retried or revived meanwhile is left alone. False
+   * if it is missing or not failed.
+   */
+  removeFailed(id: string): Promise<boolean>;
+
   /** Stops reservations from a queue (enqueue still works). */
   pause(queue: string): Promise<void>;
 

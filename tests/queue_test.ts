@@ -286,6 +286,8 @@ describe("Queue: inspection and dead-letter operations", () => {
     assert.equal((await queue.getJob(job.id))?.state, "failed");
     assert.equal(await queue.remove(jobs[1].id), true);
     assert.equal(await queue.remove(jobs[1].id), false);
+    assert.equal(await queue.removeFailed(jobs[2].id), false, "a waiting job is not removed");
+    assert.equal((await queue.getJob(jobs[2].id))?.state, "waiting");
     assert.equal(await queue.retryFailed(job.id), true);
     assert.equal(await queue.retryFailed(job.id), false);
     const again = await queue.getJob(job.id);
@@ -293,5 +295,27 @@ describe("Queue: inspection and dead-letter operations", () => {
     assert.equal(again?.attempt, 0);
     assert.equal(await queue.getJob("nope"), null);
     assert.equal(await queue.prune("default"), 0);
+  });
+
+  test("removeFailed deletes a failed job only, in one storage step", async () => {
+    const { queue, storage, clock } = setup();
+    const job = await queue.enqueue(task, null, { id: "f" });
+    const [reserved] = (await storage.reserve({
+      queues: ["default"],
+      limit: 1,
+      owner: "w",
+      leaseMs: 1_000,
+      now: clock.now(),
+    })).jobs;
+    await storage.settle([{
+      kind: "fail",
+      id: job.id,
+      token: reserved.lease!.token,
+      error: { message: "x", name: "Error", attempt: 1, at: clock.now() },
+    }], { now: clock.now() });
+    await assert.rejects(queue.removeFailed("a\u0000b"), /Cannot remove job: id must not contain/);
+    assert.equal(await queue.removeFailed("f"), true);
+    assert.equal(await queue.getJob("f"), null);
+    assert.equal(await queue.removeFailed("f"), false);
   });
 });

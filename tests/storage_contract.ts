@@ -1455,6 +1455,70 @@ export function storageContract(
       });
     });
 
+    describe("removeFailed", () => {
+      test("deletes a failed job, and refuses every other state and a missing id", async () => {
+        await put([newJob("w"), newJob("d", { runAt: T0 + 100 }), newJob("a"), newJob("c")]);
+        await put([newJob("f")], T0 + 1);
+        const { jobs } = await reserve({ limit: 4, now: T0 + 1 });
+        assert.deepEqual(ids(jobs), ["w", "a", "c", "f"]);
+        const [w, , c, f] = jobs;
+        await storage.settle([
+          { kind: "release", id: "w", token: tokenOf(w) },
+          { kind: "complete", id: "c", token: tokenOf(c) },
+          { kind: "fail", id: "f", token: tokenOf(f), error: jobError("x", 1, T0 + 1) },
+        ], { now: T0 + 1 });
+        for (const id of ["w", "d", "a", "c", "missing"]) {
+          assert.equal(await storage.removeFailed(id), false, id);
+        }
+        assert.deepEqual(
+          await Promise.all(["w", "d", "a", "c"].map(stateOf)),
+          ["waiting", "delayed", "active", "completed"],
+        );
+        assert.equal(await storage.removeFailed("f"), true);
+        assert.equal(await storage.getJob("f"), null);
+        assert.equal(await storage.removeFailed("f"), false);
+        assert.deepEqual(await storage.counts("alpha"), {
+          waiting: 1,
+          delayed: 1,
+          active: 1,
+          completed: 1,
+          failed: 0,
+        });
+        assert.deepEqual(await storage.list("alpha", "failed"), []);
+      });
+
+      test("a failed job retried before the remove is left alone (no read-then-delete race)", async () => {
+        await put([newJob("a", { maxAttempts: 1 })]);
+        const job = await reserveOne("a");
+        await settleOne({
+          kind: "fail",
+          id: "a",
+          token: tokenOf(job),
+          error: jobError("x", 1, T0),
+        });
+        // What `taskmill failed remove` races with: someone retries it meanwhile.
+        assert.equal(await storage.retryFailed("a", T0 + 1), true);
+        assert.equal(await storage.removeFailed("a"), false);
+        assert.equal(await stateOf("a"), "waiting");
+        assert.deepEqual(ids((await reserve({ now: T0 + 1 })).jobs), ["a"]);
+      });
+
+      test("a failed job's id can be enqueued again once removed", async () => {
+        await put([newJob("a", { maxAttempts: 1, payload: 1 })]);
+        const job = await reserveOne("a");
+        await settleOne({
+          kind: "fail",
+          id: "a",
+          token: tokenOf(job),
+          error: jobError("x", 1, T0),
+        });
+        assert.equal(await storage.removeFailed("a"), true);
+        const [again] = await put([newJob("a", { payload: 2 })], T0 + 1);
+        assert.equal(again.created, true);
+        assert.equal(again.job.payload, 2);
+      });
+    });
+
     describe("waitForWork", () => {
       test("is woken by an enqueue issued right after the call", async () => {
         assert.equal(await wokenBy(["alpha"], () => put([newJob("a")])), true);

@@ -57,6 +57,7 @@ function wrap(inner: Storage, overrides: Partial<Storage>): Storage {
     "list",
     "retryFailed",
     "remove",
+    "removeFailed",
     "pause",
     "resume",
     "isPaused",
