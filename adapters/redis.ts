@@ -78,7 +78,7 @@
 import { Cluster, Redis } from "ioredis";
 import type { RedisOptions } from "ioredis";
 import { StorageError } from "../core/errors.ts";
-import { checkWellFormed, validateName } from "../core/_validate.ts";
+import { checkInt, checkWellFormed, describe, validateName } from "../core/_validate.ts";
 import type {
   Counts,
   EnqueueResult,
@@ -91,6 +91,7 @@ import type {
   Settlement,
   SettleOptions,
   Storage,
+  TaskSettings,
 } from "../core/storage.ts";
 import type { JobError, JobRecord, JobState, JsonValue } from "../core/task.ts";
 import { JOB_STATES } from "../core/task.ts";
@@ -1264,6 +1265,7 @@ function reserveArgs(
     queues.length,
   ];
   for (const q of queues) args.push(q);
+  args.push(encodeDefaults(request.taskDefaults));
   return args;
 }
 
@@ -1313,8 +1315,41 @@ function pushSettleArgs(
  * `priority|maxAttempts|maxStalls|timeout|enqueuedAt|runAt|queue|name|`.
  */
 function packData(job: NewJob, now: number): string {
-  return `${job.priority}|${job.maxAttempts}|${job.maxStalls}|${job.timeout}|${now}|` +
-    `${job.runAt}|${job.queue}|${job.name}|`;
+  // An unset setting (null: the task's) is an empty part, filled in by RESERVE.
+  return `${job.priority}|${job.maxAttempts ?? ""}|${job.maxStalls ?? ""}|${job.timeout ?? ""}|` +
+    `${now}|${job.runAt}|${job.queue}|${job.name}|`;
+}
+
+/** The encoded `taskDefaults` of each map seen (a worker passes the same map every time). */
+const encodedDefaults = new WeakMap<ReadonlyMap<string, TaskSettings>, string>();
+
+/**
+ * `taskDefaults` as RESERVE's last argument: "\nname maxAttempts maxStalls
+ * timeout" per task, which the script searches only for a reserved job with
+ * an unset setting (see RESERVE). Checked and encoded once per map.
+ */
+function encodeDefaults(defaults: ReadonlyMap<string, TaskSettings> | undefined): string {
+  if (defaults === undefined) return "";
+  let text = encodedDefaults.get(defaults);
+  if (text !== undefined) return text;
+  const where = "Cannot reserve jobs: taskDefaults";
+  if (!(defaults instanceof Map)) {
+    throw new TypeError(`${where} must be a Map, got ${describe(defaults)}`);
+  }
+  text = "";
+  for (const [name, settings] of defaults) {
+    // Task names hold no space, newline or "|" (so the search cannot match across entries).
+    validateName(name, `${where}: task name`, "task");
+    if (typeof settings !== "object" || settings === null) {
+      throw new TypeError(`${where} of "${name}" must be an object, got ${describe(settings)}`);
+    }
+    checkInt(settings.maxAttempts, 1, 1_000_000, `${where} of "${name}": maxAttempts`);
+    checkInt(settings.maxStalls, 0, 1_000_000, `${where} of "${name}": maxStalls`);
+    checkInt(settings.timeout, 0, 2_147_483_647, `${where} of "${name}": timeout`);
+    text += `\n${name} ${settings.maxAttempts} ${settings.maxStalls} ${settings.timeout}`;
+  }
+  encodedDefaults.set(defaults, text);
+  return text;
 }
 
 // ---- records ----------------------------------------------------------------
@@ -1383,9 +1418,12 @@ function baseRecord(
     return numAt(d, k === 0 ? 0 : at[k - 1] + 1, at[k], name);
   };
   const priority = part(0, "priority");
-  const maxAttempts = part(1, "maxAttempts");
-  const maxStalls = part(2, "maxStalls");
-  const timeout = part(3, "timeout");
+  // Empty: unset, the task's (enqueued by name; RESERVE fills them in).
+  const unsetOr = (k: number, name: string) => at[k] === at[k - 1] + 1 ? null : part(k, name);
+  if (at.length < 4) throw new Error("the job data (field d) has too few parts");
+  const maxAttempts = unsetOr(1, "maxAttempts");
+  const maxStalls = unsetOr(2, "maxStalls");
+  const timeout = unsetOr(3, "timeout");
   const enqueuedAt = part(4, "enqueuedAt");
   const firstRunAt = part(5, "runAt");
   if (at.length < 8) throw new Error("the job data (field d) has too few parts");
@@ -1518,10 +1556,10 @@ function toRecord(id: string, f: (string | null)[]): JobRecord {
       payload,
       priority: n(d[0]),
       attempt: n(f[F_ATTEMPT]),
-      maxAttempts: n(d[1]),
+      maxAttempts: d[1] === "" ? null : n(d[1]),
       stalls: n(f[F_STALLS]),
-      maxStalls: n(d[2]),
-      timeout: n(d[3]),
+      maxStalls: d[2] === "" ? null : n(d[2]),
+      timeout: d[3] === "" ? null : n(d[3]),
       enqueuedAt: n(d[4]),
       runAt: n(f[F_RUN_AT] ?? d[5]),
       state: JOB_STATES.includes(f[F_STATE] as JobState)

@@ -10,7 +10,7 @@ import { JobFailedError, ResultTimeoutError } from "./errors.ts";
 import type { Counts, ListOptions, NewJob, Retention, Storage } from "./storage.ts";
 import { DEFAULT_RETENTION } from "./storage.ts";
 import type { JobRecord, JobState, Task } from "./task.ts";
-import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS, JOB_STATES } from "./task.ts";
+import { JOB_STATES } from "./task.ts";
 import {
   checkInt,
   checkJson,
@@ -43,7 +43,11 @@ export interface EnqueueOptions {
   id?: string;
   /** Queue to use instead of the task's default. */
   queue?: string;
-  /** Overrides the task's `maxAttempts` for this job. */
+  /**
+   * Overrides the task's `maxAttempts` for this job. Left out when enqueueing
+   * by task name, the job's is null until a worker that knows the task
+   * reserves it and stores the task's (so too `timeout` and `maxStalls`).
+   */
   maxAttempts?: number;
   /** Overrides the task's `timeout` (ms) for this job. */
   timeout?: number;
@@ -62,6 +66,14 @@ export interface ResultOptions {
   /** Stop waiting when this aborts (rejects with its reason). */
   signal?: AbortSignal;
 }
+
+/** What a job enqueued by task name starts from: every setting left to the task. */
+const BY_NAME = Object.freeze({
+  queue: "default",
+  maxAttempts: null,
+  timeout: null,
+  maxStalls: null,
+});
 
 /** Largest priority magnitude: storage adapters rely on this range. */
 export const MAX_PRIORITY = 1000;
@@ -264,16 +276,18 @@ export class Queue {
       throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
     }
     let name: string;
-    let defaults: { queue: string; maxAttempts: number; timeout: number; maxStalls: number };
+    let defaults: {
+      queue: string;
+      maxAttempts: number | null;
+      timeout: number | null;
+      maxStalls: number | null;
+    };
     if (typeof task === "string") {
       validateName(task, `${where}: task name`, "task");
       name = task;
-      defaults = {
-        queue: "default",
-        maxAttempts: DEFAULT_MAX_ATTEMPTS,
-        timeout: 0,
-        maxStalls: DEFAULT_MAX_STALLS,
-      };
+      // The task's settings are not known here: null leaves each to the
+      // worker that knows the task, which fills it in at reserve.
+      defaults = BY_NAME;
     } else if (typeof task === "object" && task !== null && typeof task.name === "string") {
       name = task.name;
       defaults = task;
@@ -290,9 +304,9 @@ export class Queue {
     const priority = options.priority ?? 0;
     checkInt(priority, -MAX_PRIORITY, MAX_PRIORITY, `${where}: priority`);
     const maxAttempts = options.maxAttempts ?? defaults.maxAttempts;
-    checkInt(maxAttempts, 1, 1_000_000, `${where}: maxAttempts`);
+    if (maxAttempts !== null) checkInt(maxAttempts, 1, 1_000_000, `${where}: maxAttempts`);
     const timeout = options.timeout ?? defaults.timeout;
-    checkInt(timeout, 0, 2_147_483_647, `${where}: timeout`);
+    if (timeout !== null) checkInt(timeout, 0, 2_147_483_647, `${where}: timeout`);
     let runAt = now;
     if (options.delay !== undefined && options.runAt !== undefined) {
       throw new TypeError(`${where}: give delay or runAt, not both`);

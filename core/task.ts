@@ -70,14 +70,19 @@ export interface JobRecord<P = unknown, R = unknown> {
   priority: number;
   /** Attempts started so far (0 until first reserved). */
   attempt: number;
-  /** Attempts allowed in all, the first included. */
-  maxAttempts: number;
+  /**
+   * Attempts allowed in all, the first included. Null for a job enqueued by
+   * task name without this option, until a worker that knows the task
+   * reserves it: that worker's task setting is then stored (see the README,
+   * "Enqueue by name").
+   */
+  maxAttempts: number | null;
   /** Times the job's lease expired and it was reclaimed. */
   stalls: number;
-  /** Reclaims allowed before the job fails as a poison pill. */
-  maxStalls: number;
-  /** Per-attempt timeout in ms the worker enforces (0 = none). */
-  timeout: number;
+  /** Reclaims allowed before the job fails as a poison pill. Null as `maxAttempts`. */
+  maxStalls: number | null;
+  /** Per-attempt timeout in ms the worker enforces (0 = none). Null as `maxAttempts`. */
+  timeout: number | null;
   /** When it was enqueued. */
   enqueuedAt: number;
   /** When it is (or was) due to run. */

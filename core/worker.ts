@@ -18,7 +18,7 @@ import type { WorkerEvents } from "./events.ts";
 import { RateMeter, SampleWindow, type WorkerMetrics } from "./metrics.ts";
 import { defaultRetry } from "./retry.ts";
 import { every, failureBackoff, waitFirst } from "./scheduler.ts";
-import type { Retention, RetentionPolicy, Settlement, Storage } from "./storage.ts";
+import type { Retention, RetentionPolicy, Settlement, Storage, TaskSettings } from "./storage.ts";
 import { DEFAULT_RETENTION } from "./storage.ts";
 import type { JobInfo, JobRecord, JsonValue, Task, TaskContext } from "./task.ts";
 import {
@@ -235,7 +235,7 @@ class Context implements MiddlewareContext {
         name: job.name,
         queue: job.queue,
         attempt: job.attempt,
-        maxAttempts: job.maxAttempts,
+        maxAttempts: job.maxAttempts!, // set for known tasks (see #execute)
         enqueuedAt: job.enqueuedAt,
         priority: job.priority,
       };
@@ -320,6 +320,8 @@ export class Worker {
   readonly #tasks = new Map<string, Task<any, any>>();
   // deno-lint-ignore no-explicit-any
   readonly #composed = new Map<string, (payload: any, ctx: TaskContext) => Promise<unknown>>();
+  /** The tasks' settings, for jobs enqueued by name (built once: see `ReserveRequest.taskDefaults`). */
+  readonly #taskDefaults = new Map<string, TaskSettings>();
   readonly #queues: readonly string[];
   readonly #concurrency: number;
   /** A fixed prefetch, or null for auto (see `#prefetch`). */
@@ -453,7 +455,11 @@ export class Worker {
     checkInt(this.#idleWaitMs, 1, 3_600_000, `${where}: idleWaitMs`);
     this.#sweepMs = options.sweepMs ?? 60_000;
     checkInt(this.#sweepMs, 1, 86_400_000, `${where}: sweepMs`);
-    for (const task of this.#tasks.values()) this.#composed.set(task.name, this.#compose(task));
+    for (const task of this.#tasks.values()) {
+      this.#composed.set(task.name, this.#compose(task));
+      const { maxAttempts, maxStalls, timeout } = task;
+      this.#taskDefaults.set(task.name, Object.freeze({ maxAttempts, maxStalls, timeout }));
+    }
     let resolve!: () => void;
     this.#stopped = { promise: new Promise<void>((r) => (resolve = r)), resolve };
     this.#rate = new RateMeter(this.#clock.now());
@@ -620,6 +626,7 @@ export class Worker {
           owner: this.#id,
           leaseMs: this.#leaseMs,
           now: this.#clock.now(),
+          taskDefaults: this.#taskDefaults,
         });
         this.#storageFailures = 0;
         nextAt = result.nextAt;
@@ -714,9 +721,16 @@ export class Worker {
       this.#slotDone();
       return;
     }
+    // A storage that does not apply `taskDefaults` leaves a by-name job's
+    // settings null: the task's hold for this attempt all the same.
+    if (job.maxAttempts === null || job.timeout === null || job.maxStalls === null) {
+      job.maxAttempts ??= task.maxAttempts;
+      job.timeout ??= task.timeout;
+      job.maxStalls ??= task.maxStalls;
+    }
     this.#waits.add(Math.max(0, startedAt - job.runAt));
     if (this.#events.has("active")) this.#events.emit("active", { job });
-    if (job.timeout > 0) held.timeoutCancel = this.#armTimeout(held, job.timeout);
+    if (job.timeout! > 0) held.timeoutCancel = this.#armTimeout(held, job.timeout!);
     const work = this.#composed.get(job.name)!(
       job.payload,
       new Context(held, task, this.#report),
@@ -771,7 +785,7 @@ export class Worker {
     const { job } = held;
     const task = this.#tasks.get(job.name)!;
     const error = toJobError(thrown, job.attempt, now);
-    let retry = !(thrown instanceof UnrecoverableError) && job.attempt < job.maxAttempts;
+    let retry = !(thrown instanceof UnrecoverableError) && job.attempt < job.maxAttempts!;
     if (retry && task.retryIf) {
       try {
         retry = Boolean(task.retryIf(thrown, job.attempt));

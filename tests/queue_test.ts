@@ -83,6 +83,21 @@ describe("Queue.enqueue", () => {
     assert.equal(job.queue, "images");
   });
 
+  test("by name, the settings the enqueue does not set are left to the task (null until reserved)", async () => {
+    const { queue } = setup();
+    const plain = await queue.enqueue("resize_image", null);
+    assert.deepEqual([plain.maxAttempts, plain.timeout, plain.maxStalls], [null, null, null]);
+    const stored = await queue.getJob(plain.id);
+    assert.deepEqual([stored?.maxAttempts, stored?.timeout, stored?.maxStalls], [null, null, null]);
+    const set = await queue.enqueue("resize_image", null, { maxAttempts: 4, timeout: 0 });
+    assert.deepEqual([set.maxAttempts, set.timeout, set.maxStalls], [4, 0, null]);
+    const [many] = await queue.enqueueMany("resize_image", [1], { timeout: 50 });
+    assert.deepEqual([many.maxAttempts, many.timeout, many.maxStalls], [null, 50, null]);
+    // With the task itself, its settings are stored at once.
+    const byTask = await queue.enqueue(task, null);
+    assert.deepEqual([byTask.maxAttempts, byTask.timeout, byTask.maxStalls], [3, 0, 1]);
+  });
+
   test("a __proto__ key stays an own key and pollutes nothing", async () => {
     const { queue } = setup();
     const payload = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}');

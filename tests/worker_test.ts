@@ -466,6 +466,86 @@ describe("Worker: timeouts", () => {
   });
 });
 
+describe("Worker: jobs enqueued by task name get the task's settings", () => {
+  test("a by-name job times out at the task's 2 s timeout, and is not retried past its maxAttempts", async () => {
+    const { queue, start, clock, stopAll, t0 } = setup();
+    let abortedAt = -1;
+    let calls = 0;
+    const hangs = defineTask({
+      name: "hangs",
+      maxAttempts: 1,
+      timeout: 2_000,
+      handler: (_: null, ctx) => {
+        calls++;
+        return new Promise((_resolve, reject) => {
+          ctx.signal.addEventListener("abort", () => {
+            abortedAt = clock.now() - t0;
+            reject(ctx.signal.reason);
+          });
+        });
+      },
+    });
+    await start([hangs]);
+    // A producer that does not import the handler: it names the task.
+    const job = await queue.enqueue("hangs", null);
+    assert.deepEqual([job.maxAttempts, job.timeout, job.maxStalls], [null, null, null]);
+    await clock.advance(1_999);
+    assert.equal(abortedAt, -1);
+    await clock.advance(1);
+    assert.equal(abortedAt, 2_000);
+    const stored = await queue.getJob(job.id);
+    assert.equal(stored?.state, "failed");
+    assert.equal(stored?.error?.name, "JobTimeoutError");
+    assert.deepEqual([stored?.maxAttempts, stored?.timeout, stored?.maxStalls], [1, 2_000, 1]);
+    assert.equal(calls, 1);
+    await stopAll();
+  });
+
+  test("with a storage that ignores taskDefaults, the worker still holds the task's timeout", async () => {
+    const { queue, start, clock, stopAll } = setup((inner) =>
+      wrap(inner, { reserve: (request) => inner.reserve({ ...request, taskDefaults: undefined }) })
+    );
+    const hangs = defineTask({
+      name: "hangs",
+      maxAttempts: 1,
+      timeout: 2_000,
+      handler: (_: null, ctx) =>
+        new Promise((_resolve, reject) => {
+          ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason));
+        }),
+    });
+    await start([hangs]);
+    const job = await queue.enqueue("hangs", null);
+    await clock.advance(1_999);
+    assert.equal((await queue.getJob(job.id))?.state, "active");
+    await clock.advance(1);
+    const stored = await queue.getJob(job.id);
+    assert.equal(stored?.state, "failed");
+    assert.equal(stored?.error?.name, "JobTimeoutError");
+    await stopAll();
+  });
+
+  test("what the enqueue sets wins over the task's settings", async () => {
+    const { queue, start, clock, stopAll } = setup();
+    const seen: number[] = [];
+    const flaky = defineTask({
+      name: "flaky",
+      maxAttempts: 5,
+      retry: fixed(10),
+      handler: (_: null, ctx) => {
+        seen.push(ctx.job.maxAttempts);
+        throw new Error("no");
+      },
+    });
+    await start([flaky]);
+    const job = await queue.enqueue("flaky", null, { maxAttempts: 2 });
+    await clock.advance(1_000);
+    assert.deepEqual(seen, [2, 2]);
+    assert.equal((await queue.getJob(job.id))?.state, "failed");
+    await stopAll();
+  });
+});
+
 describe("Worker: leases and crash recovery", () => {
   test("leases are renewed while a long handler runs, so nobody else takes the job", async () => {
     const { queue, start, clock, stopAll } = setup();
