@@ -44,7 +44,7 @@ import {
 } from "../core/storage.ts";
 import type { JobError, JobRecord, JobState, JsonValue, Lease } from "../core/task.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS } from "../core/task.ts";
-import { checkInt, describe } from "../core/_validate.ts";
+import { checkInt, checkKeys, describe, optionNames } from "../core/_validate.ts";
 
 /** Options of {@linkcode MemoryStorage}. */
 export interface MemoryStorageOptions {
@@ -55,6 +55,8 @@ export interface MemoryStorageOptions {
    */
   clock?: Clock;
 }
+
+const MEMORY_OPTIONS = optionNames<MemoryStorageOptions>()(["clock"]);
 
 /**
  * Copies a JSON value the way a `JSON.stringify` / `JSON.parse` round trip
@@ -645,6 +647,7 @@ export class MemoryStorage implements Storage {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`Cannot create MemoryStorage: options must be an object`);
     }
+    checkKeys(options, MEMORY_OPTIONS, "Cannot create MemoryStorage");
     const clock = options.clock ?? systemClock;
     if (typeof clock?.now !== "function" || typeof clock.sleep !== "function") {
       throw new TypeError(`Cannot create MemoryStorage: clock must have now() and sleep()`);

@@ -78,7 +78,14 @@
 import { Cluster, Redis } from "ioredis";
 import type { RedisOptions } from "ioredis";
 import { StorageError } from "../core/errors.ts";
-import { checkInt, checkWellFormed, describe, validateName } from "../core/_validate.ts";
+import {
+  checkInt,
+  checkKeys,
+  checkWellFormed,
+  describe,
+  optionNames,
+  validateName,
+} from "../core/_validate.ts";
 import type {
   Counts,
   EnqueueResult,
@@ -156,6 +163,14 @@ export interface RedisStorageOptions {
    */
   redisOptions?: RedisConnectionOptions;
 }
+
+const REDIS_OPTIONS = optionNames<RedisStorageOptions>()([
+  "url",
+  "client",
+  "prefix",
+  "queueTags",
+  "redisOptions",
+]);
 
 type Client = Redis | Cluster;
 type Reply = string | number | null | Reply[];
@@ -294,6 +309,7 @@ export class RedisStorage implements Storage {
     if (typeof options !== "object" || options === null) {
       throw new TypeError("Cannot create RedisStorage: options must be an object");
     }
+    checkKeys(options, REDIS_OPTIONS, "Cannot create RedisStorage");
     const { url, client } = options;
     if ((url === undefined) === (client === undefined)) {
       throw new TypeError("Cannot create RedisStorage: give exactly one of url or client");

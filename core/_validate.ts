@@ -58,6 +58,98 @@ export function checkWellFormed(value: string, what: string): void {
   );
 }
 
+/**
+ * Throws a TypeError naming the first key of `options` that is not in
+ * `known`: "<where>: <path>.delya is not an option (did you mean delay?)",
+ * or the known names when none is close. Symbol keys are ignored. A `for
+ * in` over a small object and a short list: cheap enough for every call.
+ */
+export function checkKeys(
+  options: object,
+  known: readonly string[],
+  where: string,
+  path = "options",
+): void {
+  for (const key in options) {
+    if (!known.includes(key)) throw unknownKey(key, known, where, path);
+  }
+}
+
+function unknownKey(key: string, known: readonly string[], where: string, path: string) {
+  const near = closest(key, known);
+  const hint = near === undefined ? `options are ${known.join(", ")}` : `did you mean ${near}?`;
+  return new TypeError(`${where}: ${keyPath(path, key)} is not an option (${hint})`);
+}
+
+/**
+ * The known name nearest to `key` (case-insensitive edit distance, a swap
+ * of neighbours counting as one edit), if near enough to be a misspelling.
+ */
+function closest(key: string, known: readonly string[]): string | undefined {
+  const a = key.toLowerCase();
+  if (a.length > MAX_KEY_SHOWN) return undefined;
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(a.length / 3)) + 1;
+  for (const name of known) {
+    const d = editDistance(a, name.toLowerCase());
+    if (d < bestDistance) {
+      best = name;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    rows.push([i]);
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        rows[0][j] = j;
+        continue;
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d = Math.min(d, rows[i - 2][j - 2] + 1);
+      }
+      rows[i][j] = d;
+    }
+  }
+  return rows[a.length][b.length];
+}
+
+/**
+ * For {@linkcode checkKeys}: the names of every option of `T`. A name left
+ * out is a compile error ("missing"), so an option added to an interface
+ * cannot end up refused.
+ */
+export function optionNames<T>(): <const K extends readonly (keyof T & string)[]>(
+  names:
+    & K
+    & ([Exclude<keyof T, K[number]>] extends [never] ? unknown
+      : { missing: Exclude<keyof T, K[number]> }),
+) => readonly string[] {
+  return (names) => names;
+}
+
+const RETENTION_KEYS = ["completed", "failed"];
+const POLICY_KEYS = ["count", "age"];
+
+/** {@linkcode checkKeys} for a retention (`{ completed: { count, age }, failed: ... }`). */
+export function checkRetentionKeys(retention: unknown, where: string): void {
+  if (typeof retention !== "object" || retention === null) return; // its checks say what is wrong
+  checkKeys(retention, RETENTION_KEYS, where, "retention");
+  for (const state of RETENTION_KEYS) {
+    const policy = (retention as Record<string, unknown>)[state];
+    if (typeof policy === "object" && policy !== null) {
+      checkKeys(policy, POLICY_KEYS, where, `retention.${state}`);
+    }
+  }
+}
+
 /** Throws unless `value` is an integer in [min, max]. */
 export function checkInt(value: unknown, min: number, max: number, what: string): void {
   if (typeof value !== "number" || !Number.isInteger(value)) {

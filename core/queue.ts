@@ -14,8 +14,11 @@ import { JOB_STATES } from "./task.ts";
 import {
   checkInt,
   checkJson,
+  checkKeys,
   checkNumber,
+  checkRetentionKeys,
   describe,
+  optionNames,
   validateJobId,
   validateName,
 } from "./_validate.ts";
@@ -75,6 +78,19 @@ const BY_NAME = Object.freeze({
   maxStalls: null,
 });
 
+const QUEUE_OPTIONS = optionNames<QueueOptions>()(["storage", "clock", "maxPayloadBytes"]);
+const ENQUEUE_OPTIONS = optionNames<EnqueueOptions>()([
+  "delay",
+  "runAt",
+  "priority",
+  "id",
+  "queue",
+  "maxAttempts",
+  "timeout",
+]);
+const RESULT_OPTIONS = optionNames<ResultOptions>()(["timeout", "pollInterval", "signal"]);
+const LIST_OPTIONS = optionNames<ListOptions>()(["offset", "limit"]);
+
 /** Largest priority magnitude: storage adapters rely on this range. */
 export const MAX_PRIORITY = 1000;
 
@@ -104,6 +120,7 @@ export class Queue {
     if (typeof options !== "object" || options === null || !options.storage) {
       throw new TypeError("Cannot create Queue: options.storage is required");
     }
+    checkKeys(options, QUEUE_OPTIONS, "Cannot create Queue");
     this.#storage = options.storage;
     this.#clock = options.clock ?? systemClock;
     this.#maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
@@ -176,6 +193,10 @@ export class Queue {
   /** Jobs of `queue` in `state`, paged (see `Storage.list` for the order). */
   async list(queue: string, state: JobState, options: ListOptions = {}): Promise<JobRecord[]> {
     validateName(queue, "Cannot list jobs: queue", "queue");
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`Cannot list jobs: options must be an object, got ${describe(options)}`);
+    }
+    checkKeys(options, LIST_OPTIONS, "Cannot list jobs");
     if (!JOB_STATES.includes(state)) {
       throw new RangeError(
         `Cannot list jobs: state must be one of ${JOB_STATES.join(", ")}, got ${describe(state)}`,
@@ -195,6 +216,12 @@ export class Queue {
    */
   async result<R = unknown>(id: string, options: ResultOptions = {}): Promise<R> {
     validateJobId(id, "Cannot wait for result: id");
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        `Cannot wait for result: options must be an object, got ${describe(options)}`,
+      );
+    }
+    checkKeys(options, RESULT_OPTIONS, "Cannot wait for result");
     const { timeout, pollInterval = 50, signal } = options;
     if (timeout !== undefined) {
       checkNumber(timeout, 0, Number.MAX_SAFE_INTEGER, "Cannot wait for result: timeout");
@@ -261,6 +288,7 @@ export class Queue {
   /** Removes finished jobs of `queue` beyond the retention (default: `DEFAULT_RETENTION`). */
   async prune(queue = "default", retention: Retention = DEFAULT_RETENTION): Promise<number> {
     validateName(queue, "Cannot prune queue", "queue");
+    checkRetentionKeys(retention, "Cannot prune queue");
     return await this.#storage.prune(queue, retention, this.#clock.now());
   }
 
@@ -299,6 +327,7 @@ export class Queue {
       );
     }
     where = `${where} "${name}"`;
+    checkKeys(options, ENQUEUE_OPTIONS, where); // once per call, not per payload
     const queue = options.queue ?? defaults.queue;
     validateName(queue, `${where}: queue`, "queue");
     const priority = options.priority ?? 0;

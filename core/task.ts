@@ -6,7 +6,7 @@
  */
 
 import type { RetryStrategy } from "./retry.ts";
-import { checkInt, validateName } from "./_validate.ts";
+import { checkInt, checkKeys, optionNames, validateName } from "./_validate.ts";
 
 /** The states a job moves through. See the README's state diagram. */
 export type JobState = "waiting" | "delayed" | "active" | "completed" | "failed";
@@ -178,6 +178,17 @@ export interface Task<P = unknown, R = unknown> {
   readonly handler: Handler<P, R>;
 }
 
+const TASK_OPTIONS = optionNames<TaskOptions<unknown, unknown>>()([
+  "name",
+  "queue",
+  "maxAttempts",
+  "retry",
+  "timeout",
+  "maxStalls",
+  "retryIf",
+  "handler",
+]);
+
 /** Default number of attempts for a task. */
 export const DEFAULT_MAX_ATTEMPTS = 3;
 /** Default number of lease reclaims a job survives. */
@@ -208,6 +219,7 @@ export function defineTask<P, R>(options: TaskOptions<P, R>): Task<P, R> {
   }
   const where = "Cannot define task";
   validateName(options.name, `${where}: name`, "task");
+  checkKeys(options, TASK_OPTIONS, `${where} "${options.name}"`);
   const queue = options.queue ?? "default";
   validateName(queue, `${where} "${options.name}": queue`, "queue");
   if (typeof options.handler !== "function") {

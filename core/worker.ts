@@ -24,8 +24,11 @@ import type { JobInfo, JobRecord, JsonValue, Task, TaskContext } from "./task.ts
 import {
   checkInt,
   checkJson,
+  checkKeys,
+  checkRetentionKeys,
   checkWellFormed,
   describe,
+  optionNames,
   toJson,
   validateName,
 } from "./_validate.ts";
@@ -116,6 +119,27 @@ export interface StopOptions {
    */
   timeout?: number;
 }
+
+// Every option name (a compile error names one left out): others are refused.
+const WORKER_OPTIONS = optionNames<WorkerOptions>()([
+  "storage",
+  "tasks",
+  "queues",
+  "concurrency",
+  "prefetch",
+  "clock",
+  "id",
+  "leaseMs",
+  "heartbeatMs",
+  "maxTasks",
+  "retention",
+  "unknownTasks",
+  "unknownTaskDelay",
+  "middleware",
+  "idleWaitMs",
+  "sweepMs",
+]);
+const STOP_OPTIONS = optionNames<StopOptions>()(["timeout"]);
 
 /** What `worker.health()` reports. */
 export interface WorkerHealth {
@@ -377,6 +401,8 @@ export class Worker {
     if (typeof options !== "object" || options === null || !options.storage) {
       throw new TypeError(`${where}: options.storage is required`);
     }
+    checkKeys(options, WORKER_OPTIONS, where);
+    checkRetentionKeys(options.retention, where);
     if (!Array.isArray(options.tasks) || options.tasks.length === 0) {
       throw new TypeError(
         `${where}: options.tasks must be a non-empty array of tasks from defineTask()`,
@@ -550,6 +576,7 @@ export class Worker {
    * once. Resolves when everything is settled. Safe to call more than once.
    */
   stop(options: StopOptions = {}): Promise<void> {
+    checkKeys(options ?? {}, STOP_OPTIONS, "Cannot stop worker");
     if (this.#state === "idle") {
       this.#state = "stopped";
       this.#life.abort();

@@ -371,4 +371,16 @@ describe("RedisStorage on Redis", () => {
     assert.throws(() => new RedisStorage({} as never), TypeError);
     assert.throws(() => new RedisStorage({ url: "http://x" }), TypeError);
   });
+
+  test("refuses a misspelt option, naming it and the option meant", () => {
+    assert.throws(() => new RedisStorage({ url: server.url, prefx: "app" } as never), {
+      name: "TypeError",
+      message: "Cannot create RedisStorage: options.prefx is not an option (did you mean prefix?)",
+    });
+    assert.throws(() => new RedisStorage({ url: server.url, queueTag: true } as never), {
+      name: "TypeError",
+      message:
+        "Cannot create RedisStorage: options.queueTag is not an option (did you mean queueTags?)",
+    });
+  });
 });
