@@ -210,7 +210,7 @@ export function checkJson<K>(
 ): void {
   const bound = jsonSizeBound(value, 0);
   if (bound < 0) {
-    explainJson(value, pathOf(key), where, new Set());
+    explainJson(value, pathOf(key), where, new Set(), 0);
     // Valid after all (only deeper than the fast walk goes): measure exactly.
   } else if (bound <= maxBytes) {
     return;
@@ -234,6 +234,14 @@ export function toJson(value: unknown, root: string, where: string): string {
 
 const encoder = new TextEncoder();
 const MAX_FAST_DEPTH = 64;
+/**
+ * Most levels of nested arrays and objects a JSON value may have. Lua's cjson
+ * decodes no deeper (by default) and Node 20's JSON.stringify fails near
+ * 4 000, so anything deeper could be stored and then fail to read back; the
+ * recursive walks (this check, MemoryStorage's copy) stay far from any stack
+ * limit.
+ */
+export const MAX_JSON_DEPTH = 1000;
 
 /**
  * An upper bound on the UTF-8 size of `JSON.stringify(value)`, or -1 when the
@@ -280,7 +288,13 @@ function jsonSizeBound(value: unknown, depth: number): number {
   return size;
 }
 
-function explainJson(value: unknown, path: string, where: string, seen: Set<object>): void {
+function explainJson(
+  value: unknown,
+  path: string,
+  where: string,
+  seen: Set<object>,
+  depth: number,
+): void {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -302,9 +316,17 @@ function explainJson(value: unknown, path: string, where: string, seen: Set<obje
   if (value === null) return;
   const object = value as object;
   if (seen.has(object)) throw new TypeError(`${where}: ${path} is a circular reference`);
+  if (depth >= MAX_JSON_DEPTH && (Array.isArray(object) || !(object instanceof Date))) {
+    throw new RangeError(
+      `${where}: ${shortPath(path)} is nested too deep: more than ${MAX_JSON_DEPTH} levels of ` +
+        "arrays and objects",
+    );
+  }
   if (Array.isArray(object)) {
     seen.add(object);
-    for (let i = 0; i < object.length; i++) explainJson(object[i], `${path}[${i}]`, where, seen);
+    for (let i = 0; i < object.length; i++) {
+      explainJson(object[i], `${path}[${i}]`, where, seen, depth + 1);
+    }
     seen.delete(object);
     return;
   }
@@ -319,7 +341,7 @@ function explainJson(value: unknown, path: string, where: string, seen: Set<obje
     const child = (object as Record<string, unknown>)[key];
     // JSON.stringify drops undefined properties; that is fine below the top level.
     if (child === undefined) continue;
-    explainJson(child, keyPath(path, key), where, seen);
+    explainJson(child, keyPath(path, key), where, seen, depth + 1);
   }
   for (const symbol of Object.getOwnPropertySymbols(object)) {
     if (Object.prototype.propertyIsEnumerable.call(object, symbol)) {
@@ -327,6 +349,18 @@ function explainJson(value: unknown, path: string, where: string, seen: Set<obje
     }
   }
   seen.delete(object);
+}
+
+/** A path a thousand levels long, cut to its start and end at step boundaries. */
+function shortPath(path: string): string {
+  if (path.length <= 120) return path;
+  const steps = /[.[]/g;
+  let head = 60;
+  steps.lastIndex = 60;
+  if (steps.exec(path) !== null) head = steps.lastIndex - 1;
+  let tail = path.length - 30;
+  while (tail > head && path[tail] !== "." && path[tail] !== "[") tail--;
+  return `${path.slice(0, head)}…${path.slice(tail)}`;
 }
 
 /** Longest key shown whole in an error path; longer ones are cut (messages stay short). */

@@ -262,6 +262,54 @@ describe("Queue: bad input is refused with the path of the bad value, and nothin
   });
 });
 
+/** `leaf` inside `levels` nested arrays: `[[...[leaf]...]]`. */
+function nestArrays(levels: number, leaf: unknown = 1): unknown {
+  let value = leaf;
+  for (let i = 0; i < levels; i++) value = [value];
+  return value;
+}
+
+describe("Queue: deeply nested payloads", () => {
+  test("1000 levels of nesting round-trip; 1001 and 10 000 are refused with the path and the limit", async () => {
+    const { queue, storage, clock, empty } = setup();
+    for (const levels of [1_001, 10_000]) {
+      const error = await queue.enqueue(task, { data: nestArrays(levels) }).then(
+        () => null,
+        (e: Error) => e,
+      );
+      assert.ok(error instanceof RangeError, String(error));
+      assert.match(
+        error.message,
+        /^Cannot enqueue job "send_email": payload\.data(\[0\])+…(\[0\])+ is nested too deep: more than 1000 levels of arrays and objects$/,
+      );
+      assert.ok(error.message.length < 300, `message is ${error.message.length} chars`);
+      await assert.rejects(queue.enqueueMany(task, [1, nestArrays(levels)]), {
+        name: "RangeError",
+        message: /payloads\[1\](\[0\])+….* is nested too deep/,
+      });
+    }
+    let deepObject: unknown = "leaf";
+    for (let i = 0; i < 1_500; i++) deepObject = { child: deepObject };
+    await assert.rejects(queue.enqueue(task, deepObject), {
+      name: "RangeError",
+      message: /^Cannot enqueue job "send_email": payload(\.child)+…(\.child)+ is nested too deep/,
+    });
+    await empty();
+    // At the limit: stored, read back and reserved whole.
+    const deepest = nestArrays(1_000, "leaf");
+    const job = await queue.enqueue(task, deepest);
+    assert.deepEqual((await queue.getJob(job.id))?.payload, deepest);
+    const [reserved] = (await storage.reserve({
+      queues: ["default"],
+      limit: 1,
+      owner: "w",
+      leaseMs: 1_000,
+      now: clock.now(),
+    })).jobs;
+    assert.deepEqual(reserved.payload, deepest);
+  });
+});
+
 describe("Queue: job ids must be well-formed Unicode", () => {
   test("ids with lone surrogates are refused everywhere an id is taken; paired ones work", async () => {
     const { queue, empty } = setup();

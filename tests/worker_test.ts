@@ -377,6 +377,36 @@ describe("Worker: retries and failures", () => {
     await stopAll();
   });
 
+  test("a result nested over 1000 levels fails the attempt with the path and the limit; 1000 is stored", async () => {
+    const { queue, start, clock, stopAll } = setup();
+    const nest = (levels: number) => {
+      let value: unknown = "leaf";
+      for (let i = 0; i < levels; i++) value = [value];
+      return value;
+    };
+    const task = defineTask({
+      name: "deep",
+      maxAttempts: 1,
+      handler: (levels: number) => nest(levels),
+    });
+    await start([task]);
+    const [tooDeep, huge, deepest] = await queue.enqueueMany(task, [1_001, 10_000, 1_000]);
+    await clock.flush();
+    for (const job of [tooDeep, huge]) {
+      const stored = await queue.getJob(job.id);
+      assert.equal(stored?.state, "failed");
+      assert.equal(stored?.error?.name, "RangeError");
+      assert.match(
+        stored?.error?.message ?? "",
+        /^Cannot store result: result(\[0\])+…(\[0\])+ is nested too deep: more than 1000 levels/,
+      );
+    }
+    const stored = await queue.getJob(deepest.id);
+    assert.equal(stored?.state, "completed");
+    assert.deepEqual(stored?.result, nest(1_000));
+    await stopAll();
+  });
+
   test("Queue.result throws JobFailedError for a failed job and ResultTimeoutError when time runs out", async () => {
     const { queue, start, clock, stopAll } = setup();
     const boom = defineTask({
