@@ -123,6 +123,8 @@ class Spec {
   readonly maxStalls: number | null;
   readonly timeout: number | null;
   readonly enqueuedAt: number;
+  /** Whether a setting is left to the task (a field, not a getter: reserve reads it per job). */
+  readonly unset: boolean;
   /**
    * With a setting unset: the spec with them filled from `filledFrom`, made
    * for the first job of the batch reserved with those settings and shared
@@ -143,11 +145,7 @@ class Spec {
     this.maxStalls = job.maxStalls;
     this.timeout = job.timeout;
     this.enqueuedAt = now;
-  }
-
-  /** Whether a setting is left to the task. */
-  get unset(): boolean {
-    return this.maxAttempts === null || this.maxStalls === null || this.timeout === null;
+    this.unset = job.maxAttempts === null || job.maxStalls === null || job.timeout === null;
   }
 
   /** This spec with its unset settings taken from `settings`. */

@@ -71,7 +71,10 @@ export function checkKeys(
   path = "options",
 ): void {
   for (const key in options) {
-    if (!known.includes(key)) throw unknownKey(key, known, where, path);
+    // Own keys only: an enumerable key someone added to Object.prototype is not the caller's.
+    if (!known.includes(key) && Object.hasOwn(options, key)) {
+      throw unknownKey(key, known, where, path);
+    }
   }
 }
 

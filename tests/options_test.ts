@@ -167,6 +167,10 @@ describe("Unknown option names are refused, naming the key and a close match", (
     assert.equal(job.state, "delayed");
     // A symbol key is not an option name anyone could have misspelt.
     await queue.enqueue(task, null, { [Symbol("meta")]: 1 } as never);
+    // Nor is a key inherited from a prototype: only the caller's own keys are checked.
+    const inherited = Object.create({ extra: 1 });
+    inherited.delay = 5;
+    assert.equal((await queue.enqueue(task, null, inherited)).state, "delayed");
     assert.equal(exponential({ base: 10, factor: 3 })(2, null), 30);
   });
 });
