@@ -78,6 +78,7 @@ export type {
   Settlement,
   SettleOptions,
   Storage,
+  TaskSettings,
 } from "./core/storage.ts";
 export {
   JobFailedError,

@@ -8,6 +8,8 @@
 // Numbers that leave Lua as strings go through string.format("%.0f"), because
 // tostring() keeps only 14 significant digits.
 
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS } from "../core/task.ts";
+
 /**
  * The job hash fields read back as a record, in this order (HMGET). The
  * TypeScript side parses the same order.
@@ -17,7 +19,9 @@
  * changes after enqueue plus the enqueue's sequence number and runAt:
  * `priority|maxAttempts|maxStalls|timeout|enqueuedAt|runAt|queue|name|seq`
  * (queue names hold no "|"; seq is after the last "|", so the name may hold
- * any character).
+ * any character). A job enqueued by task name leaves the settings it did not
+ * set empty (`0||||...`: the task's); the first RESERVE with that task in its
+ * task defaults fills them in and rewrites d, once.
  * Every later state change writes `state`, `seq` and, when it changes,
  * `runAt`, which then override d's. So: `state` absent means waiting, or
  * delayed when d's runAt is after enqueuedAt (as enqueue decided); `seq` and
@@ -170,6 +174,37 @@ local function seqQueueOf(d)
   if not d then return nil, nil end
   local q = string.match(d, '^[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|([^|]+)|')
   return tonumber(string.match(d, '|([^|]*)$')), q
+end
+
+--@ withDefaults
+-- Fills the empty settings of d (a job enqueued by name) from its task's in
+-- defs (see RESERVE) and stores d, so every later step sees real values.
+-- A task not in defs leaves d as it is.
+local taskDefs = {}
+local function withDefaults(k, d, defs)
+  local p, ma, ms, to, rest = string.match(d, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
+  -- rest: enqueuedAt|runAt|queue|name|seq (the queue holds no "|").
+  local name = rest and string.match(rest, '^[^|]*|[^|]*|[^|]*|(.*)|[^|]*$')
+  if not name then return d end
+  local t = taskDefs[name]
+  if t == nil then
+    t = false
+    -- Only a valid task name can be in defs (and cannot match across entries).
+    local at = string.find(name, '^[%w_.:/@-]+$') and
+      string.find(defs, '\\n' .. name .. ' ', 1, true)
+    if at then
+      local a, s, o = string.match(defs, '^(%d+) (%d+) (%d+)', at + #name + 2)
+      if a then t = {a, s, o} end
+    end
+    taskDefs[name] = t
+  end
+  if not t then return d end
+  if ma == '' then ma = t[1] end
+  if ms == '' then ms = t[2] end
+  if to == '' then to = t[3] end
+  d = p .. '|' .. ma .. '|' .. ms .. '|' .. to .. '|' .. rest
+  redis.call('HSET', k, 'd', d)
+  return d
 end
 
 --@ defer callMany flushDeferred
@@ -439,7 +474,8 @@ return out
 
 /**
  * ARGV: base, now, limit, owner, expiresAt, reclaimMax, promoteMax, paused
- * key, then the queues in order. Returns an array: nextAt (or false),
+ * key, then the queues in order, then the task defaults ("\nname
+ * maxAttempts maxStalls timeout" per task, or ""). Returns an array: nextAt (or false),
  * then per reserved job: id, queue, lease token, and the array of its
  * RESERVE_FIELDS values (attempt already incremented; only the first
  * RESERVE_FIRST for a job never reserved before).
@@ -455,6 +491,7 @@ local expiresN = tonumber(expiresAt)
 local reclaimMax, promoteMax = tonumber(ARGV[6]), tonumber(ARGV[7])
 local pausedKey = ARGV[8]
 local nq = tonumber(ARGV[9])
+local defs = ARGV[10 + nq] or ''
 local out, no = {false}, 1
 local got = 0
 local nextAt = nil
@@ -484,7 +521,9 @@ for i = 10, 9 + nq do
         local stalls = (tonumber(h[3]) or 0) + 1
         redis.call('HSET', k, 'stalls', stalls)
         redis.call('HDEL', k, 'owner', 'token', 'expiresAt')
-        if stalls > (maxStalls or 0) or attempt >= (maxAttempts or 0) then
+        -- Unset (no worker that knew the task reserved it): the built-in defaults.
+        if stalls > (maxStalls or ${DEFAULT_MAX_STALLS}) or
+          attempt >= (maxAttempts or ${DEFAULT_MAX_ATTEMPTS}) then
           -- Only a stall that ends the job is recorded as its error: a reclaimed
           -- job that runs again has no error of its own to show yet.
           local err = '{"message":"Job stalled: its lease expired ' .. stalls ..
@@ -541,6 +580,10 @@ for i = 10, 9 + nq do
           if prior then
             local rest = redis.call('HMGET', k, unpack(RREST))
             for f = 1, #RREST do h[${RESERVE_FIRST} + f] = rest[f] end
+          end
+          -- Enqueued by name: a setting left to the task is empty in d ("||").
+          if defs ~= '' and string.find(h[1] or '', '||', 1, true) then
+            h[1] = withDefaults(k, h[1], defs)
           end
           local attempt = prior and fmt((tonumber(prior) or 0) + 1) or '1'
           -- The token is unique for ever: the queue plus a counter of the slot
@@ -774,7 +817,10 @@ flushMarks()
 return 1
 `);
 
-/** ARGV: base, id. Deletes a job that is not active. Returns 1/0. */
+/**
+ * ARGV: base, id, and "failed" to delete only a failed job (else any job
+ * that is not active). Returns 1/0.
+ */
 export const REMOVE: string = script(`
 local id = ARGV[2]
 local k = jkey(id)
@@ -782,6 +828,7 @@ local h = redis.call('HMGET', k, 'state', 'seq', 'd')
 -- No state and no d: no job (a job's state is absent only before its first
 -- change, see FIELDS).
 if (h[1] == false and h[3] == false) or h[1] == 'active' then return 0 end
+if ARGV[3] == 'failed' and h[1] ~= 'failed' then return 0 end
 local seq, q = seqQueueOf(h[3])
 if q ~= nil then
   local m = member(tonumber(h[2]) or seq or 0, id)

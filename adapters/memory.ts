@@ -40,9 +40,11 @@ import {
   type Settlement,
   type SettleOptions,
   type Storage,
+  type TaskSettings,
 } from "../core/storage.ts";
 import type { JobError, JobRecord, JobState, JsonValue, Lease } from "../core/task.ts";
-import { checkInt, describe } from "../core/_validate.ts";
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS } from "../core/task.ts";
+import { checkInt, checkKeys, describe, optionNames } from "../core/_validate.ts";
 
 /** Options of {@linkcode MemoryStorage}. */
 export interface MemoryStorageOptions {
@@ -53,6 +55,8 @@ export interface MemoryStorageOptions {
    */
   clock?: Clock;
 }
+
+const MEMORY_OPTIONS = optionNames<MemoryStorageOptions>()(["clock"]);
 
 /**
  * Copies a JSON value the way a `JSON.stringify` / `JSON.parse` round trip
@@ -114,12 +118,26 @@ class Spec {
   readonly name: string;
   readonly queue: QueueData;
   readonly priority: number;
-  readonly maxAttempts: number;
-  readonly maxStalls: number;
-  readonly timeout: number;
+  /** Null (as the next two): the task's, filled in at reserve (`ReserveRequest.taskDefaults`). */
+  readonly maxAttempts: number | null;
+  readonly maxStalls: number | null;
+  readonly timeout: number | null;
   readonly enqueuedAt: number;
+  /** Whether a setting is left to the task (a field, not a getter: reserve reads it per job). */
+  readonly unset: boolean;
+  /**
+   * With a setting unset: the spec with them filled from `filledFrom`, made
+   * for the first job of the batch reserved with those settings and shared
+   * by the rest (a worker passes the same settings object every time).
+   */
+  filled: Spec | undefined = undefined;
+  filledFrom: TaskSettings | undefined = undefined;
 
-  constructor(job: NewJob, queue: QueueData, now: number) {
+  constructor(
+    job: Pick<NewJob, "name" | "priority" | "maxAttempts" | "maxStalls" | "timeout">,
+    queue: QueueData,
+    now: number,
+  ) {
     this.name = job.name;
     this.queue = queue;
     this.priority = job.priority;
@@ -127,6 +145,26 @@ class Spec {
     this.maxStalls = job.maxStalls;
     this.timeout = job.timeout;
     this.enqueuedAt = now;
+    this.unset = job.maxAttempts === null || job.maxStalls === null || job.timeout === null;
+  }
+
+  /** This spec with its unset settings taken from `settings`. */
+  fill(settings: TaskSettings): Spec {
+    if (this.filledFrom !== settings) {
+      this.filled = new Spec(
+        {
+          name: this.name,
+          priority: this.priority,
+          maxAttempts: this.maxAttempts ?? settings.maxAttempts,
+          maxStalls: this.maxStalls ?? settings.maxStalls,
+          timeout: this.timeout ?? settings.timeout,
+        },
+        this.queue,
+        this.enqueuedAt,
+      );
+      this.filledFrom = settings;
+    }
+    return this.filled!;
   }
 
   /** Whether `job`, enqueued at `now`, shares this spec (`Object.is`: a -0 reads back as -0). */
@@ -141,7 +179,8 @@ class Spec {
 /** The stored form of one job: a monomorphic class, copied into a fresh `JobRecord` on read. */
 class Slot {
   readonly id: string;
-  readonly spec: Spec;
+  /** Replaced once, at reserve, when its task fills unset settings. */
+  spec: Spec;
   readonly payload: unknown;
   attempt = 0;
   stalls = 0;
@@ -180,13 +219,13 @@ class Slot {
   get priority(): number {
     return this.spec.priority;
   }
-  get maxAttempts(): number {
+  get maxAttempts(): number | null {
     return this.spec.maxAttempts;
   }
-  get maxStalls(): number {
+  get maxStalls(): number | null {
     return this.spec.maxStalls;
   }
-  get timeout(): number {
+  get timeout(): number | null {
     return this.spec.timeout;
   }
   get enqueuedAt(): number {
@@ -606,6 +645,7 @@ export class MemoryStorage implements Storage {
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`Cannot create MemoryStorage: options must be an object`);
     }
+    checkKeys(options, MEMORY_OPTIONS, "Cannot create MemoryStorage");
     const clock = options.clock ?? systemClock;
     if (typeof clock?.now !== "function" || typeof clock.sleep !== "function") {
       throw new TypeError(`Cannot create MemoryStorage: clock must have now() and sleep()`);
@@ -703,7 +743,7 @@ export class MemoryStorage implements Storage {
   reserve(request: ReserveRequest): Promise<ReserveResult> {
     try {
       checkReserveRequest(request);
-      const { queues, limit, owner, leaseMs, now } = request;
+      const { queues, limit, owner, leaseMs, now, taskDefaults } = request;
       const jobs: JobRecord[] = [];
       for (let i = 0; i < queues.length; i++) {
         if (queues.indexOf(queues[i]) !== i) continue; // a repeated name adds nothing
@@ -715,6 +755,10 @@ export class MemoryStorage implements Storage {
         while (jobs.length < limit) {
           const slot = queue.waiting.shift();
           if (slot === undefined) break;
+          if (taskDefaults !== undefined && slot.spec.unset) {
+            const settings = taskDefaults.get(slot.spec.name);
+            if (settings !== undefined) slot.spec = slot.spec.fill(settings);
+          }
           jobs.push(this.#activate(slot, owner, leaseMs, now));
         }
       }
@@ -1063,12 +1107,33 @@ export class MemoryStorage implements Storage {
   remove(id: string): Promise<boolean> {
     const slot = this.#jobs.get(id);
     if (slot === undefined || slot.state === "active") return Promise.resolve(false);
+    return Promise.resolve(this.#remove(slot));
+  }
+
+  /**
+   * Deletes a job only if it is failed.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(await new MemoryStorage().removeFailed("nope")); // false
+   * ```
+   */
+  removeFailed(id: string): Promise<boolean> {
+    const slot = this.#jobs.get(id);
+    if (slot === undefined || slot.state !== "failed") return Promise.resolve(false);
+    return Promise.resolve(this.#remove(slot));
+  }
+
+  #remove(slot: Slot): boolean {
+    const id = slot.id;
     const queue = slot.queue;
     // Its entry (waiting, delayed or finished) is dropped lazily when it reaches the front.
     queue.counts[slot.state]--;
     slot.removed = true;
     this.#jobs.delete(id);
-    return Promise.resolve(true);
+    return true;
   }
 
   /**
@@ -1237,10 +1302,13 @@ export class MemoryStorage implements Storage {
       const slot = entry.slot;
       this.#deactivate(slot);
       slot.stalls++;
-      if (slot.stalls > slot.maxStalls || slot.attempt >= slot.maxAttempts) {
-        const why = slot.stalls > slot.maxStalls
-          ? `more than maxStalls (${slot.maxStalls}) times`
-          : `on its last attempt (${slot.attempt} of ${slot.maxAttempts})`;
+      // Still unset: no worker that knew the task reserved it; the built-in defaults.
+      const maxStalls = slot.maxStalls ?? DEFAULT_MAX_STALLS;
+      const maxAttempts = slot.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+      if (slot.stalls > maxStalls || slot.attempt >= maxAttempts) {
+        const why = slot.stalls > maxStalls
+          ? `more than maxStalls (${maxStalls}) times`
+          : `on its last attempt (${slot.attempt} of ${maxAttempts})`;
         this.#recordError(slot, {
           message: `Job ${slot.id} stalled: its lease expired ${why}`,
           name: "StalledError",
@@ -1402,7 +1470,18 @@ function checkReserveRequest(request: ReserveRequest): void {
   }
   checkLeaseMs(leaseMs, `${where}: leaseMs`);
   checkTime(now, `${where}: now`);
+  const defaults = request.taskDefaults;
+  if (defaults !== undefined && !checkedDefaults.has(defaults)) {
+    if (!(defaults instanceof Map)) {
+      throw new TypeError(`${where}: taskDefaults must be a Map, got ${describe(defaults)}`);
+    }
+    for (const [name, settings] of defaults) checkSettings(settings, name);
+    checkedDefaults.add(defaults);
+  }
 }
+
+/** Task settings maps already checked: a worker passes the same one on every reserve. */
+const checkedDefaults = new WeakSet<ReadonlyMap<string, TaskSettings>>();
 
 function checkNewJob(job: NewJob, index: number): void {
   // Cheap checks first; messages are built only on failure (this runs per job).
@@ -1421,18 +1500,31 @@ function checkNewJob(job: NewJob, index: number): void {
   if (typeof job.priority !== "number" || !Number.isFinite(job.priority)) {
     badField(index, "priority", "a finite number", job.priority);
   }
-  if (!Number.isInteger(job.maxAttempts) || job.maxAttempts < 1) {
-    badField(index, "maxAttempts", "an integer >= 1", job.maxAttempts);
+  // null: the task's, filled in at reserve.
+  const { maxAttempts, maxStalls, timeout } = job;
+  if (maxAttempts !== null && (!Number.isInteger(maxAttempts) || maxAttempts < 1)) {
+    badField(index, "maxAttempts", "an integer >= 1 or null", maxAttempts);
   }
-  if (!Number.isInteger(job.maxStalls) || job.maxStalls < 0) {
-    badField(index, "maxStalls", "an integer >= 0", job.maxStalls);
+  if (maxStalls !== null && (!Number.isInteger(maxStalls) || maxStalls < 0)) {
+    badField(index, "maxStalls", "an integer >= 0 or null", maxStalls);
   }
-  if (typeof job.timeout !== "number" || !(job.timeout >= 0)) {
-    badField(index, "timeout", "a number >= 0", job.timeout);
+  if (timeout !== null && (typeof timeout !== "number" || !(timeout >= 0))) {
+    badField(index, "timeout", "a number >= 0 or null", timeout);
   }
   if (typeof job.runAt !== "number" || !Number.isFinite(job.runAt)) {
     badField(index, "runAt", "a finite number (epoch ms)", job.runAt);
   }
+}
+
+/** Checks one task's settings from `ReserveRequest.taskDefaults`. */
+function checkSettings(settings: TaskSettings, name: string): void {
+  const where = `Cannot reserve jobs: taskDefaults of "${name}"`;
+  if (typeof settings !== "object" || settings === null) {
+    throw new TypeError(`${where} must be an object, got ${describe(settings)}`);
+  }
+  checkInt(settings.maxAttempts, 1, 1_000_000, `${where}: maxAttempts`);
+  checkInt(settings.maxStalls, 0, 1_000_000, `${where}: maxStalls`);
+  checkInt(settings.timeout, 0, 2_147_483_647, `${where}: timeout`);
 }
 
 function badField(index: number, field: string, rule: string, value: unknown): never {

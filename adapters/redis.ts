@@ -85,7 +85,14 @@
 import { Cluster, Redis } from "ioredis";
 import type { RedisOptions } from "ioredis";
 import { StorageError, StorageWarning } from "../core/errors.ts";
-import { validateName } from "../core/_validate.ts";
+import {
+  checkInt,
+  checkKeys,
+  checkWellFormed,
+  describe,
+  optionNames,
+  validateName,
+} from "../core/_validate.ts";
 import type {
   Counts,
   EnqueueResult,
@@ -98,6 +105,7 @@ import type {
   Settlement,
   SettleOptions,
   Storage,
+  TaskSettings,
 } from "../core/storage.ts";
 import type { JobError, JobRecord, JobState, JsonValue } from "../core/task.ts";
 import { JOB_STATES } from "../core/task.ts";
@@ -171,6 +179,15 @@ export interface RedisStorageOptions {
    */
   onWarning?: (warning: StorageWarning) => void;
 }
+
+const REDIS_OPTIONS = optionNames<RedisStorageOptions>()([
+  "url",
+  "client",
+  "prefix",
+  "queueTags",
+  "redisOptions",
+  "onWarning",
+]);
 
 type Client = Redis | Cluster;
 
@@ -376,6 +393,7 @@ export class RedisStorage implements Storage {
     if (typeof options !== "object" || options === null) {
       throw new TypeError("Cannot create RedisStorage: options must be an object");
     }
+    checkKeys(options, REDIS_OPTIONS, "Cannot create RedisStorage");
     const { url, client } = options;
     if ((url === undefined) === (client === undefined)) {
       throw new TypeError("Cannot create RedisStorage: give exactly one of url or client");
@@ -777,6 +795,9 @@ export class RedisStorage implements Storage {
     // equal names).
     let checked: string | undefined;
     for (let i = 0; i < jobs.length; i++) {
+      // An id with a lone surrogate becomes U+FFFD in UTF-8: two such ids
+      // would be one key, and the second enqueue would return the first job.
+      checkWellFormed(jobs[i].id, `Cannot enqueue jobs: jobs[${i}].id`);
       if (jobs[i].queue === checked) continue;
       validateName(jobs[i].queue, `Cannot enqueue jobs: jobs[${i}].queue`, "queue");
       checked = jobs[i].queue;
@@ -1415,8 +1436,30 @@ export class RedisStorage implements Storage {
   async remove(id: string): Promise<boolean> {
     const queue = await this.#queueOf("remove job", id);
     if (queue === null) return false;
-    const removed = await this.#run("remove job", SCRIPTS.remove, queue, [id]) === 1;
+    const removed = await this.#run("remove job", SCRIPTS.remove, queue, [id, ""]) === 1;
     if (removed) await this.#forgetIds("remove job", [id]);
+    return removed;
+  }
+
+  /**
+   * Deletes a job only if it is failed: the check and the delete are one
+   * script call.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.removeFailed("welcome:42");
+   * await storage.close();
+   * ```
+   */
+  async removeFailed(id: string): Promise<boolean> {
+    const queue = await this.#queueOf("remove failed job", id);
+    if (queue === null) return false;
+    const args = [id, "failed"];
+    const removed = await this.#run("remove failed job", SCRIPTS.remove, queue, args) === 1;
+    if (removed) await this.#forgetIds("remove failed job", [id]);
     return removed;
   }
 
@@ -1676,6 +1719,7 @@ function reserveArgs(
     queues.length,
   ];
   for (const q of queues) args.push(q);
+  args.push(encodeDefaults(request.taskDefaults));
   return args;
 }
 
@@ -1725,8 +1769,41 @@ function pushSettleArgs(
  * `priority|maxAttempts|maxStalls|timeout|enqueuedAt|runAt|queue|name|`.
  */
 function packData(job: NewJob, now: number): string {
-  return `${job.priority}|${job.maxAttempts}|${job.maxStalls}|${job.timeout}|${now}|` +
-    `${job.runAt}|${job.queue}|${job.name}|`;
+  // An unset setting (null: the task's) is an empty part, filled in by RESERVE.
+  return `${job.priority}|${job.maxAttempts ?? ""}|${job.maxStalls ?? ""}|${job.timeout ?? ""}|` +
+    `${now}|${job.runAt}|${job.queue}|${job.name}|`;
+}
+
+/** The encoded `taskDefaults` of each map seen (a worker passes the same map every time). */
+const encodedDefaults = new WeakMap<ReadonlyMap<string, TaskSettings>, string>();
+
+/**
+ * `taskDefaults` as RESERVE's last argument: "\nname maxAttempts maxStalls
+ * timeout" per task, which the script searches only for a reserved job with
+ * an unset setting (see RESERVE). Checked and encoded once per map.
+ */
+function encodeDefaults(defaults: ReadonlyMap<string, TaskSettings> | undefined): string {
+  if (defaults === undefined) return "";
+  let text = encodedDefaults.get(defaults);
+  if (text !== undefined) return text;
+  const where = "Cannot reserve jobs: taskDefaults";
+  if (!(defaults instanceof Map)) {
+    throw new TypeError(`${where} must be a Map, got ${describe(defaults)}`);
+  }
+  text = "";
+  for (const [name, settings] of defaults) {
+    // Task names hold no space, newline or "|" (so the search cannot match across entries).
+    validateName(name, `${where}: task name`, "task");
+    if (typeof settings !== "object" || settings === null) {
+      throw new TypeError(`${where} of "${name}" must be an object, got ${describe(settings)}`);
+    }
+    checkInt(settings.maxAttempts, 1, 1_000_000, `${where} of "${name}": maxAttempts`);
+    checkInt(settings.maxStalls, 0, 1_000_000, `${where} of "${name}": maxStalls`);
+    checkInt(settings.timeout, 0, 2_147_483_647, `${where} of "${name}": timeout`);
+    text += `\n${name} ${settings.maxAttempts} ${settings.maxStalls} ${settings.timeout}`;
+  }
+  encodedDefaults.set(defaults, text);
+  return text;
 }
 
 // ---- records ----------------------------------------------------------------
@@ -1795,9 +1872,12 @@ function baseRecord(
     return numAt(d, k === 0 ? 0 : at[k - 1] + 1, at[k], name);
   };
   const priority = part(0, "priority");
-  const maxAttempts = part(1, "maxAttempts");
-  const maxStalls = part(2, "maxStalls");
-  const timeout = part(3, "timeout");
+  // Empty: unset, the task's (enqueued by name; RESERVE fills them in).
+  const unsetOr = (k: number, name: string) => at[k] === at[k - 1] + 1 ? null : part(k, name);
+  if (at.length < 4) throw new Error("the job data (field d) has too few parts");
+  const maxAttempts = unsetOr(1, "maxAttempts");
+  const maxStalls = unsetOr(2, "maxStalls");
+  const timeout = unsetOr(3, "timeout");
   const enqueuedAt = part(4, "enqueuedAt");
   const firstRunAt = part(5, "runAt");
   if (at.length < 8) throw new Error("the job data (field d) has too few parts");
@@ -1930,10 +2010,10 @@ function toRecord(id: string, f: (string | null)[]): JobRecord {
       payload,
       priority: n(d[0]),
       attempt: n(f[F_ATTEMPT]),
-      maxAttempts: n(d[1]),
+      maxAttempts: d[1] === "" ? null : n(d[1]),
       stalls: n(f[F_STALLS]),
-      maxStalls: n(d[2]),
-      timeout: n(d[3]),
+      maxStalls: d[2] === "" ? null : n(d[2]),
+      timeout: d[3] === "" ? null : n(d[3]),
       enqueuedAt: n(d[4]),
       runAt: n(f[F_RUN_AT] ?? d[5]),
       state: JOB_STATES.includes(f[F_STATE] as JobState)

@@ -476,7 +476,7 @@ async function worker(flags: FlagValues): Promise<number> {
   }
 
   const job = (j: JobRecord) =>
-    `${j.name} id=${j.id} queue=${j.queue} attempt=${j.attempt}/${j.maxAttempts}`;
+    `${j.name} id=${j.id} queue=${j.queue} attempt=${j.attempt}/${j.maxAttempts ?? "?"}`;
   instance.on("active", ({ job: j }) => log("info", `active ${job(j)}`));
   instance.on(
     "progress",
@@ -731,7 +731,7 @@ async function failed(flags: FlagValues, positional: string[]): Promise<number> 
         rows.push([
           escapeText(j.id),
           escapeText(j.name),
-          `${j.attempt}/${j.maxAttempts}`,
+          `${j.attempt}/${j.maxAttempts ?? "?"}`,
           j.finishedAt === undefined ? "" : new Date(j.finishedAt).toISOString(),
           error.length > 80 ? `${error.slice(0, 77)}...` : error,
         ]);
@@ -746,8 +746,7 @@ async function failed(flags: FlagValues, positional: string[]): Promise<number> 
   return await withStorage(flags, `failed ${action}`, async (queue) => {
     const act = async (jobId: string): Promise<boolean> => {
       if (action === "retry") return await queue.retryFailed(jobId);
-      const job = await queue.getJob(jobId);
-      return job !== null && job.state === "failed" && await queue.remove(jobId);
+      return await queue.removeFailed(jobId);
     };
     const verb = action === "retry" ? "retried" : "removed";
     if (id !== undefined) {

@@ -34,6 +34,123 @@ export function validateJobId(value: unknown, what: string): void {
   if (/[\u0000-\u001f\u007f]/.test(value)) {
     throw new RangeError(`${what} must not contain control characters`);
   }
+  checkWellFormed(value, what);
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// `String.prototype.isWellFormed` (ES2024: Node 20, Deno, Bun), else a regex.
+const isWellFormed: (s: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function"
+    ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (s) => !LONE_SURROGATE.test(s);
+
+/**
+ * Throws unless `value` is well-formed UTF-16 (no lone surrogate). Ids become
+ * UTF-8 bytes in Redis, where every lone surrogate turns into U+FFFD: two
+ * different ids would name one job.
+ */
+export function checkWellFormed(value: string, what: string): void {
+  if (typeof value !== "string" || isWellFormed(value)) return; // the type is checked elsewhere
+  const at = value.search(LONE_SURROGATE);
+  const unit = value.charCodeAt(at).toString(16).toUpperCase();
+  throw new RangeError(
+    `${what} is not well-formed Unicode: a lone surrogate \\u${unit} at index ${at}`,
+  );
+}
+
+/**
+ * Throws a TypeError naming the first key of `options` that is not in
+ * `known`: "<where>: <path>.delya is not an option (did you mean delay?)",
+ * or the known names when none is close. Symbol keys are ignored. A `for
+ * in` over a small object and a short list: cheap enough for every call.
+ */
+export function checkKeys(
+  options: object,
+  known: readonly string[],
+  where: string,
+  path = "options",
+): void {
+  for (const key in options) {
+    // Own keys only: an enumerable key someone added to Object.prototype is not the caller's.
+    if (!known.includes(key) && Object.hasOwn(options, key)) {
+      throw unknownKey(key, known, where, path);
+    }
+  }
+}
+
+function unknownKey(key: string, known: readonly string[], where: string, path: string) {
+  const near = closest(key, known);
+  const hint = near === undefined ? `options are ${known.join(", ")}` : `did you mean ${near}?`;
+  return new TypeError(`${where}: ${keyPath(path, key)} is not an option (${hint})`);
+}
+
+/**
+ * The known name nearest to `key` (case-insensitive edit distance, a swap
+ * of neighbours counting as one edit), if near enough to be a misspelling.
+ */
+function closest(key: string, known: readonly string[]): string | undefined {
+  const a = key.toLowerCase();
+  if (a.length > MAX_KEY_SHOWN) return undefined;
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(a.length / 3)) + 1;
+  for (const name of known) {
+    const d = editDistance(a, name.toLowerCase());
+    if (d < bestDistance) {
+      best = name;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Optimal string alignment distance (Levenshtein plus adjacent transpositions). */
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    rows.push([i]);
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        rows[0][j] = j;
+        continue;
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1][j] + 1, rows[i][j - 1] + 1, rows[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d = Math.min(d, rows[i - 2][j - 2] + 1);
+      }
+      rows[i][j] = d;
+    }
+  }
+  return rows[a.length][b.length];
+}
+
+/**
+ * For {@linkcode checkKeys}: the names of every option of `T`. A name left
+ * out is a compile error ("missing"), so an option added to an interface
+ * cannot end up refused.
+ */
+export function optionNames<T>(): <const K extends readonly (keyof T & string)[]>(
+  names:
+    & K
+    & ([Exclude<keyof T, K[number]>] extends [never] ? unknown
+      : { missing: Exclude<keyof T, K[number]> }),
+) => readonly string[] {
+  return (names) => names;
+}
+
+const RETENTION_KEYS = ["completed", "failed"];
+const POLICY_KEYS = ["count", "age"];
+
+/** {@linkcode checkKeys} for a retention (`{ completed: { count, age }, failed: ... }`). */
+export function checkRetentionKeys(retention: unknown, where: string): void {
+  if (typeof retention !== "object" || retention === null) return; // its checks say what is wrong
+  checkKeys(retention, RETENTION_KEYS, where, "retention");
+  for (const state of RETENTION_KEYS) {
+    const policy = (retention as Record<string, unknown>)[state];
+    if (typeof policy === "object" && policy !== null) {
+      checkKeys(policy, POLICY_KEYS, where, `retention.${state}`);
+    }
+  }
 }
 
 /** Throws unless `value` is an integer in [min, max]. */
@@ -96,7 +213,7 @@ export function checkJson<K>(
 ): void {
   const bound = jsonSizeBound(value, 0);
   if (bound < 0) {
-    explainJson(value, pathOf(key), where, new Set());
+    explainJson(value, pathOf(key), where, new Set(), 0);
     // Valid after all (only deeper than the fast walk goes): measure exactly.
   } else if (bound <= maxBytes) {
     return;
@@ -120,6 +237,14 @@ export function toJson(value: unknown, root: string, where: string): string {
 
 const encoder = new TextEncoder();
 const MAX_FAST_DEPTH = 64;
+/**
+ * Most levels of nested arrays and objects a JSON value may have. Lua's cjson
+ * decodes no deeper (by default) and Node 20's JSON.stringify fails near
+ * 4 000, so anything deeper could be stored and then fail to read back; the
+ * recursive walks (this check, MemoryStorage's copy) stay far from any stack
+ * limit.
+ */
+export const MAX_JSON_DEPTH = 1000;
 
 /**
  * An upper bound on the UTF-8 size of `JSON.stringify(value)`, or -1 when the
@@ -166,7 +291,13 @@ function jsonSizeBound(value: unknown, depth: number): number {
   return size;
 }
 
-function explainJson(value: unknown, path: string, where: string, seen: Set<object>): void {
+function explainJson(
+  value: unknown,
+  path: string,
+  where: string,
+  seen: Set<object>,
+  depth: number,
+): void {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -188,9 +319,17 @@ function explainJson(value: unknown, path: string, where: string, seen: Set<obje
   if (value === null) return;
   const object = value as object;
   if (seen.has(object)) throw new TypeError(`${where}: ${path} is a circular reference`);
+  if (depth >= MAX_JSON_DEPTH && (Array.isArray(object) || !(object instanceof Date))) {
+    throw new RangeError(
+      `${where}: ${shortPath(path)} is nested too deep: more than ${MAX_JSON_DEPTH} levels of ` +
+        "arrays and objects",
+    );
+  }
   if (Array.isArray(object)) {
     seen.add(object);
-    for (let i = 0; i < object.length; i++) explainJson(object[i], `${path}[${i}]`, where, seen);
+    for (let i = 0; i < object.length; i++) {
+      explainJson(object[i], `${path}[${i}]`, where, seen, depth + 1);
+    }
     seen.delete(object);
     return;
   }
@@ -205,7 +344,7 @@ function explainJson(value: unknown, path: string, where: string, seen: Set<obje
     const child = (object as Record<string, unknown>)[key];
     // JSON.stringify drops undefined properties; that is fine below the top level.
     if (child === undefined) continue;
-    explainJson(child, keyPath(path, key), where, seen);
+    explainJson(child, keyPath(path, key), where, seen, depth + 1);
   }
   for (const symbol of Object.getOwnPropertySymbols(object)) {
     if (Object.prototype.propertyIsEnumerable.call(object, symbol)) {
@@ -213,6 +352,18 @@ function explainJson(value: unknown, path: string, where: string, seen: Set<obje
     }
   }
   seen.delete(object);
+}
+
+/** A path a thousand levels long, cut to its start and end at step boundaries. */
+function shortPath(path: string): string {
+  if (path.length <= 120) return path;
+  const steps = /[.[]/g;
+  let head = 60;
+  steps.lastIndex = 60;
+  if (steps.exec(path) !== null) head = steps.lastIndex - 1;
+  let tail = path.length - 30;
+  while (tail > head && path[tail] !== "." && path[tail] !== "[") tail--;
+  return `${path.slice(0, head)}…${path.slice(tail)}`;
 }
 
 /** Longest key shown whole in an error path; longer ones are cut (messages stay short). */

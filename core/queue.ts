@@ -10,12 +10,15 @@ import { JobFailedError, ResultTimeoutError } from "./errors.ts";
 import type { Counts, ListOptions, NewJob, Retention, Storage } from "./storage.ts";
 import { DEFAULT_RETENTION } from "./storage.ts";
 import type { JobRecord, JobState, Task } from "./task.ts";
-import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS, JOB_STATES } from "./task.ts";
+import { JOB_STATES } from "./task.ts";
 import {
   checkInt,
   checkJson,
+  checkKeys,
   checkNumber,
+  checkRetentionKeys,
   describe,
+  optionNames,
   validateJobId,
   validateName,
 } from "./_validate.ts";
@@ -43,7 +46,11 @@ export interface EnqueueOptions {
   id?: string;
   /** Queue to use instead of the task's default. */
   queue?: string;
-  /** Overrides the task's `maxAttempts` for this job. */
+  /**
+   * Overrides the task's `maxAttempts` for this job. Left out when enqueueing
+   * by task name, the job's is null until a worker that knows the task
+   * reserves it and stores the task's (so too `timeout` and `maxStalls`).
+   */
   maxAttempts?: number;
   /** Overrides the task's `timeout` (ms) for this job. */
   timeout?: number;
@@ -62,6 +69,27 @@ export interface ResultOptions {
   /** Stop waiting when this aborts (rejects with its reason). */
   signal?: AbortSignal;
 }
+
+/** What a job enqueued by task name starts from: every setting left to the task. */
+const BY_NAME = Object.freeze({
+  queue: "default",
+  maxAttempts: null,
+  timeout: null,
+  maxStalls: null,
+});
+
+const QUEUE_OPTIONS = optionNames<QueueOptions>()(["storage", "clock", "maxPayloadBytes"]);
+const ENQUEUE_OPTIONS = optionNames<EnqueueOptions>()([
+  "delay",
+  "runAt",
+  "priority",
+  "id",
+  "queue",
+  "maxAttempts",
+  "timeout",
+]);
+const RESULT_OPTIONS = optionNames<ResultOptions>()(["timeout", "pollInterval", "signal"]);
+const LIST_OPTIONS = optionNames<ListOptions>()(["offset", "limit"]);
 
 /** Largest priority magnitude: storage adapters rely on this range. */
 export const MAX_PRIORITY = 1000;
@@ -92,6 +120,7 @@ export class Queue {
     if (typeof options !== "object" || options === null || !options.storage) {
       throw new TypeError("Cannot create Queue: options.storage is required");
     }
+    checkKeys(options, QUEUE_OPTIONS, "Cannot create Queue");
     this.#storage = options.storage;
     this.#clock = options.clock ?? systemClock;
     this.#maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
@@ -164,6 +193,10 @@ export class Queue {
   /** Jobs of `queue` in `state`, paged (see `Storage.list` for the order). */
   async list(queue: string, state: JobState, options: ListOptions = {}): Promise<JobRecord[]> {
     validateName(queue, "Cannot list jobs: queue", "queue");
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`Cannot list jobs: options must be an object, got ${describe(options)}`);
+    }
+    checkKeys(options, LIST_OPTIONS, "Cannot list jobs");
     if (!JOB_STATES.includes(state)) {
       throw new RangeError(
         `Cannot list jobs: state must be one of ${JOB_STATES.join(", ")}, got ${describe(state)}`,
@@ -183,6 +216,12 @@ export class Queue {
    */
   async result<R = unknown>(id: string, options: ResultOptions = {}): Promise<R> {
     validateJobId(id, "Cannot wait for result: id");
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        `Cannot wait for result: options must be an object, got ${describe(options)}`,
+      );
+    }
+    checkKeys(options, RESULT_OPTIONS, "Cannot wait for result");
     const { timeout, pollInterval = 50, signal } = options;
     if (timeout !== undefined) {
       checkNumber(timeout, 0, Number.MAX_SAFE_INTEGER, "Cannot wait for result: timeout");
@@ -218,6 +257,16 @@ export class Queue {
     return await this.#storage.remove(id);
   }
 
+  /**
+   * Deletes a job only if it is failed (the dead-letter set's "remove"), in
+   * one atomic storage step: a job retried meanwhile stays. False if it is
+   * missing or not failed.
+   */
+  async removeFailed(id: string): Promise<boolean> {
+    validateJobId(id, "Cannot remove job: id");
+    return await this.#storage.removeFailed(id);
+  }
+
   /** Stops workers from taking jobs from `queue`; enqueueing still works. */
   async pause(queue = "default"): Promise<void> {
     validateName(queue, "Cannot pause queue", "queue");
@@ -239,6 +288,7 @@ export class Queue {
   /** Removes finished jobs of `queue` beyond the retention (default: `DEFAULT_RETENTION`). */
   async prune(queue = "default", retention: Retention = DEFAULT_RETENTION): Promise<number> {
     validateName(queue, "Cannot prune queue", "queue");
+    checkRetentionKeys(retention, "Cannot prune queue");
     return await this.#storage.prune(queue, retention, this.#clock.now());
   }
 
@@ -254,16 +304,18 @@ export class Queue {
       throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
     }
     let name: string;
-    let defaults: { queue: string; maxAttempts: number; timeout: number; maxStalls: number };
+    let defaults: {
+      queue: string;
+      maxAttempts: number | null;
+      timeout: number | null;
+      maxStalls: number | null;
+    };
     if (typeof task === "string") {
       validateName(task, `${where}: task name`, "task");
       name = task;
-      defaults = {
-        queue: "default",
-        maxAttempts: DEFAULT_MAX_ATTEMPTS,
-        timeout: 0,
-        maxStalls: DEFAULT_MAX_STALLS,
-      };
+      // The task's settings are not known here: null leaves each to the
+      // worker that knows the task, which fills it in at reserve.
+      defaults = BY_NAME;
     } else if (typeof task === "object" && task !== null && typeof task.name === "string") {
       name = task.name;
       defaults = task;
@@ -275,14 +327,15 @@ export class Queue {
       );
     }
     where = `${where} "${name}"`;
+    checkKeys(options, ENQUEUE_OPTIONS, where); // once per call, not per payload
     const queue = options.queue ?? defaults.queue;
     validateName(queue, `${where}: queue`, "queue");
     const priority = options.priority ?? 0;
     checkInt(priority, -MAX_PRIORITY, MAX_PRIORITY, `${where}: priority`);
     const maxAttempts = options.maxAttempts ?? defaults.maxAttempts;
-    checkInt(maxAttempts, 1, 1_000_000, `${where}: maxAttempts`);
+    if (maxAttempts !== null) checkInt(maxAttempts, 1, 1_000_000, `${where}: maxAttempts`);
     const timeout = options.timeout ?? defaults.timeout;
-    checkInt(timeout, 0, 2_147_483_647, `${where}: timeout`);
+    if (timeout !== null) checkInt(timeout, 0, 2_147_483_647, `${where}: timeout`);
     let runAt = now;
     if (options.delay !== undefined && options.runAt !== undefined) {
       throw new TypeError(`${where}: give delay or runAt, not both`);

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { checkNumber } from "./_validate.ts";
+import { checkKeys, checkNumber, describe, optionNames } from "./_validate.ts";
 
 /**
  * Returns the delay in ms before the next attempt, given the attempt that
@@ -55,6 +55,14 @@ export interface ExponentialOptions {
   random?: () => number;
 }
 
+const EXPONENTIAL_OPTIONS = optionNames<ExponentialOptions>()([
+  "base",
+  "factor",
+  "max",
+  "jitter",
+  "random",
+]);
+
 /**
  * Delays that grow by `factor` each attempt: `base * factor ** (attempt - 1)`,
  * capped at `max`, optionally jittered.
@@ -68,6 +76,10 @@ export interface ExponentialOptions {
  * ```
  */
 export function exponential(options: ExponentialOptions = {}): RetryStrategy {
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError(`exponential(): options must be an object, got ${describe(options)}`);
+  }
+  checkKeys(options, EXPONENTIAL_OPTIONS, "exponential()");
   const base = options.base ?? 1_000;
   const factor = options.factor ?? 2;
   const max = options.max ?? 3_600_000;

@@ -40,12 +40,16 @@ export interface NewJob {
   payload: unknown;
   /** Higher runs first. */
   priority: number;
-  /** Attempts allowed in all. */
-  maxAttempts: number;
-  /** Lease reclaims allowed before the job fails. */
-  maxStalls: number;
-  /** Per-attempt timeout in ms (0 = none). */
-  timeout: number;
+  /**
+   * Attempts allowed in all; null = the task's (a job enqueued by task name
+   * whose enqueue did not set it): filled in at reserve from
+   * {@linkcode ReserveRequest.taskDefaults}.
+   */
+  maxAttempts: number | null;
+  /** Lease reclaims allowed before the job fails; null = the task's (as `maxAttempts`). */
+  maxStalls: number | null;
+  /** Per-attempt timeout in ms (0 = none); null = the task's (as `maxAttempts`). */
+  timeout: number | null;
   /** When it may first run; `<= now` means waiting at once, later means delayed. */
   runAt: number;
 }
@@ -56,6 +60,16 @@ export interface EnqueueResult {
   job: JobRecord;
   /** False when a job with that id already existed (nothing was stored). */
   created: boolean;
+}
+
+/** A task's own settings, which fill a job's unset (null) ones at reserve. */
+export interface TaskSettings {
+  /** Attempts allowed in all (>= 1). */
+  readonly maxAttempts: number;
+  /** Lease reclaims allowed (>= 0). */
+  readonly maxStalls: number;
+  /** Per-attempt timeout in ms (>= 0, 0 = none). */
+  readonly timeout: number;
 }
 
 /** What a worker asks for when it has free slots. */
@@ -70,6 +84,17 @@ export interface ReserveRequest {
   leaseMs: number;
   /** The core's clock. */
   now: number;
+  /**
+   * The worker's tasks' settings by task name (a worker builds it once and
+   * passes the same map every time; adapters may cache what they derive
+   * from it, so do not change it after use). A reserved job whose
+   * `maxAttempts`, `maxStalls` or `timeout` is null (enqueued by name) gets
+   * its task's value, stored with the reservation, so every later step
+   * (reclaim included) sees it. A job whose task is not in the map keeps
+   * null: a reclaim then counts the built-in defaults, 3 attempts
+   * (`DEFAULT_MAX_ATTEMPTS`) and 1 stall (`DEFAULT_MAX_STALLS`).
+   */
+  taskDefaults?: ReadonlyMap<string, TaskSettings>;
 }
 
 /** What {@linkcode Storage.reserve} returns. */
@@ -190,7 +215,8 @@ export interface Storage {
    * `maxAttempts` becomes `failed` with a `StalledError`, otherwise `waiting`
    * with no error recorded),
    * promotes due delayed jobs, and reserves up to `limit` waiting jobs from
-   * unpaused queues in order. Records whose stored text cannot be parsed are
+   * unpaused queues in order, filling their null settings from
+   * `taskDefaults` (see there). Records whose stored text cannot be parsed are
    * moved to `failed` with the text kept in `raw`, and are not returned.
    */
   reserve(request: ReserveRequest): Promise<ReserveResult>;
@@ -262,6 +288,13 @@ export interface Storage {
 
   /** Deletes a job that is not active. False if it is missing or active. */
   remove(id: string): Promise<boolean>;
+
+  /**
+   * Deletes a job only if it is failed, in one atomic step (the dead-letter
+   * set's "remove"): a job retried or revived meanwhile is left alone. False
+   * if it is missing or not failed.
+   */
+  removeFailed(id: string): Promise<boolean>;
 
   /** Stops reservations from a queue (enqueue still works). */
   pause(queue: string): Promise<void>;

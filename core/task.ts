@@ -6,7 +6,7 @@
  */
 
 import type { RetryStrategy } from "./retry.ts";
-import { checkInt, validateName } from "./_validate.ts";
+import { checkInt, checkKeys, optionNames, validateName } from "./_validate.ts";
 
 /** The states a job moves through. See the README's state diagram. */
 export type JobState = "waiting" | "delayed" | "active" | "completed" | "failed";
@@ -70,14 +70,19 @@ export interface JobRecord<P = unknown, R = unknown> {
   priority: number;
   /** Attempts started so far (0 until first reserved). */
   attempt: number;
-  /** Attempts allowed in all, the first included. */
-  maxAttempts: number;
+  /**
+   * Attempts allowed in all, the first included. Null for a job enqueued by
+   * task name without this option, until a worker that knows the task
+   * reserves it: that worker's task setting is then stored (see the README,
+   * "Enqueue by name").
+   */
+  maxAttempts: number | null;
   /** Times the job's lease expired and it was reclaimed. */
   stalls: number;
-  /** Reclaims allowed before the job fails as a poison pill. */
-  maxStalls: number;
-  /** Per-attempt timeout in ms the worker enforces (0 = none). */
-  timeout: number;
+  /** Reclaims allowed before the job fails as a poison pill. Null as `maxAttempts`. */
+  maxStalls: number | null;
+  /** Per-attempt timeout in ms the worker enforces (0 = none). Null as `maxAttempts`. */
+  timeout: number | null;
   /** When it was enqueued. */
   enqueuedAt: number;
   /** When it is (or was) due to run. */
@@ -173,6 +178,17 @@ export interface Task<P = unknown, R = unknown> {
   readonly handler: Handler<P, R>;
 }
 
+const TASK_OPTIONS = optionNames<TaskOptions<unknown, unknown>>()([
+  "name",
+  "queue",
+  "maxAttempts",
+  "retry",
+  "timeout",
+  "maxStalls",
+  "retryIf",
+  "handler",
+]);
+
 /** Default number of attempts for a task. */
 export const DEFAULT_MAX_ATTEMPTS = 3;
 /** Default number of lease reclaims a job survives. */
@@ -203,6 +219,7 @@ export function defineTask<P, R>(options: TaskOptions<P, R>): Task<P, R> {
   }
   const where = "Cannot define task";
   validateName(options.name, `${where}: name`, "task");
+  checkKeys(options, TASK_OPTIONS, `${where} "${options.name}"`);
   const queue = options.queue ?? "default";
   validateName(queue, `${where} "${options.name}": queue`, "queue");
   if (typeof options.handler !== "function") {

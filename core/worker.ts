@@ -19,10 +19,20 @@ import type { WorkerEvents } from "./events.ts";
 import { RateMeter, SampleWindow, type WorkerMetrics } from "./metrics.ts";
 import { defaultRetry } from "./retry.ts";
 import { every, failureBackoff, waitFirst } from "./scheduler.ts";
-import type { Retention, RetentionPolicy, Settlement, Storage } from "./storage.ts";
+import type { Retention, RetentionPolicy, Settlement, Storage, TaskSettings } from "./storage.ts";
 import { DEFAULT_RETENTION } from "./storage.ts";
 import type { JobInfo, JobRecord, JsonValue, Task, TaskContext } from "./task.ts";
-import { checkInt, checkJson, describe, toJson, validateName } from "./_validate.ts";
+import {
+  checkInt,
+  checkJson,
+  checkKeys,
+  checkRetentionKeys,
+  checkWellFormed,
+  describe,
+  optionNames,
+  toJson,
+  validateName,
+} from "./_validate.ts";
 
 const pathOfRoot = (root: string) => root;
 
@@ -138,6 +148,27 @@ export interface StopOptions {
 
 /** A storage duty of the worker that can fail (see {@linkcode WorkerHealth.failing}). */
 export type WorkerDuty = "reserve" | "wait for work" | "settle" | "lease renewal";
+
+// Every option name (a compile error names one left out): others are refused.
+const WORKER_OPTIONS = optionNames<WorkerOptions>()([
+  "storage",
+  "tasks",
+  "queues",
+  "concurrency",
+  "prefetch",
+  "clock",
+  "id",
+  "leaseMs",
+  "heartbeatMs",
+  "maxTasks",
+  "retention",
+  "unknownTasks",
+  "unknownTaskDelay",
+  "middleware",
+  "idleWaitMs",
+  "sweepMs",
+]);
+const STOP_OPTIONS = optionNames<StopOptions>()(["timeout"]);
 
 /** What `worker.health()` reports. */
 export interface WorkerHealth {
@@ -269,7 +300,7 @@ class Context implements MiddlewareContext {
         name: job.name,
         queue: job.queue,
         attempt: job.attempt,
-        maxAttempts: job.maxAttempts,
+        maxAttempts: job.maxAttempts!, // set for known tasks (see #execute)
         enqueuedAt: job.enqueuedAt,
         priority: job.priority,
       };
@@ -354,6 +385,8 @@ export class Worker {
   readonly #tasks = new Map<string, Task<any, any>>();
   // deno-lint-ignore no-explicit-any
   readonly #composed = new Map<string, (payload: any, ctx: TaskContext) => Promise<unknown>>();
+  /** The tasks' settings, for jobs enqueued by name (built once: see `ReserveRequest.taskDefaults`). */
+  readonly #taskDefaults = new Map<string, TaskSettings>();
   readonly #queues: readonly string[];
   readonly #concurrency: number;
   /** A fixed prefetch, or null for auto (see `#prefetch`). */
@@ -416,6 +449,8 @@ export class Worker {
     if (typeof options !== "object" || options === null || !options.storage) {
       throw new TypeError(`${where}: options.storage is required`);
     }
+    checkKeys(options, WORKER_OPTIONS, where);
+    checkRetentionKeys(options.retention, where);
     if (!Array.isArray(options.tasks) || options.tasks.length === 0) {
       throw new TypeError(
         `${where}: options.tasks must be a non-empty array of tasks from defineTask()`,
@@ -449,6 +484,7 @@ export class Worker {
     if (typeof this.#id !== "string" || this.#id.length === 0 || this.#id.length > 200) {
       throw new TypeError(`${where}: id must be a string of 1-200 characters`);
     }
+    checkWellFormed(this.#id, `${where}: id`);
     this.#leaseMs = options.leaseMs ?? 30_000;
     checkInt(this.#leaseMs, 100, 86_400_000, `${where}: leaseMs`);
     this.#heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(this.#leaseMs / 3));
@@ -493,7 +529,11 @@ export class Worker {
     checkInt(this.#idleWaitMs, 1, 3_600_000, `${where}: idleWaitMs`);
     this.#sweepMs = options.sweepMs ?? 60_000;
     checkInt(this.#sweepMs, 1, 86_400_000, `${where}: sweepMs`);
-    for (const task of this.#tasks.values()) this.#composed.set(task.name, this.#compose(task));
+    for (const task of this.#tasks.values()) {
+      this.#composed.set(task.name, this.#compose(task));
+      const { maxAttempts, maxStalls, timeout } = task;
+      this.#taskDefaults.set(task.name, Object.freeze({ maxAttempts, maxStalls, timeout }));
+    }
     let resolve!: () => void;
     this.#stopped = { promise: new Promise<void>((r) => (resolve = r)), resolve };
     this.#rate = new RateMeter(this.#clock.now());
@@ -591,6 +631,7 @@ export class Worker {
    * once. Resolves when everything is settled. Safe to call more than once.
    */
   stop(options: StopOptions = {}): Promise<void> {
+    checkKeys(options ?? {}, STOP_OPTIONS, "Cannot stop worker");
     if (this.#state === "idle") {
       this.#state = "stopped";
       this.#life.abort();
@@ -682,6 +723,7 @@ export class Worker {
           owner: this.#id,
           leaseMs: this.#leaseMs,
           now: this.#clock.now(),
+          taskDefaults: this.#taskDefaults,
         });
         this.#failures.reserve = 0;
         nextAt = result.nextAt;
@@ -821,9 +863,16 @@ export class Worker {
       this.#slotDone();
       return;
     }
+    // A storage that does not apply `taskDefaults` leaves a by-name job's
+    // settings null: the task's hold for this attempt all the same.
+    if (job.maxAttempts === null || job.timeout === null || job.maxStalls === null) {
+      job.maxAttempts ??= task.maxAttempts;
+      job.timeout ??= task.timeout;
+      job.maxStalls ??= task.maxStalls;
+    }
     this.#waits.add(Math.max(0, startedAt - job.runAt));
     if (this.#events.has("active")) this.#events.emit("active", { job });
-    if (job.timeout > 0) held.timeoutCancel = this.#armTimeout(held, job.timeout);
+    if (job.timeout! > 0) held.timeoutCancel = this.#armTimeout(held, job.timeout!);
     const work = this.#composed.get(job.name)!(
       job.payload,
       new Context(held, task, this.#report),
@@ -863,10 +912,11 @@ export class Worker {
     const mean = this.#meanDuration;
     this.#meanDuration = mean === null ? duration : mean + (duration - mean) / 16;
     if (!ok) return this.#failAttempt(held, value, now, duration);
-    if (job.timeout > 0 && duration > job.timeout) {
+    const timeout = job.timeout!; // filled in by `#execute`
+    if (timeout > 0 && duration > timeout) {
       // It returned, but past its timeout: a handler that keeps the event
       // loop busy (synchronous work) leaves the timer no turn to abort it.
-      return this.#failAttempt(held, new JobTimeoutError(job.timeout, duration), now, duration);
+      return this.#failAttempt(held, new JobTimeoutError(timeout, duration), now, duration);
     }
     try {
       // Storage copies the result as JSON as it stores it; check it is JSON.
@@ -883,7 +933,7 @@ export class Worker {
     const { job } = held;
     const task = this.#tasks.get(job.name)!;
     const error = toJobError(thrown, job.attempt, now);
-    let retry = !(thrown instanceof UnrecoverableError) && job.attempt < job.maxAttempts;
+    let retry = !(thrown instanceof UnrecoverableError) && job.attempt < job.maxAttempts!;
     if (retry && task.retryIf) {
       try {
         retry = Boolean(task.retryIf(thrown, job.attempt));

@@ -256,6 +256,65 @@ for (const queueTags of [false, true]) {
       }
     });
 
+    test(
+      "nesting: 1000 levels round-trip as payload and result; deeper is refused, nothing stored",
+      {
+        timeout: 20_000,
+      },
+      async () => {
+        const { storage, queue, unchanged } = await setup();
+        const nest = (levels: number) => {
+          let value: unknown = "leaf";
+          for (let i = 0; i < levels; i++) value = [value];
+          return value;
+        };
+        try {
+          // Redis would store deeper text, but Lua's cjson decodes only 1000
+          // levels and Node 20's JSON.stringify only about 4000: one limit for all.
+          for (const levels of [1_001, 10_000]) {
+            await assert.rejects(queue.enqueue(sendEmail, { deep: nest(levels) }), {
+              name: "RangeError",
+              message:
+                /^Cannot enqueue job "send_email": payload\.deep(\[0\])+…(\[0\])+ is nested too deep: more than 1000 levels of arrays and objects$/,
+            });
+          }
+          await unchanged();
+          const echo = defineTask({
+            name: "echo_deep",
+            maxAttempts: 1,
+            // A number: return that many levels; anything else: echo it.
+            handler: (p: unknown) => typeof p === "number" ? nest(p) : p,
+          });
+          const worker = new Worker({
+            storage,
+            tasks: [echo],
+            queues: ["default"],
+            concurrency: 2,
+          });
+          await worker.start();
+          try {
+            const deepest = nest(1_000);
+            const same = await queue.enqueue(echo, deepest);
+            assert.deepEqual(await queue.result(same.id, { timeout: 10_000 }), deepest);
+            assert.deepEqual((await queue.getJob(same.id))?.payload, deepest);
+            const tooDeep = await queue.enqueue(echo, 1_001);
+            await assert.rejects(queue.result(tooDeep.id, { timeout: 10_000 }), {
+              name: "JobFailedError",
+            });
+            const failed = await queue.getJob(tooDeep.id);
+            assert.match(
+              failed?.error?.message ?? "",
+              /^Cannot store result: result(\[0\])+…(\[0\])+ is nested too deep: more than 1000 levels/,
+            );
+          } finally {
+            await worker.stop();
+          }
+        } finally {
+          await storage.close();
+        }
+      },
+    );
+
     test("a custom maxPayloadBytes is enforced", { timeout: 10_000 }, async () => {
       const { storage, queue, unchanged } = await setup(64);
       try {
@@ -283,6 +342,8 @@ for (const queueTags of [false, true]) {
       ["id of 257 chars", { id: "i".repeat(257) }, "RangeError", /257 characters long/],
       ["id with a NUL", { id: "a\u0000b" }, "RangeError", /must not contain control/],
       ["id as an object", { id: { toString: () => "x" } }, "TypeError", /id must be a string/],
+      ["id with a lone high surrogate", { id: "s\uD800" }, "RangeError", /id is not well-formed/],
+      ["id with a lone low surrogate", { id: "s\uDFFF" }, "RangeError", /lone surrogate \\uDFFF/],
     ];
     for (const [what, options, name, message] of optionCases) {
       test(`invalid option: ${what}`, { timeout: 10_000 }, async () => {

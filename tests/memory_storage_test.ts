@@ -267,8 +267,9 @@ class Model {
       id: job.id,
       queue: job.queue,
       priority: job.priority,
-      maxAttempts: job.maxAttempts,
-      maxStalls: job.maxStalls,
+      // The workload sets both (unset ones are covered by the contract suite).
+      maxAttempts: job.maxAttempts!,
+      maxStalls: job.maxStalls!,
       state: job.runAt <= now ? "waiting" : "delayed",
       runAt: job.runAt,
       attempt: 0,

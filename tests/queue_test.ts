@@ -83,6 +83,21 @@ describe("Queue.enqueue", () => {
     assert.equal(job.queue, "images");
   });
 
+  test("by name, the settings the enqueue does not set are left to the task (null until reserved)", async () => {
+    const { queue } = setup();
+    const plain = await queue.enqueue("resize_image", null);
+    assert.deepEqual([plain.maxAttempts, plain.timeout, plain.maxStalls], [null, null, null]);
+    const stored = await queue.getJob(plain.id);
+    assert.deepEqual([stored?.maxAttempts, stored?.timeout, stored?.maxStalls], [null, null, null]);
+    const set = await queue.enqueue("resize_image", null, { maxAttempts: 4, timeout: 0 });
+    assert.deepEqual([set.maxAttempts, set.timeout, set.maxStalls], [4, 0, null]);
+    const [many] = await queue.enqueueMany("resize_image", [1], { timeout: 50 });
+    assert.deepEqual([many.maxAttempts, many.timeout, many.maxStalls], [null, 50, null]);
+    // With the task itself, its settings are stored at once.
+    const byTask = await queue.enqueue(task, null);
+    assert.deepEqual([byTask.maxAttempts, byTask.timeout, byTask.maxStalls], [3, 0, 1]);
+  });
+
   test("a __proto__ key stays an own key and pollutes nothing", async () => {
     const { queue } = setup();
     const payload = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}');
@@ -168,6 +183,19 @@ describe("Queue: bad input is refused with the path of the bad value, and nothin
     ["empty id", { id: "" }, "RangeError", /id must not be empty/],
     ["id with a newline", { id: "a\nb" }, "RangeError", /id must not contain control characters/],
     ["numeric id", { id: 42 }, "TypeError", /id must be a string, got 42/],
+    [
+      "id with a lone high surrogate",
+      { id: "s\uD800" },
+      "RangeError",
+      /^Cannot enqueue job "send_email": id is not well-formed Unicode: a lone surrogate \\uD800 at index 1$/,
+    ],
+    [
+      "id with a lone low surrogate",
+      { id: "\uDC00x" },
+      "RangeError",
+      /lone surrogate \\uDC00 at index 0/,
+    ],
+    ["id with reversed surrogates", { id: "\uDC00\uD800" }, "RangeError", /lone surrogate/],
     ["zero maxAttempts", { maxAttempts: 0 }, "RangeError", /maxAttempts must be between 1/],
   ];
   for (const [what, options, name, message] of optionCases) {
@@ -234,6 +262,70 @@ describe("Queue: bad input is refused with the path of the bad value, and nothin
   });
 });
 
+/** `leaf` inside `levels` nested arrays: `[[...[leaf]...]]`. */
+function nestArrays(levels: number, leaf: unknown = 1): unknown {
+  let value = leaf;
+  for (let i = 0; i < levels; i++) value = [value];
+  return value;
+}
+
+describe("Queue: deeply nested payloads", () => {
+  test("1000 levels of nesting round-trip; 1001 and 10 000 are refused with the path and the limit", async () => {
+    const { queue, storage, clock, empty } = setup();
+    for (const levels of [1_001, 10_000]) {
+      const error = await queue.enqueue(task, { data: nestArrays(levels) }).then(
+        () => null,
+        (e: Error) => e,
+      );
+      assert.ok(error instanceof RangeError, String(error));
+      assert.match(
+        error.message,
+        /^Cannot enqueue job "send_email": payload\.data(\[0\])+…(\[0\])+ is nested too deep: more than 1000 levels of arrays and objects$/,
+      );
+      assert.ok(error.message.length < 300, `message is ${error.message.length} chars`);
+      await assert.rejects(queue.enqueueMany(task, [1, nestArrays(levels)]), {
+        name: "RangeError",
+        message: /payloads\[1\](\[0\])+….* is nested too deep/,
+      });
+    }
+    let deepObject: unknown = "leaf";
+    for (let i = 0; i < 1_500; i++) deepObject = { child: deepObject };
+    await assert.rejects(queue.enqueue(task, deepObject), {
+      name: "RangeError",
+      message: /^Cannot enqueue job "send_email": payload(\.child)+…(\.child)+ is nested too deep/,
+    });
+    await empty();
+    // At the limit: stored, read back and reserved whole.
+    const deepest = nestArrays(1_000, "leaf");
+    const job = await queue.enqueue(task, deepest);
+    assert.deepEqual((await queue.getJob(job.id))?.payload, deepest);
+    const [reserved] = (await storage.reserve({
+      queues: ["default"],
+      limit: 1,
+      owner: "w",
+      leaseMs: 1_000,
+      now: clock.now(),
+    })).jobs;
+    assert.deepEqual(reserved.payload, deepest);
+  });
+});
+
+describe("Queue: job ids must be well-formed Unicode", () => {
+  test("ids with lone surrogates are refused everywhere an id is taken; paired ones work", async () => {
+    const { queue, empty } = setup();
+    for (const id of ["s\uD800", "s\uDBFF"]) {
+      await assert.rejects(queue.enqueue(task, null, { id }), RangeError);
+      await assert.rejects(queue.getJob(id), /Cannot get job: id is not well-formed Unicode/);
+      await assert.rejects(queue.remove(id), /Cannot remove job: id is not well-formed/);
+      await assert.rejects(queue.retryFailed(id), /Cannot retry job: id is not well-formed/);
+      await assert.rejects(queue.result(id), /Cannot wait for result: id is not well-formed/);
+    }
+    await empty();
+    const job = await queue.enqueue(task, null, { id: "rocket \uD83D\uDE80" });
+    assert.equal((await queue.getJob("rocket 🚀"))?.id, job.id);
+  });
+});
+
 describe("Queue: inspection and dead-letter operations", () => {
   test("list pages through jobs in order; retryFailed and remove", async () => {
     const { queue, storage, clock } = setup();
@@ -257,6 +349,8 @@ describe("Queue: inspection and dead-letter operations", () => {
     assert.equal((await queue.getJob(job.id))?.state, "failed");
     assert.equal(await queue.remove(jobs[1].id), true);
     assert.equal(await queue.remove(jobs[1].id), false);
+    assert.equal(await queue.removeFailed(jobs[2].id), false, "a waiting job is not removed");
+    assert.equal((await queue.getJob(jobs[2].id))?.state, "waiting");
     assert.equal(await queue.retryFailed(job.id), true);
     assert.equal(await queue.retryFailed(job.id), false);
     const again = await queue.getJob(job.id);
@@ -264,5 +358,27 @@ describe("Queue: inspection and dead-letter operations", () => {
     assert.equal(again?.attempt, 0);
     assert.equal(await queue.getJob("nope"), null);
     assert.equal(await queue.prune("default"), 0);
+  });
+
+  test("removeFailed deletes a failed job only, in one storage step", async () => {
+    const { queue, storage, clock } = setup();
+    const job = await queue.enqueue(task, null, { id: "f" });
+    const [reserved] = (await storage.reserve({
+      queues: ["default"],
+      limit: 1,
+      owner: "w",
+      leaseMs: 1_000,
+      now: clock.now(),
+    })).jobs;
+    await storage.settle([{
+      kind: "fail",
+      id: job.id,
+      token: reserved.lease!.token,
+      error: { message: "x", name: "Error", attempt: 1, at: clock.now() },
+    }], { now: clock.now() });
+    await assert.rejects(queue.removeFailed("a\u0000b"), /Cannot remove job: id must not contain/);
+    assert.equal(await queue.removeFailed("f"), true);
+    assert.equal(await queue.getJob("f"), null);
+    assert.equal(await queue.removeFailed("f"), false);
   });
 });

@@ -178,6 +178,29 @@ describe("RedisStorage on Redis", () => {
     }
   });
 
+  test("enqueue refuses ids that are not well-formed Unicode: they would share one key", async () => {
+    const prefix = uniquePrefix();
+    for (const queueTags of [false, true]) {
+      const storage = new RedisStorage({ url: server.url, prefix, queueTags });
+      const keys = await admin.dbsize();
+      try {
+        // Both encode to the same UTF-8 bytes (U+FFFD), so Redis would see one id.
+        for (const id of ["s\uD800", "s\uDBFF"]) {
+          await assert.rejects(storage.enqueue([job("ok"), job(id)], 1_000), {
+            name: "RangeError",
+            message: new RegExp(
+              `^Cannot enqueue jobs: jobs\\[1\\]\\.id is not well-formed Unicode: a lone surrogate`,
+            ),
+          });
+        }
+        assert.equal(await storage.getJob("ok"), null);
+        assert.equal(await admin.dbsize(), keys, "no key was written");
+      } finally {
+        await storage.close();
+      }
+    }
+  });
+
   test("a big enqueue keeps order and first-wins ids, repeated or already stored", async () => {
     const prefix = uniquePrefix();
     const storage = new RedisStorage({ url: server.url, prefix });
@@ -573,5 +596,17 @@ describe("RedisStorage on Redis", () => {
     assert.throws(() => new RedisStorage({ url: server.url, prefix: "a{b}" }), RangeError);
     assert.throws(() => new RedisStorage({} as never), TypeError);
     assert.throws(() => new RedisStorage({ url: "http://x" }), TypeError);
+  });
+
+  test("refuses a misspelt option, naming it and the option meant", () => {
+    assert.throws(() => new RedisStorage({ url: server.url, prefx: "app" } as never), {
+      name: "TypeError",
+      message: "Cannot create RedisStorage: options.prefx is not an option (did you mean prefix?)",
+    });
+    assert.throws(() => new RedisStorage({ url: server.url, queueTag: true } as never), {
+      name: "TypeError",
+      message:
+        "Cannot create RedisStorage: options.queueTag is not an option (did you mean queueTags?)",
+    });
   });
 });

@@ -23,6 +23,7 @@ import {
   type Retention,
   type Settlement,
   type Storage,
+  type TaskSettings,
 } from "../core/storage.ts";
 import type { JobError, JobRecord } from "../core/task.ts";
 
@@ -536,6 +537,112 @@ export function storageContract(
         await put(["a", "b", "c"].map((id) => newJob(id)));
         const { jobs } = await reserve();
         assert.equal(new Set(jobs.map(tokenOf)).size, 3);
+      });
+    });
+
+    describe("reserve: task defaults (jobs enqueued by task name)", () => {
+      const UNSET = { maxAttempts: null, maxStalls: null, timeout: null };
+      const settings: TaskSettings = { maxAttempts: 5, maxStalls: 2, timeout: 2_000 };
+      const taskDefaults = new Map([["contract_task", settings], [
+        "other_task",
+        { maxAttempts: 9, maxStalls: 9, timeout: 9 },
+      ]]);
+
+      test("unset settings read back null until reserved, then are the task's, stored", async () => {
+        const job = newJob("a", UNSET);
+        const [result] = await put([job]);
+        assert.deepEqual(plain(result.job), enqueued(job, T0));
+        assert.deepEqual(plain(await storage.getJob("a")), enqueued(job, T0));
+        assert.equal((await storage.list("alpha", "waiting"))[0].maxAttempts, null);
+        const reserved = await reserveOne("a", { taskDefaults });
+        assert.deepEqual(
+          [reserved.maxAttempts, reserved.maxStalls, reserved.timeout],
+          [5, 2, 2_000],
+        );
+        for (
+          const read of [await storage.getJob("a"), (await storage.list("alpha", "active"))[0]]
+        ) {
+          assert.deepEqual([read?.maxAttempts, read?.maxStalls, read?.timeout], [5, 2, 2_000]);
+        }
+        // Stored for good: a later reserve without defaults keeps them.
+        await settleOne({
+          kind: "retry",
+          id: "a",
+          token: tokenOf(reserved),
+          error: jobError("x", 1, T0),
+          runAt: T0,
+        });
+        const again = await reserveOne("a");
+        assert.deepEqual([again.maxAttempts, again.maxStalls, again.timeout], [5, 2, 2_000]);
+      });
+
+      test("only the unset settings are filled: those the enqueue set are kept", async () => {
+        await put([newJob("a", { maxAttempts: 7, maxStalls: null, timeout: null })]);
+        await put([newJob("b", { maxAttempts: null, maxStalls: 0, timeout: 10 })]);
+        const { jobs } = await reserve({ taskDefaults });
+        assert.deepEqual(
+          jobs.map((j) => [j.id, j.maxAttempts, j.maxStalls, j.timeout]),
+          [["a", 7, 2, 2_000], ["b", 5, 0, 10]],
+        );
+      });
+
+      test("each job gets its own task's settings; jobs enqueued together stay independent", async () => {
+        await put([
+          newJob("a", UNSET),
+          newJob("b", UNSET),
+          newJob("c", { ...UNSET, name: "other_task" }),
+          newJob("d", { ...UNSET, name: "unknown_task" }),
+        ]);
+        const [a] = (await reserve({ limit: 1, taskDefaults })).jobs;
+        assert.equal(a.maxAttempts, 5);
+        // b shares its enqueue with a: reserving a must not have set b's.
+        assert.equal((await storage.getJob("b"))?.maxAttempts, null);
+        const [b] = (await reserve({ limit: 1 })).jobs;
+        assert.deepEqual([b.id, b.maxAttempts, b.maxStalls, b.timeout], ["b", null, null, null]);
+        const rest = (await reserve({ taskDefaults })).jobs;
+        assert.deepEqual(
+          rest.map((j) => [j.id, j.maxAttempts, j.maxStalls, j.timeout]),
+          [["c", 9, 9, 9], ["d", null, null, null]],
+        );
+        assert.equal((await storage.getJob("d"))?.maxAttempts, null);
+      });
+
+      test("a reclaim sees the stored settings: maxAttempts 1 from the task fails the job", async () => {
+        await put([newJob("a", UNSET)]);
+        const one = new Map([["contract_task", { maxAttempts: 1, maxStalls: 5, timeout: 0 }]]);
+        await reserveOne("a", { leaseMs: 100, taskDefaults: one });
+        await reserve({ now: T0 + 100 }); // reclaims, without any defaults
+        const job = await storage.getJob("a");
+        assert.equal(job?.state, "failed");
+        assert.equal(job?.error?.name, "StalledError");
+      });
+
+      test("a reclaim sees the stored settings: maxStalls 0 from the task fails the job", async () => {
+        await put([newJob("a", UNSET)]);
+        const none = new Map([["contract_task", { maxAttempts: 10, maxStalls: 0, timeout: 0 }]]);
+        await reserveOne("a", { leaseMs: 100, taskDefaults: none });
+        await reserve({ now: T0 + 100 });
+        assert.equal(await stateOf("a"), "failed");
+      });
+
+      test("still unset at a reclaim (no worker knew the task): the built-in 3 attempts and 1 stall", async () => {
+        await put([newJob("a", UNSET)]);
+        await reserveOne("a", { leaseMs: 100 });
+        const second = await reserveOne("a", { now: T0 + 100, leaseMs: 100 });
+        assert.equal(second.stalls, 1);
+        assert.equal(second.maxStalls, null);
+        await reserve({ now: T0 + 200 }); // a second stall: more than 1
+        assert.equal(await stateOf("a"), "failed");
+      });
+
+      test("released unrun by a worker that does not know the task, then taken by one that does", async () => {
+        await put([newJob("a", UNSET)]);
+        const first = await reserveOne("a", { taskDefaults: new Map() });
+        assert.equal(first.maxAttempts, null);
+        await settleOne({ kind: "release", id: "a", token: tokenOf(first) });
+        const second = await reserveOne("a", { taskDefaults });
+        assert.deepEqual([second.maxAttempts, second.maxStalls, second.timeout], [5, 2, 2_000]);
+        assert.equal(second.attempt, 1);
       });
     });
 
@@ -1473,6 +1580,70 @@ export function storageContract(
         assert.equal(await settleOne({ kind: "complete", id: "a", token: tokenOf(job) }), false);
         assert.deepEqual((await reserve({ now: T0 + 50 })).jobs, []);
         assert.equal((await reserve({ now: T0 + 50 })).nextAt, null);
+      });
+    });
+
+    describe("removeFailed", () => {
+      test("deletes a failed job, and refuses every other state and a missing id", async () => {
+        await put([newJob("w"), newJob("d", { runAt: T0 + 100 }), newJob("a"), newJob("c")]);
+        await put([newJob("f")], T0 + 1);
+        const { jobs } = await reserve({ limit: 4, now: T0 + 1 });
+        assert.deepEqual(ids(jobs), ["w", "a", "c", "f"]);
+        const [w, , c, f] = jobs;
+        await storage.settle([
+          { kind: "release", id: "w", token: tokenOf(w) },
+          { kind: "complete", id: "c", token: tokenOf(c) },
+          { kind: "fail", id: "f", token: tokenOf(f), error: jobError("x", 1, T0 + 1) },
+        ], { now: T0 + 1 });
+        for (const id of ["w", "d", "a", "c", "missing"]) {
+          assert.equal(await storage.removeFailed(id), false, id);
+        }
+        assert.deepEqual(
+          await Promise.all(["w", "d", "a", "c"].map(stateOf)),
+          ["waiting", "delayed", "active", "completed"],
+        );
+        assert.equal(await storage.removeFailed("f"), true);
+        assert.equal(await storage.getJob("f"), null);
+        assert.equal(await storage.removeFailed("f"), false);
+        assert.deepEqual(await storage.counts("alpha"), {
+          waiting: 1,
+          delayed: 1,
+          active: 1,
+          completed: 1,
+          failed: 0,
+        });
+        assert.deepEqual(await storage.list("alpha", "failed"), []);
+      });
+
+      test("a failed job retried before the remove is left alone (no read-then-delete race)", async () => {
+        await put([newJob("a", { maxAttempts: 1 })]);
+        const job = await reserveOne("a");
+        await settleOne({
+          kind: "fail",
+          id: "a",
+          token: tokenOf(job),
+          error: jobError("x", 1, T0),
+        });
+        // What `taskmill failed remove` races with: someone retries it meanwhile.
+        assert.equal(await storage.retryFailed("a", T0 + 1), true);
+        assert.equal(await storage.removeFailed("a"), false);
+        assert.equal(await stateOf("a"), "waiting");
+        assert.deepEqual(ids((await reserve({ now: T0 + 1 })).jobs), ["a"]);
+      });
+
+      test("a failed job's id can be enqueued again once removed", async () => {
+        await put([newJob("a", { maxAttempts: 1, payload: 1 })]);
+        const job = await reserveOne("a");
+        await settleOne({
+          kind: "fail",
+          id: "a",
+          token: tokenOf(job),
+          error: jobError("x", 1, T0),
+        });
+        assert.equal(await storage.removeFailed("a"), true);
+        const [again] = await put([newJob("a", { payload: 2 })], T0 + 1);
+        assert.equal(again.created, true);
+        assert.equal(again.job.payload, 2);
       });
     });
 

@@ -57,6 +57,7 @@ function wrap(inner: Storage, overrides: Partial<Storage>): Storage {
     "list",
     "retryFailed",
     "remove",
+    "removeFailed",
     "pause",
     "resume",
     "isPaused",
@@ -376,6 +377,36 @@ describe("Worker: retries and failures", () => {
     await stopAll();
   });
 
+  test("a result nested over 1000 levels fails the attempt with the path and the limit; 1000 is stored", async () => {
+    const { queue, start, clock, stopAll } = setup();
+    const nest = (levels: number) => {
+      let value: unknown = "leaf";
+      for (let i = 0; i < levels; i++) value = [value];
+      return value;
+    };
+    const task = defineTask({
+      name: "deep",
+      maxAttempts: 1,
+      handler: (levels: number) => nest(levels),
+    });
+    await start([task]);
+    const [tooDeep, huge, deepest] = await queue.enqueueMany(task, [1_001, 10_000, 1_000]);
+    await clock.flush();
+    for (const job of [tooDeep, huge]) {
+      const stored = await queue.getJob(job.id);
+      assert.equal(stored?.state, "failed");
+      assert.equal(stored?.error?.name, "RangeError");
+      assert.match(
+        stored?.error?.message ?? "",
+        /^Cannot store result: result(\[0\])+…(\[0\])+ is nested too deep: more than 1000 levels/,
+      );
+    }
+    const stored = await queue.getJob(deepest.id);
+    assert.equal(stored?.state, "completed");
+    assert.deepEqual(stored?.result, nest(1_000));
+    await stopAll();
+  });
+
   test("Queue.result throws JobFailedError for a failed job and ResultTimeoutError when time runs out", async () => {
     const { queue, start, clock, stopAll } = setup();
     const boom = defineTask({
@@ -461,6 +492,86 @@ describe("Worker: timeouts", () => {
     assert.equal(stored?.state, "completed");
     assert.equal(stored?.result, "second");
     assert.equal(calls, 2);
+    await stopAll();
+  });
+});
+
+describe("Worker: jobs enqueued by task name get the task's settings", () => {
+  test("a by-name job times out at the task's 2 s timeout, and is not retried past its maxAttempts", async () => {
+    const { queue, start, clock, stopAll, t0 } = setup();
+    let abortedAt = -1;
+    let calls = 0;
+    const hangs = defineTask({
+      name: "hangs",
+      maxAttempts: 1,
+      timeout: 2_000,
+      handler: (_: null, ctx) => {
+        calls++;
+        return new Promise((_resolve, reject) => {
+          ctx.signal.addEventListener("abort", () => {
+            abortedAt = clock.now() - t0;
+            reject(ctx.signal.reason);
+          });
+        });
+      },
+    });
+    await start([hangs]);
+    // A producer that does not import the handler: it names the task.
+    const job = await queue.enqueue("hangs", null);
+    assert.deepEqual([job.maxAttempts, job.timeout, job.maxStalls], [null, null, null]);
+    await clock.advance(1_999);
+    assert.equal(abortedAt, -1);
+    await clock.advance(1);
+    assert.equal(abortedAt, 2_000);
+    const stored = await queue.getJob(job.id);
+    assert.equal(stored?.state, "failed");
+    assert.equal(stored?.error?.name, "JobTimeoutError");
+    assert.deepEqual([stored?.maxAttempts, stored?.timeout, stored?.maxStalls], [1, 2_000, 1]);
+    assert.equal(calls, 1);
+    await stopAll();
+  });
+
+  test("with a storage that ignores taskDefaults, the worker still holds the task's timeout", async () => {
+    const { queue, start, clock, stopAll } = setup((inner) =>
+      wrap(inner, { reserve: (request) => inner.reserve({ ...request, taskDefaults: undefined }) })
+    );
+    const hangs = defineTask({
+      name: "hangs",
+      maxAttempts: 1,
+      timeout: 2_000,
+      handler: (_: null, ctx) =>
+        new Promise((_resolve, reject) => {
+          ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason));
+        }),
+    });
+    await start([hangs]);
+    const job = await queue.enqueue("hangs", null);
+    await clock.advance(1_999);
+    assert.equal((await queue.getJob(job.id))?.state, "active");
+    await clock.advance(1);
+    const stored = await queue.getJob(job.id);
+    assert.equal(stored?.state, "failed");
+    assert.equal(stored?.error?.name, "JobTimeoutError");
+    await stopAll();
+  });
+
+  test("what the enqueue sets wins over the task's settings", async () => {
+    const { queue, start, clock, stopAll } = setup();
+    const seen: number[] = [];
+    const flaky = defineTask({
+      name: "flaky",
+      maxAttempts: 5,
+      retry: fixed(10),
+      handler: (_: null, ctx) => {
+        seen.push(ctx.job.maxAttempts);
+        throw new Error("no");
+      },
+    });
+    await start([flaky]);
+    const job = await queue.enqueue("flaky", null, { maxAttempts: 2 });
+    await clock.advance(1_000);
+    assert.deepEqual(seen, [2, 2]);
+    assert.equal((await queue.getJob(job.id))?.state, "failed");
     await stopAll();
   });
 });
@@ -962,6 +1073,11 @@ describe("Worker: storage failures, metrics, retention", () => {
       () => new Worker({ storage, tasks: [task], unknownTasks: "ignore" as any }),
       /unknownTasks must be "fail" or "wait"/,
     );
+    assert.throws(() => new Worker({ storage, tasks: [task], id: "w\uD800" }), {
+      name: "RangeError",
+      message:
+        "Cannot create Worker: id is not well-formed Unicode: a lone surrogate \\uD800 at index 1",
+    });
   });
 });
 
