@@ -94,10 +94,12 @@ export function isMain(meta: ImportMeta): boolean {
 
 /**
  * Whether `bunx` started this process on another runtime than Bun: it runs a
- * bin by its shebang (`#!/usr/bin/env node`) unless given `--bun`, and says
- * it was there in `npm_config_user_agent` ("bun/1.x ...").
+ * bin by its shebang (`#!/usr/bin/env node`) unless given `--bun`. It always
+ * sets `npm_lifecycle_event=bunx`; `npm_config_user_agent` ("bun/1.x ...")
+ * it leaves as it was when set already (bunx run from an npm script).
  */
 export function startedByBunx(): boolean {
   if ((globalThis as { Bun?: unknown }).Bun !== undefined) return false;
-  return /^bun\//.test(process.env.npm_config_user_agent ?? "");
+  const env = process.env;
+  return env.npm_lifecycle_event === "bunx" || /^bun\//.test(env.npm_config_user_agent ?? "");
 }
