@@ -824,10 +824,12 @@ export class Worker {
   }
 
   #dispatch(): void {
+    if (this.#running >= this.#concurrency || this.#buffer.length === 0) return;
+    const now = this.#clock.now();
     while (this.#running < this.#concurrency && this.#buffer.length > 0) {
       const held = this.#buffer.shift()!;
       if (held.lost || held.released) continue; // never start a job whose lease is gone
-      if (held.expiresAt <= this.#clock.now()) {
+      if (held.expiresAt <= now) {
         // Renewals failed until the lease ran out: another worker may hold it now.
         this.#dropUnstarted(held, "lease expired before the job started");
         continue;

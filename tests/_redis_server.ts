@@ -9,6 +9,7 @@ import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import type { Redis } from "ioredis";
 
 /** A running test server. */
 export interface RedisServer {
@@ -254,4 +255,14 @@ async function startClusterOnce(): Promise<RedisCluster> {
     throw error;
   }
   return { nodes: ports.map((port) => ({ host: "127.0.0.1", port })), stop };
+}
+
+/** Deletes every key of one test's prefix (test cleanup only: SCAN, never on a hot path). */
+export async function dropPrefix(client: Redis, prefix: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await client.scan(cursor, "MATCH", `{${prefix}*`, "COUNT", 1000);
+    if (keys.length > 0) await client.del(...keys);
+    cursor = next;
+  } while (cursor !== "0");
 }

@@ -11,7 +11,7 @@ import { RedisStorage } from "../adapters/redis.ts";
 import { StorageError, StorageWarning } from "../core/errors.ts";
 import type { NewJob } from "../core/storage.ts";
 import { storageContract } from "./storage_contract.ts";
-import { startRedis } from "./_redis_server.ts";
+import { dropPrefix, startRedis } from "./_redis_server.ts";
 
 const server = await startRedis();
 const admin = new Redis(server.url);
@@ -35,16 +35,6 @@ async function corruptJob(prefix: string, id: string, queueTags: boolean): Promi
   await admin.hset(key, "payload", "{not json");
 }
 
-async function dropPrefix(prefix: string): Promise<void> {
-  // Test cleanup only (never on a hot path): SCAN the test's own prefix.
-  let cursor = "0";
-  do {
-    const [next, keys] = await admin.scan(cursor, "MATCH", `{${prefix}*`, "COUNT", 1000);
-    if (keys.length > 0) await admin.del(...keys);
-    cursor = next;
-  } while (cursor !== "0");
-}
-
 for (const queueTags of [false, true]) {
   storageContract(`RedisStorage${queueTags ? " (queueTags)" : ""}`, () => {
     const prefix = uniquePrefix();
@@ -53,7 +43,7 @@ for (const queueTags of [false, true]) {
       storage,
       cleanup: async () => {
         await storage.close();
-        await dropPrefix(prefix);
+        await dropPrefix(admin, prefix);
       },
       corrupt: (id: string) => corruptJob(prefix, id, queueTags),
     });
@@ -236,7 +226,7 @@ describe("RedisStorage on Redis", () => {
       assert.deepEqual(reserved.map((j) => j.id), expected);
     } finally {
       await storage.close();
-      await dropPrefix(prefix);
+      await dropPrefix(admin, prefix);
     }
   });
 
@@ -282,7 +272,7 @@ describe("RedisStorage on Redis", () => {
       assert.ok(length > 0 && length <= 16, `marker list has ${length} entries`);
     } finally {
       await storage.close();
-      await dropPrefix(prefix);
+      await dropPrefix(admin, prefix);
     }
   });
 
@@ -362,7 +352,7 @@ describe("RedisStorage on Redis", () => {
       assert.equal(await storage.getJob("ghost1"), null);
     } finally {
       await storage.close();
-      await dropPrefix(prefix);
+      await dropPrefix(admin, prefix);
     }
   });
 
@@ -400,7 +390,7 @@ describe("RedisStorage on Redis", () => {
       await a.close();
       await b.close();
       await client.quit();
-      await dropPrefix(prefix);
+      await dropPrefix(admin, prefix);
     }
   });
 

@@ -14,7 +14,7 @@ import { type Clock, systemClock } from "../core/clock.ts";
 import { FakeClock } from "../core/fake_clock.ts";
 import type { Storage } from "../core/storage.ts";
 import { defineTask, Queue, Worker, type WorkerEvents } from "../mod.ts";
-import { startRedis } from "./_redis_server.ts";
+import { dropPrefix, startRedis } from "./_redis_server.ts";
 
 const server = await startRedis();
 const admin = new Redis(server.url);
@@ -27,16 +27,6 @@ after(async () => {
 
 function uniquePrefix(): string {
   return `tw${process.pid}x${++prefixes}`;
-}
-
-async function dropPrefix(prefix: string): Promise<void> {
-  // Test cleanup only: SCAN the test's own prefix.
-  let cursor = "0";
-  do {
-    const [next, keys] = await admin.scan(cursor, "MATCH", `{${prefix}*`, "COUNT", 1000);
-    if (keys.length > 0) await admin.del(...keys);
-    cursor = next;
-  } while (cursor !== "0");
 }
 
 /** `promise`, or a rejection naming `what` once `ms` of real time passed (a safety net only). */
@@ -116,7 +106,7 @@ describe("Worker on RedisStorage", () => {
     } finally {
       await worker.stop();
       await storage.close();
-      await dropPrefix(prefix);
+      await dropPrefix(admin, prefix);
     }
   });
 
@@ -153,7 +143,7 @@ describe("Worker on RedisStorage", () => {
     } finally {
       await worker.stop();
       await storage.close();
-      await dropPrefix(prefix);
+      await dropPrefix(admin, prefix);
     }
   });
 
@@ -205,7 +195,7 @@ describe("Worker on RedisStorage", () => {
       await worker.stop();
       await redis.close();
       await admin.acl("DELUSER", user);
-      await dropPrefix(prefix);
+      await dropPrefix(admin, prefix);
     }
   });
 
@@ -252,7 +242,7 @@ describe("Worker on RedisStorage", () => {
     } finally {
       await worker.stop();
       await storage.close();
-      await dropPrefix(prefix);
+      await dropPrefix(admin, prefix);
     }
   });
 
@@ -273,7 +263,7 @@ describe("Worker on RedisStorage", () => {
     } finally {
       await worker.stop();
       await storage.close();
-      await dropPrefix(prefix);
+      await dropPrefix(admin, prefix);
     }
   });
 
@@ -307,7 +297,7 @@ describe("Worker on RedisStorage", () => {
     } finally {
       await worker.stop();
       await storage.close();
-      await dropPrefix(prefix);
+      await dropPrefix(admin, prefix);
     }
   });
 
@@ -326,7 +316,7 @@ describe("Worker on RedisStorage", () => {
     } finally {
       await worker.stop();
       await storage.close();
-      await dropPrefix(prefix);
+      await dropPrefix(admin, prefix);
     }
   });
 });
