@@ -312,9 +312,9 @@ async function openRedis(
   onWarning: (warning: Error) => void = (warning) =>
     rt.err(`taskmill: warning: ${escapeText(redact(warning.message, url))}`),
 ): Promise<StorageChoice> {
-  let mod: typeof import("../adapters/redis.ts");
+  let mod: typeof import("../adapters/redis/mod.ts");
   try {
-    mod = await import("../adapters/redis.ts");
+    mod = await import("../adapters/redis/mod.ts");
   } catch (error) {
     throw new CliError(
       `cannot use Redis: the ioredis package did not load (${

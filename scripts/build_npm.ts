@@ -15,7 +15,7 @@
  *   `require`: a CommonJS shim, as the package is ESM only), the CLI
  *   as `bin`, `ioredis` as an optional peer dependency and nothing else.
  * - `tests/*.ts` are compiled into `npm_test/` with their imports of the
- *   sources (`../mod.ts`, `../adapters/redis.ts`, `../core/*.ts` ...) rewritten
+ *   sources (`../mod.ts`, `../adapters/redis/mod.ts`, `../core/*.ts` ...) rewritten
  *   to the package (`taskmill`, `taskmill/redis` ...), which
  *   `npm_test/node_modules/taskmill` links to `npm/`: the Node run of the
  *   suite (`scripts/test_node.sh`) exercises the built package, type-checked

@@ -199,7 +199,7 @@ async function mainSmoke(): Promise<void> {
           "mod.cjs",
           "mod.d.ts",
           "testing.js",
-          "adapters/redis.js",
+          "adapters/redis/mod.js",
           "adapters/memory.d.ts",
           "cli/main.js",
         ]

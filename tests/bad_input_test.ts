@@ -27,7 +27,7 @@ import {
   Worker,
   type WorkerEvents,
 } from "../mod.ts";
-import { RedisStorage } from "../adapters/redis.ts";
+import { RedisStorage } from "../adapters/redis/mod.ts";
 import { FakeClock } from "../testing.ts";
 import { freePort, type RedisServer, startRedis } from "./_redis_server.ts";
 

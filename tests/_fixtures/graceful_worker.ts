@@ -5,7 +5,7 @@
 // loads): it records every start and honours ctx.signal.
 import process from "node:process";
 import { Worker } from "../../mod.ts";
-import { RedisStorage } from "../../adapters/redis.ts";
+import { RedisStorage } from "../../adapters/redis/mod.ts";
 import { closeRecorder, work } from "./graceful_tasks.ts";
 
 const env = process.env;
