@@ -25,6 +25,7 @@ import { RESERVE } from "./lua/reserve.ts";
 import { RESUME } from "./lua/resume.ts";
 import { RETRY_FAILED } from "./lua/retry_failed.ts";
 import { SETTLE } from "./lua/settle.ts";
+import { checkIncludes } from "./lua/snippet.ts";
 
 /** A script's text and its SHA-1 (for EVALSHA). */
 export interface LoadedScript {
@@ -34,7 +35,8 @@ export interface LoadedScript {
   hash?: string;
 }
 
-function loadScript(lua: string): LoadedScript {
+function loadScript(name: string, lua: string): LoadedScript {
+  checkIncludes(name, lua);
   const script: LoadedScript = { lua, sha: sha1(lua) };
   // A failed digest surfaces where `sha` is awaited (callLater), not here.
   script.sha.then((hash) => script.hash = hash, () => {});
@@ -55,19 +57,19 @@ async function sha1(text: string): Promise<string> {
  * ```
  */
 export const SCRIPTS = {
-  enqueue: loadScript(ENQUEUE),
-  reserve: loadScript(RESERVE),
-  settle: loadScript(SETTLE),
-  extend: loadScript(EXTEND),
-  progress: loadScript(PROGRESS),
-  counts: loadScript(COUNTS),
-  list: loadScript(LIST),
-  retryFailed: loadScript(RETRY_FAILED),
-  remove: loadScript(REMOVE),
-  resume: loadScript(RESUME),
-  prune: loadScript(PRUNE),
-  bury: loadScript(BURY),
-  claimIds: loadScript(CLAIM_IDS),
-  exist: loadScript(EXIST),
-  forgetStale: loadScript(FORGET_STALE),
+  enqueue: loadScript("ENQUEUE", ENQUEUE),
+  reserve: loadScript("RESERVE", RESERVE),
+  settle: loadScript("SETTLE", SETTLE),
+  extend: loadScript("EXTEND", EXTEND),
+  progress: loadScript("PROGRESS", PROGRESS),
+  counts: loadScript("COUNTS", COUNTS),
+  list: loadScript("LIST", LIST),
+  retryFailed: loadScript("RETRY_FAILED", RETRY_FAILED),
+  remove: loadScript("REMOVE", REMOVE),
+  resume: loadScript("RESUME", RESUME),
+  prune: loadScript("PRUNE", PRUNE),
+  bury: loadScript("BURY", BURY),
+  claimIds: loadScript("CLAIM_IDS", CLAIM_IDS),
+  exist: loadScript("EXIST", EXIST),
+  forgetStale: loadScript("FORGET_STALE", FORGET_STALE),
 };

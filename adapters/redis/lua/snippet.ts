@@ -77,3 +77,34 @@ export function script(includes: readonly Snippet[], body: string): string {
   for (const s of includes) visit(s);
   return HEAD + ordered.map((s) => s.lua).join("") + body;
 }
+
+/**
+ * Throws when script `name` calls a helper of a snippet it does not include,
+ * or before the snippet that defines it: such a script would fail on the
+ * server, so it fails at load instead. One pass over the script's code
+ * (comments blanked), against every snippet made so far.
+ *
+ * @example
+ * ```ts ignore
+ * checkIncludes("COUNTS", COUNTS);
+ * ```
+ */
+export function checkIncludes(name: string, text: string): void {
+  const code = text.replace(/--[^\n]*/g, (c) => " ".repeat(c.length));
+  const definer = new Map<string, { start: number; end: number }>();
+  for (const s of SNIPPETS) {
+    const start = text.indexOf(s.lua);
+    for (const n of s.defines) definer.set(n, { start, end: start + s.lua.length });
+  }
+  for (const match of code.matchAll(/[A-Za-z_][A-Za-z0-9_]*/g)) {
+    const at = definer.get(match[0]);
+    if (at === undefined) continue;
+    if (at.start < 0) {
+      throw new Error(`Lua script ${name} uses ${match[0]} but does not include it`);
+    }
+    if (match.index >= at.start && match.index < at.end) continue; // its own definition
+    if (match.index < at.start) {
+      throw new Error(`Lua script ${name} uses ${match[0]} before it is defined`);
+    }
+  }
+}
