@@ -12,7 +12,14 @@ import { FIELDS, toRecord } from "./codec.ts";
 import { SCRIPTS } from "./scripts.ts";
 import type { Slots } from "./slots.ts";
 
-/** The job, or null (see RedisStorage.getJob). */
+/**
+ * The job, or null (see RedisStorage.getJob).
+ *
+ * @example
+ * ```ts ignore
+ * const job = await getJob(slots, "a");
+ * ```
+ */
 export async function getJob(slots: Slots, id: string): Promise<JobRecord | null> {
   const queue = await slots.queueOf("get job", id);
   if (queue === null) return null;
@@ -27,7 +34,14 @@ export async function getJob(slots: Slots, id: string): Promise<JobRecord | null
   return toRecord(id, fields);
 }
 
-/** Counts the jobs of a queue in each state (see RedisStorage.counts). */
+/**
+ * Counts the jobs of a queue in each state (see RedisStorage.counts).
+ *
+ * @example
+ * ```ts ignore
+ * const { waiting } = await counts(slots, "default");
+ * ```
+ */
 export async function counts(slots: Slots, queue: string): Promise<Counts> {
   const reply = await slots.run("count jobs", SCRIPTS.counts, queue, [queue]) as number[];
   return {
@@ -39,7 +53,14 @@ export async function counts(slots: Slots, queue: string): Promise<Counts> {
   };
 }
 
-/** Lists jobs of a queue in one state (see RedisStorage.list). */
+/**
+ * Lists jobs of a queue in one state (see RedisStorage.list).
+ *
+ * @example
+ * ```ts ignore
+ * const failed = await list(slots, "default", "failed", { limit: 20 });
+ * ```
+ */
 export async function list(
   slots: Slots,
   queue: string,
@@ -65,7 +86,14 @@ export async function list(
   return out;
 }
 
-/** Moves a failed job back to waiting (see RedisStorage.retryFailed). */
+/**
+ * Moves a failed job back to waiting (see RedisStorage.retryFailed).
+ *
+ * @example
+ * ```ts ignore
+ * await retryFailed(slots, "a", Date.now());
+ * ```
+ */
 export async function retryFailed(slots: Slots, id: string, now: number): Promise<boolean> {
   const queue = await slots.queueOf("retry job", id);
   if (queue === null) return false;
@@ -76,6 +104,11 @@ export async function retryFailed(slots: Slots, id: string, now: number): Promis
  * Deletes a job that is not active (see RedisStorage.remove), or with
  * `onlyFailed` only a failed one (the check and the delete are one script
  * call).
+ *
+ * @example
+ * ```ts ignore
+ * await remove(slots, "a", false);
+ * ```
  */
 export async function remove(slots: Slots, id: string, onlyFailed: boolean): Promise<boolean> {
   const what = onlyFailed ? "remove failed job" : "remove job";
@@ -87,7 +120,14 @@ export async function remove(slots: Slots, id: string, onlyFailed: boolean): Pro
   return removed;
 }
 
-/** Stops reservations from a queue (see RedisStorage.pause). */
+/**
+ * Stops reservations from a queue (see RedisStorage.pause).
+ *
+ * @example
+ * ```ts ignore
+ * await pause(slots, "default");
+ * ```
+ */
 export async function pause(slots: Slots, queue: string): Promise<void> {
   try {
     await slots.connection.ready();
@@ -97,12 +137,26 @@ export async function pause(slots: Slots, queue: string): Promise<void> {
   }
 }
 
-/** Lets reservations from a queue happen again and wakes its workers (see RedisStorage.resume). */
+/**
+ * Lets reservations from a queue happen again and wakes its workers (see RedisStorage.resume).
+ *
+ * @example
+ * ```ts ignore
+ * await resume(slots, "default");
+ * ```
+ */
 export async function resume(slots: Slots, queue: string): Promise<void> {
   await slots.run("resume queue", SCRIPTS.resume, queue, [`${slots.tag(queue)}:paused`, queue]);
 }
 
-/** Whether a queue is paused (see RedisStorage.isPaused). */
+/**
+ * Whether a queue is paused (see RedisStorage.isPaused).
+ *
+ * @example
+ * ```ts ignore
+ * const paused = await isPaused(slots, "default");
+ * ```
+ */
 export async function isPaused(slots: Slots, queue: string): Promise<boolean> {
   try {
     await slots.connection.ready();

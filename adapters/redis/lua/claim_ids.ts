@@ -1,5 +1,5 @@
-// Lua script CLAIM_IDS. KEYS[1]: the key it works on (see ARGV below); ARGV
-// below. Includes no snippet: it does not use the key base.
+// Lua script CLAIM_IDS. KEYS[1]: the key it works on (see ARGV below); ARGV below. Includes no
+// snippet: it does not use the key base.
 
 /**
  * For per-queue tags: the id index (id -> queue) lives under the prefix's own

@@ -1,5 +1,5 @@
-// Lua script DENIED_COMMANDS. KEYS[1]: the key it works on (see ARGV below); ARGV
-// below. Includes no snippet: it does not use the key base.
+// Lua script DENIED_COMMANDS. KEYS[1]: the key it works on (see ARGV below); ARGV below. Includes
+// no snippet: it does not use the key base.
 
 /**
  * Error path only: which of the commands in ARGV the ACL user may not run

@@ -1,6 +1,6 @@
-// Lua script ENQUEUE. KEYS[1]: the slot's "{tag}:seq" (it routes the call);
-// ARGV below, ARGV[1] being the key base "{tag}:". Includes (and what they
-// need, see snippet.ts): FIELDS_LIST, QKEY, SEQ, PADDED, MEMBER, WAIT_SCORE, BATCH, MARKS.
+// Lua script ENQUEUE. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
+// being the key base "{tag}:". Includes (and what they need, see snippet.ts): FIELDS_LIST, QKEY,
+// SEQ, PADDED, MEMBER, WAIT_SCORE, BATCH, MARKS.
 
 import { SEQ_WIDTH } from "../codec.ts";
 import { BATCH } from "./batch.ts";

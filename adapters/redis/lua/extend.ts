@@ -1,6 +1,5 @@
-// Lua script EXTEND. KEYS[1]: the slot's "{tag}:seq" (it routes the call);
-// ARGV below, ARGV[1] being the key base "{tag}:". Includes (and what they
-// need, see snippet.ts): JKEY, QKEY.
+// Lua script EXTEND. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
+// being the key base "{tag}:". Includes (and what they need, see snippet.ts): JKEY, QKEY.
 
 import { SEQ_WIDTH } from "../codec.ts";
 import { JKEY, QKEY } from "./keys.ts";

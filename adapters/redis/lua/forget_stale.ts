@@ -1,5 +1,5 @@
-// Lua script FORGET_STALE. KEYS[1]: the key it works on (see ARGV below); ARGV
-// below. Includes no snippet: it does not use the key base.
+// Lua script FORGET_STALE. KEYS[1]: the key it works on (see ARGV below); ARGV below. Includes no
+// snippet: it does not use the key base.
 
 /**
  * KEYS[1]: the id index. ARGV: "", then pairs id, queue: deletes each entry

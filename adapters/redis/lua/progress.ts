@@ -1,6 +1,5 @@
-// Lua script PROGRESS. KEYS[1]: the slot's "{tag}:seq" (it routes the call);
-// ARGV below, ARGV[1] being the key base "{tag}:". Includes (and what they
-// need, see snippet.ts): JKEY.
+// Lua script PROGRESS. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
+// being the key base "{tag}:". Includes (and what they need, see snippet.ts): JKEY.
 
 import { JKEY } from "./keys.ts";
 import { script } from "./snippet.ts";

@@ -1,6 +1,5 @@
-// Lua script PRUNE. KEYS[1]: the slot's "{tag}:seq" (it routes the call);
-// ARGV below, ARGV[1] being the key base "{tag}:". Includes (and what they
-// need, see snippet.ts): PRUNE_SET.
+// Lua script PRUNE. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
+// being the key base "{tag}:". Includes (and what they need, see snippet.ts): PRUNE_SET.
 
 import { PRUNE_SET } from "./retention.ts";
 import { script } from "./snippet.ts";

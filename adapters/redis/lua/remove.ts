@@ -1,6 +1,6 @@
-// Lua script REMOVE. KEYS[1]: the slot's "{tag}:seq" (it routes the call);
-// ARGV below, ARGV[1] being the key base "{tag}:". Includes (and what they
-// need, see snippet.ts): FIELDS_LIST, JKEY, QKEY, MEMBER, D_PARTS.
+// Lua script REMOVE. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
+// being the key base "{tag}:". Includes (and what they need, see snippet.ts): FIELDS_LIST, JKEY,
+// QKEY, MEMBER, D_PARTS.
 
 import { D_PARTS, FIELDS_LIST } from "./fields.ts";
 import { JKEY, QKEY } from "./keys.ts";

@@ -1,6 +1,7 @@
-// Lua script RESERVE. KEYS[1]: the slot's "{tag}:seq" (it routes the call);
-// ARGV below, ARGV[1] being the key base "{tag}:". Includes (and what they
-// need, see snippet.ts): JKEY, QKEY, SEQ, FMT, PADDED, MEMBER, WAIT_SCORE, D_PARTS, WITH_DEFAULTS, BATCH, MARKS, APPEND_ERROR, TO_WAITING, TO_FINISHED, NOT_HASH.
+// Lua script RESERVE. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
+// being the key base "{tag}:". Includes (and what they need, see snippet.ts): JKEY, QKEY, SEQ,
+// FMT, PADDED, MEMBER, WAIT_SCORE, D_PARTS, WITH_DEFAULTS, BATCH, MARKS, APPEND_ERROR, TO_WAITING,
+// TO_FINISHED, NOT_HASH.
 
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS } from "../../../core/task.ts";
 import { RESERVE_FIELDS, RESERVE_FIRST } from "../codec.ts";
@@ -60,6 +61,16 @@ local nextAt = nil
 local function consider(t)
   if t ~= nil and (nextAt == nil or t < nextAt) then nextAt = t end
 end
+-- The lowest score of a sorted set (nil when empty).
+local function firstScore(zk) return tonumber(redis.call('ZRANGE', zk, 0, 0, 'WITHSCORES')[2]) end
+-- Removes and returns the members of zk due by now (at most max), with a
+-- sequence number allocated for each.
+local function popDue(zk, max)
+  local due = redis.call('ZRANGEBYSCORE', zk, '-inf', now, 'LIMIT', 0, max)
+  if #due > 0 then redis.call('ZREMRANGEBYRANK', zk, 0, #due - 1) end
+  allocSeq(#due)
+  return due
+end
 for i = 10, 9 + nq do
   local q = ARGV[i]
   local activeKey, waitKey, delayedKey = qkey(q, 'active'), qkey(q, 'wait'), qkey(q, 'delayed')
@@ -67,13 +78,9 @@ for i = 10, 9 + nq do
   -- 1. Reclaim expired leases (bounded): the worker died or hung. A reclaim
   -- counts as a stall; too many stalls or no attempts left fail the job.
   -- The earliest expiry is looked at first: nothing to do is the usual case.
-  local a = redis.call('ZRANGE', activeKey, 0, 0, 'WITHSCORES')
-  local firstActive = tonumber(a[2])
+  local firstActive = firstScore(activeKey)
   if firstActive ~= nil and firstActive <= nowN then
-    local expired = redis.call('ZRANGEBYSCORE', activeKey, '-inf', now, 'LIMIT', 0, reclaimMax)
-    if #expired > 0 then redis.call('ZREMRANGEBYRANK', activeKey, 0, #expired - 1) end
-    allocSeq(#expired)
-    for _, m in ipairs(expired) do
+    for _, m in ipairs(popDue(activeKey, reclaimMax)) do
       local id = memberId(m)
       local k = jkey(id)
       if not notHash(k, id, q, now) then
@@ -98,19 +105,14 @@ for i = 10, 9 + nq do
         end
       end
     end
-    a = redis.call('ZRANGE', activeKey, 0, 0, 'WITHSCORES')
-    firstActive = tonumber(a[2])
+    firstActive = firstScore(activeKey)
   end
 
   -- 2. Promote due delayed jobs (bounded), in (runAt, seq) order: they join
   -- the waiting order in the order they became due.
-  local dl = redis.call('ZRANGE', delayedKey, 0, 0, 'WITHSCORES')
-  local firstDelayed = tonumber(dl[2])
+  local firstDelayed = firstScore(delayedKey)
   if firstDelayed ~= nil and firstDelayed <= nowN then
-    local due = redis.call('ZRANGEBYSCORE', delayedKey, '-inf', now, 'LIMIT', 0, promoteMax)
-    if #due > 0 then redis.call('ZREMRANGEBYRANK', delayedKey, 0, #due - 1) end
-    allocSeq(#due)
-    for _, m in ipairs(due) do
+    for _, m in ipairs(popDue(delayedKey, promoteMax)) do
       local id = memberId(m)
       local k = jkey(id)
       if not notHash(k, id, q, now) then
@@ -120,8 +122,7 @@ for i = 10, 9 + nq do
       end
     end
     flushDeferred()
-    dl = redis.call('ZRANGE', delayedKey, 0, 0, 'WITHSCORES')
-    firstDelayed = tonumber(dl[2])
+    firstDelayed = firstScore(delayedKey)
   end
 
   if redis.call('SISMEMBER', pausedKey, q) == 0 then

@@ -1,6 +1,5 @@
-// Lua script RESUME. KEYS[1]: the slot's "{tag}:seq" (it routes the call);
-// ARGV below, ARGV[1] being the key base "{tag}:". Includes (and what they
-// need, see snippet.ts): MARKS.
+// Lua script RESUME. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
+// being the key base "{tag}:". Includes (and what they need, see snippet.ts): MARKS.
 
 import { MARKS } from "./marks.ts";
 import { script } from "./snippet.ts";

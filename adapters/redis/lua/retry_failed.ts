@@ -1,6 +1,6 @@
-// Lua script RETRY_FAILED. KEYS[1]: the slot's "{tag}:seq" (it routes the call);
-// ARGV below, ARGV[1] being the key base "{tag}:". Includes (and what they
-// need, see snippet.ts): JKEY, QKEY, MEMBER, D_PARTS, MARKS, TO_WAITING.
+// Lua script RETRY_FAILED. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below,
+// ARGV[1] being the key base "{tag}:". Includes (and what they need, see snippet.ts): JKEY, QKEY,
+// MEMBER, D_PARTS, MARKS, TO_WAITING.
 
 import { D_PARTS } from "./fields.ts";
 import { JKEY, QKEY } from "./keys.ts";

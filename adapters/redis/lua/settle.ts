@@ -1,6 +1,7 @@
-// Lua script SETTLE. KEYS[1]: the slot's "{tag}:seq" (it routes the call);
-// ARGV below, ARGV[1] being the key base "{tag}:". Includes (and what they
-// need, see snippet.ts): JKEY, QKEY, SEQ, PADDED, MEMBER, D_PARTS, BATCH, MARKS, APPEND_ERROR, TO_WAITING, TO_DELAYED, TO_FINISHED, PRUNE_SET.
+// Lua script SETTLE. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
+// being the key base "{tag}:". Includes (and what they need, see snippet.ts): JKEY, QKEY, SEQ,
+// PADDED, MEMBER, D_PARTS, BATCH, MARKS, APPEND_ERROR, TO_WAITING, TO_DELAYED, TO_FINISHED,
+// PRUNE_SET.
 
 import { SEQ_WIDTH } from "../codec.ts";
 import { BATCH } from "./batch.ts";
