@@ -104,8 +104,8 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  async checkSetup(): Promise<StorageWarning[]> {
-    return await this.#connection.checkSetup();
+  checkSetup(): Promise<StorageWarning[]> {
+    return this.#connection.checkSetup();
   }
 
   /**
@@ -158,8 +158,8 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  async enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
-    return await enqueue(this.#slots, jobs, now);
+  enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
+    return enqueue(this.#slots, jobs, now);
   }
 
   /**
@@ -178,8 +178,8 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  async reserve(request: ReserveRequest): Promise<ReserveResult> {
-    return await reserve(this.#slots, request);
+  reserve(request: ReserveRequest): Promise<ReserveResult> {
+    return reserve(this.#slots, request);
   }
 
   /**
@@ -198,8 +198,8 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  async settle(settlements: readonly Settlement[], options: SettleOptions): Promise<boolean[]> {
-    return await settle(this.#slots, settlements, options);
+  settle(settlements: readonly Settlement[], options: SettleOptions): Promise<boolean[]> {
+    return settle(this.#slots, settlements, options);
   }
 
   /**
@@ -214,12 +214,12 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  async extendLeases(
+  extendLeases(
     leases: readonly { id: string; token: string }[],
     leaseMs: number,
     now: number,
   ): Promise<boolean[]> {
-    return await extendLeases(this.#slots, leases, leaseMs, now);
+    return extendLeases(this.#slots, leases, leaseMs, now);
   }
 
   /**
@@ -234,8 +234,8 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  async setProgress(id: string, token: string, progress: JsonValue): Promise<boolean> {
-    return await setProgress(this.#slots, id, token, progress);
+  setProgress(id: string, token: string, progress: JsonValue): Promise<boolean> {
+    return setProgress(this.#slots, id, token, progress);
   }
 
   /**
@@ -269,12 +269,12 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  async waitForWork(
+  waitForWork(
     queues: readonly string[],
     maxWaitMs: number,
     signal: AbortSignal,
   ): Promise<void> {
-    return await this.#waits.wait(queues, maxWaitMs, signal);
+    return this.#waits.wait(queues, maxWaitMs, signal);
   }
 
   /**
@@ -289,8 +289,8 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  async getJob(id: string): Promise<JobRecord | null> {
-    return await getJob(this.#slots, id);
+  getJob(id: string): Promise<JobRecord | null> {
+    return getJob(this.#slots, id);
   }
 
   /**
@@ -305,8 +305,8 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  async counts(queue: string): Promise<Counts> {
-    return await counts(this.#slots, queue);
+  counts(queue: string): Promise<Counts> {
+    return counts(this.#slots, queue);
   }
 
   /**
@@ -321,8 +321,8 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  async list(queue: string, state: JobState, options: ListOptions = {}): Promise<JobRecord[]> {
-    return await list(this.#slots, queue, state, options);
+  list(queue: string, state: JobState, options: ListOptions = {}): Promise<JobRecord[]> {
+    return list(this.#slots, queue, state, options);
   }
 
   /**
@@ -337,8 +337,8 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  async retryFailed(id: string, now: number): Promise<boolean> {
-    return await retryFailed(this.#slots, id, now);
+  retryFailed(id: string, now: number): Promise<boolean> {
+    return retryFailed(this.#slots, id, now);
   }
 
   /**
@@ -353,8 +353,8 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  async remove(id: string): Promise<boolean> {
-    return await remove(this.#slots, id, false);
+  remove(id: string): Promise<boolean> {
+    return remove(this.#slots, id, false);
   }
 
   /**
@@ -370,8 +370,8 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  async removeFailed(id: string): Promise<boolean> {
-    return await remove(this.#slots, id, true);
+  removeFailed(id: string): Promise<boolean> {
+    return remove(this.#slots, id, true);
   }
 
   /**
@@ -386,8 +386,8 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  async pause(queue: string): Promise<void> {
-    await pause(this.#slots, queue);
+  pause(queue: string): Promise<void> {
+    return pause(this.#slots, queue);
   }
 
   /**
@@ -402,8 +402,8 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  async resume(queue: string): Promise<void> {
-    await resume(this.#slots, queue);
+  resume(queue: string): Promise<void> {
+    return resume(this.#slots, queue);
   }
 
   /**
@@ -418,8 +418,8 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  async isPaused(queue: string): Promise<boolean> {
-    return await isPaused(this.#slots, queue);
+  isPaused(queue: string): Promise<boolean> {
+    return isPaused(this.#slots, queue);
   }
 
   /**
@@ -436,8 +436,8 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  async prune(queue: string, retention: Retention, now: number): Promise<number> {
-    return await prune(this.#slots, this.#sweep, queue, retention, now);
+  prune(queue: string, retention: Retention, now: number): Promise<number> {
+    return prune(this.#slots, this.#sweep, queue, retention, now);
   }
 
   /**
