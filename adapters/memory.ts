@@ -44,7 +44,18 @@ import {
 } from "../core/storage.ts";
 import type { JobError, JobRecord, JobState, JsonValue, Lease } from "../core/task.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS } from "../core/task.ts";
-import { checkInt, checkKeys, describe, optionNames } from "../core/_validate.ts";
+import { checkKeys, optionNames } from "../core/_validate.ts";
+import {
+  checkEnqueue,
+  checkExtendLeases,
+  checkList,
+  checkPrune,
+  checkQueueName,
+  checkReserve,
+  checkRetryFailed,
+  checkSettle,
+  checkWaitForWork,
+} from "../core/storage_checks.ts";
 
 /** Options of {@linkcode MemoryStorage}. */
 export interface MemoryStorageOptions {
@@ -571,8 +582,6 @@ const getOrInsert = (Map.prototype as {
   getOrInsert?: (this: Map<string, Slot>, key: string, value: Slot) => Slot;
 }).getOrInsert;
 
-const STATES: readonly JobState[] = ["waiting", "delayed", "active", "completed", "failed"];
-
 /**
  * The in-memory {@linkcode Storage}: shared state for one `Queue` and any
  * number of `Worker`s in one process. Every method runs synchronously inside
@@ -670,11 +679,7 @@ export class MemoryStorage implements Storage {
    */
   enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
     try {
-      if (!Array.isArray(jobs)) {
-        throw new TypeError(`Cannot enqueue jobs: jobs must be an array, got ${describe(jobs)}`);
-      }
-      checkTime(now, "Cannot enqueue jobs: now");
-      for (let i = 0; i < jobs.length; i++) checkNewJob(jobs[i], i);
+      checkEnqueue(jobs, now);
       const results: EnqueueResult[] = new Array(jobs.length);
       let woken: string | Set<string> | undefined;
       // Batches are usually of one task and options: they share one spec.
@@ -742,7 +747,7 @@ export class MemoryStorage implements Storage {
    */
   reserve(request: ReserveRequest): Promise<ReserveResult> {
     try {
-      checkReserveRequest(request);
+      checkReserve(request);
       const { queues, limit, owner, leaseMs, now, taskDefaults } = request;
       const jobs: JobRecord[] = [];
       for (let i = 0; i < queues.length; i++) {
@@ -799,18 +804,8 @@ export class MemoryStorage implements Storage {
    */
   settle(settlements: readonly Settlement[], options: SettleOptions): Promise<boolean[]> {
     try {
-      if (!Array.isArray(settlements)) {
-        throw new TypeError(
-          `Cannot settle jobs: settlements must be an array, got ${describe(settlements)}`,
-        );
-      }
-      if (typeof options !== "object" || options === null) {
-        throw new TypeError(`Cannot settle jobs: options must be an object`);
-      }
+      checkSettle(settlements, options);
       const { now, retention } = options;
-      checkTime(now, "Cannot settle jobs: options.now");
-      if (retention !== undefined) checkRetention(retention, "Cannot settle jobs: retention");
-      for (let i = 0; i < settlements.length; i++) checkSettlement(settlements[i], i);
       const applied: boolean[] = new Array(settlements.length);
       // A retention that keeps no completed job: delete them at once.
       const dropCompleted = retention?.completed.count === 0;
@@ -858,19 +853,10 @@ export class MemoryStorage implements Storage {
     now: number,
   ): Promise<boolean[]> {
     try {
-      if (!Array.isArray(leases)) {
-        throw new TypeError(
-          `Cannot extend leases: leases must be an array, got ${describe(leases)}`,
-        );
-      }
-      checkLeaseMs(leaseMs, "Cannot extend leases: leaseMs");
-      checkTime(now, "Cannot extend leases: now");
+      checkExtendLeases(leases, leaseMs, now);
       const extended: boolean[] = new Array(leases.length);
       for (let i = 0; i < leases.length; i++) {
         const entry = leases[i];
-        if (typeof entry !== "object" || entry === null) {
-          throw new TypeError(`Cannot extend leases: leases[${i}] must be an object`);
-        }
         const slot = this.#active.get(entry.id);
         if (slot === undefined || slot.lease!.token !== entry.token) {
           extended[i] = false;
@@ -934,20 +920,10 @@ export class MemoryStorage implements Storage {
    * ```
    */
   waitForWork(queues: readonly string[], maxWaitMs: number, signal: AbortSignal): Promise<void> {
-    if (!Array.isArray(queues) || queues.some((queue) => typeof queue !== "string")) {
-      return Promise.reject(
-        new TypeError(`Cannot wait for work: queues must be an array of queue names`),
-      );
-    }
-    if (typeof maxWaitMs !== "number" || Number.isNaN(maxWaitMs) || maxWaitMs < 0) {
-      return Promise.reject(
-        new RangeError(
-          `Cannot wait for work: maxWaitMs must be a number >= 0, got ${describe(maxWaitMs)}`,
-        ),
-      );
-    }
-    if (!(signal instanceof AbortSignal)) {
-      return Promise.reject(new TypeError(`Cannot wait for work: signal must be an AbortSignal`));
+    try {
+      checkWaitForWork(queues, maxWaitMs, signal);
+    } catch (error) {
+      return Promise.reject(error);
     }
     if (signal.aborted || this.#closed) return Promise.resolve();
     return new Promise<void>((resolve) => {
@@ -1017,18 +993,7 @@ export class MemoryStorage implements Storage {
    */
   list(queue: string, state: JobState, options: ListOptions = {}): Promise<JobRecord[]> {
     try {
-      if (!STATES.includes(state)) {
-        throw new RangeError(
-          `Cannot list jobs: state must be one of ${STATES.join(", ")}, got ${describe(state)}`,
-        );
-      }
-      if (typeof options !== "object" || options === null) {
-        throw new TypeError(`Cannot list jobs: options must be an object`);
-      }
-      const offset = options.offset ?? 0;
-      const limit = options.limit ?? 100;
-      checkCount(offset, "Cannot list jobs: offset");
-      checkCount(limit, "Cannot list jobs: limit");
+      const { offset, limit } = checkList(state, options);
       const data = this.#queues.get(queue);
       if (data === undefined || limit === 0) return Promise.resolve([]);
       let slots: Iterable<Slot>;
@@ -1077,7 +1042,7 @@ export class MemoryStorage implements Storage {
    */
   retryFailed(id: string, now: number): Promise<boolean> {
     try {
-      checkTime(now, "Cannot retry job: now");
+      checkRetryFailed(now);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -1214,8 +1179,7 @@ export class MemoryStorage implements Storage {
    */
   prune(queue: string, retention: Retention, now: number): Promise<number> {
     try {
-      checkRetention(retention, "Cannot prune jobs: retention");
-      checkTime(now, "Cannot prune jobs: now");
+      checkPrune(retention, now);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -1407,170 +1371,5 @@ export class MemoryStorage implements Storage {
     for (const waiter of this.#waiters) {
       if (waiter.queues.includes(queue)) waiter.wake();
     }
-  }
-}
-
-function checkTime(value: unknown, what: string): void {
-  if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new TypeError(`${what} must be a finite number (epoch ms), got ${describe(value)}`);
-  }
-}
-
-function checkCount(value: unknown, what: string): void {
-  checkInt(value, 0, Number.MAX_SAFE_INTEGER, what);
-}
-
-function checkLeaseMs(value: unknown, what: string): void {
-  if (typeof value !== "number" || !Number.isFinite(value)) {
-    throw new TypeError(`${what} must be a finite number, got ${describe(value)}`);
-  }
-  if (value <= 0) throw new RangeError(`${what} must be > 0, got ${value}`);
-}
-
-function checkQueueName(value: unknown, where: string): void {
-  if (typeof value !== "string" || value === "") {
-    throw new TypeError(`${where}: queue must be a non-empty string, got ${describe(value)}`);
-  }
-}
-
-function checkRetention(retention: Retention, what: string): void {
-  if (typeof retention !== "object" || retention === null) {
-    throw new TypeError(`${what} must be an object, got ${describe(retention)}`);
-  }
-  for (const state of ["completed", "failed"] as const) {
-    const policy = retention[state];
-    if (typeof policy !== "object" || policy === null) {
-      throw new TypeError(`${what}.${state} must be an object, got ${describe(policy)}`);
-    }
-    checkCount(policy.count, `${what}.${state}.count`);
-    if (typeof policy.age !== "number" || Number.isNaN(policy.age) || policy.age < 0) {
-      throw new RangeError(
-        `${what}.${state}.age must be a number >= 0, got ${describe(policy.age)}`,
-      );
-    }
-  }
-}
-
-function checkReserveRequest(request: ReserveRequest): void {
-  const where = "Cannot reserve jobs";
-  if (typeof request !== "object" || request === null) {
-    throw new TypeError(`${where}: request must be an object, got ${describe(request)}`);
-  }
-  const { queues, limit, owner, leaseMs, now } = request;
-  if (!Array.isArray(queues)) {
-    throw new TypeError(`${where}: queues must be an array, got ${describe(queues)}`);
-  }
-  for (let i = 0; i < queues.length; i++) checkQueueName(queues[i], `${where}: queues[${i}]`);
-  if (typeof limit !== "number" || !Number.isInteger(limit)) {
-    throw new TypeError(`${where}: limit must be an integer, got ${describe(limit)}`);
-  }
-  if (limit < 1) throw new RangeError(`${where}: limit must be >= 1, got ${limit}`);
-  if (typeof owner !== "string") {
-    throw new TypeError(`${where}: owner must be a string, got ${describe(owner)}`);
-  }
-  checkLeaseMs(leaseMs, `${where}: leaseMs`);
-  checkTime(now, `${where}: now`);
-  const defaults = request.taskDefaults;
-  if (defaults !== undefined && !checkedDefaults.has(defaults)) {
-    if (!(defaults instanceof Map)) {
-      throw new TypeError(`${where}: taskDefaults must be a Map, got ${describe(defaults)}`);
-    }
-    for (const [name, settings] of defaults) checkSettings(settings, name);
-    checkedDefaults.add(defaults);
-  }
-}
-
-/** Task settings maps already checked: a worker passes the same one on every reserve. */
-const checkedDefaults = new WeakSet<ReadonlyMap<string, TaskSettings>>();
-
-function checkNewJob(job: NewJob, index: number): void {
-  // Cheap checks first; messages are built only on failure (this runs per job).
-  if (typeof job !== "object" || job === null) {
-    throw new TypeError(`Cannot enqueue jobs: jobs[${index}] must be an object`);
-  }
-  if (typeof job.id !== "string" || job.id === "") {
-    badField(index, "id", "a non-empty string", job.id);
-  }
-  if (typeof job.name !== "string" || job.name === "") {
-    badField(index, "name", "a non-empty string", job.name);
-  }
-  if (typeof job.queue !== "string" || job.queue === "") {
-    badField(index, "queue", "a non-empty string", job.queue);
-  }
-  if (typeof job.priority !== "number" || !Number.isFinite(job.priority)) {
-    badField(index, "priority", "a finite number", job.priority);
-  }
-  // null: the task's, filled in at reserve.
-  const { maxAttempts, maxStalls, timeout } = job;
-  if (maxAttempts !== null && (!Number.isInteger(maxAttempts) || maxAttempts < 1)) {
-    badField(index, "maxAttempts", "an integer >= 1 or null", maxAttempts);
-  }
-  if (maxStalls !== null && (!Number.isInteger(maxStalls) || maxStalls < 0)) {
-    badField(index, "maxStalls", "an integer >= 0 or null", maxStalls);
-  }
-  if (timeout !== null && (typeof timeout !== "number" || !(timeout >= 0))) {
-    badField(index, "timeout", "a number >= 0 or null", timeout);
-  }
-  if (typeof job.runAt !== "number" || !Number.isFinite(job.runAt)) {
-    badField(index, "runAt", "a finite number (epoch ms)", job.runAt);
-  }
-}
-
-/** Checks one task's settings from `ReserveRequest.taskDefaults`. */
-function checkSettings(settings: TaskSettings, name: string): void {
-  const where = `Cannot reserve jobs: taskDefaults of "${name}"`;
-  if (typeof settings !== "object" || settings === null) {
-    throw new TypeError(`${where} must be an object, got ${describe(settings)}`);
-  }
-  checkInt(settings.maxAttempts, 1, 1_000_000, `${where}: maxAttempts`);
-  checkInt(settings.maxStalls, 0, 1_000_000, `${where}: maxStalls`);
-  checkInt(settings.timeout, 0, 2_147_483_647, `${where}: timeout`);
-}
-
-function badField(index: number, field: string, rule: string, value: unknown): never {
-  // A number out of range is a RangeError; anything of the wrong type a TypeError.
-  const numeric = field !== "id" && field !== "name" && field !== "queue";
-  const error = numeric && typeof value === "number" ? RangeError : TypeError;
-  throw new error(
-    `Cannot enqueue jobs: jobs[${index}].${field} must be ${rule}, got ${describe(value)}`,
-  );
-}
-
-function checkSettlement(settlement: Settlement, index: number): void {
-  const where = `Cannot settle jobs: settlements[${index}]`;
-  if (typeof settlement !== "object" || settlement === null) {
-    throw new TypeError(`${where} must be an object`);
-  }
-  if (typeof settlement.id !== "string" || typeof settlement.token !== "string") {
-    throw new TypeError(`${where} must have a string id and token`);
-  }
-  switch (settlement.kind) {
-    case "complete":
-      return;
-    case "retry":
-      checkTime(settlement.runAt, `${where}.runAt`);
-      checkJobError(settlement.error, where);
-      return;
-    case "fail":
-      checkJobError(settlement.error, where);
-      return;
-    case "release":
-      if (settlement.runAt !== undefined) checkTime(settlement.runAt, `${where}.runAt`);
-      return;
-    default:
-      throw new TypeError(
-        `${where}.kind must be "complete", "retry", "fail" or "release", got ${
-          describe((settlement as { kind: unknown }).kind)
-        }`,
-      );
-  }
-}
-
-function checkJobError(error: JobError, where: string): void {
-  if (
-    typeof error !== "object" || error === null || typeof error.message !== "string" ||
-    typeof error.name !== "string"
-  ) {
-    throw new TypeError(`${where}.error must be a JobError with a string message and name`);
   }
 }
