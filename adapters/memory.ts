@@ -592,15 +592,10 @@ const getOrInsert = (Map.prototype as {
  * priority not seen before, p distinct priorities); retention pruning is
  * O(removed). `list` and the reclaim of expired leases cost what they return.
  *
- * Decisions the port leaves open:
- * - `reserve` reclaims expired leases and promotes due delayed jobs of
- *   paused queues too (so `counts` stay truthful); it only skips reserving
- *   from them.
- * - `retryFailed` makes the job due at `now` and keeps its last `error`.
- * - `release` without `runAt` keeps the job's `runAt`.
+ * It follows the port's decisions (see `core/storage.ts`); its own are:
  * - `waitForWork` resolves (never rejects) on abort, on `close()`, on a wake
- *   and after `maxWaitMs` on the clock; a non-finite `maxWaitMs` means no
- *   bound. It never resolves spuriously otherwise.
+ *   and after `maxWaitMs` on the injected clock; a non-finite `maxWaitMs`
+ *   means no bound. It never resolves spuriously otherwise.
  * - After `close()` the stored jobs stay readable and writable; only waits
  *   end (at once).
  *
