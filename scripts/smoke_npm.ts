@@ -200,7 +200,7 @@ async function mainSmoke(): Promise<void> {
           "mod.d.ts",
           "testing.js",
           "adapters/redis.js",
-          "adapters/memory.d.ts",
+          "adapters/memory/mod.d.ts",
           "cli/main.js",
         ]
       ) {

@@ -23,7 +23,7 @@ step() { echo; echo "=== $* ==="; }
 step "format, lint, type check (deno fmt --check, deno lint, deno check)"
 deno fmt --check
 deno lint
-deno check mod.ts testing.ts adapters/*.ts cli/*.ts tests/*.ts examples/*.ts \
+deno check mod.ts testing.ts adapters/*.ts adapters/memory/*.ts cli/*.ts tests/*.ts examples/*.ts \
   scripts/build_npm.ts scripts/smoke_npm.ts scripts/chaos.ts scripts/_chaos_worker.ts bench/*.ts
 
 step "JSR package (deno publish --dry-run, deno doc --lint, deno test --doc)"
@@ -38,10 +38,10 @@ if grep -E '^(warning|error)\[' <(sed 's/\x1b\[[0-9;]*m//g' "$LOG_DIR/publish.lo
   echo "deno publish --dry-run: unexpected warnings (above)"
   jsr_status=1
 fi
-deno doc --lint mod.ts testing.ts adapters/memory.ts adapters/redis.ts cli/main.ts || jsr_status=1
+deno doc --lint mod.ts testing.ts adapters/memory/mod.ts adapters/redis.ts cli/main.ts || jsr_status=1
 # Every example runs, except RedisStorage's: they name fixed servers
 # (127.0.0.1:6379, a cluster on :7000), so they are type-checked only.
-deno test -A --doc mod.ts testing.ts adapters/memory.ts cli/main.ts core/ 2>&1 |
+deno test -A --doc mod.ts testing.ts adapters/memory/ cli/main.ts core/ 2>&1 |
   tee "$LOG_DIR/doc.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || jsr_status=1
 deno test --doc --no-run adapters/redis.ts || jsr_status=1

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { MemoryStorage } from "../adapters/memory.ts";
+import { MemoryStorage } from "../adapters/memory/mod.ts";
 import { FakeClock } from "../core/fake_clock.ts";
 import type { NewJob, Settlement, Storage } from "../core/storage.ts";
 import type { JobRecord, JobState } from "../core/task.ts";

@@ -52,7 +52,7 @@ const bad = (value: unknown) => value as never;
  *
  * @example
  * ```ts
- * import { MemoryStorage } from "../adapters/memory.ts";
+ * import { MemoryStorage } from "../adapters/memory/mod.ts";
  * import { storageInputContract } from "./storage_input_contract.ts";
  *
  * storageInputContract("MemoryStorage", () =>
