@@ -161,8 +161,8 @@ export class JobStore {
     let touched: QueueData | Set<QueueData> | undefined;
     for (let i = 0; i < settlements.length; i++) {
       const settlement = settlements[i];
-      const slot = this.#active.get(settlement.id);
-      if (slot === undefined || slot.lease!.token !== settlement.token) {
+      const slot = this.#held(settlement.id, settlement.token);
+      if (slot === undefined) {
         applied[i] = false;
         continue;
       }
@@ -190,9 +190,8 @@ export class JobStore {
   ): boolean[] {
     const extended: boolean[] = new Array(leases.length);
     for (let i = 0; i < leases.length; i++) {
-      const entry = leases[i];
-      const slot = this.#active.get(entry.id);
-      if (slot === undefined || slot.lease!.token !== entry.token) {
+      const slot = this.#held(leases[i].id, leases[i].token);
+      if (slot === undefined) {
         extended[i] = false;
         continue;
       }
@@ -211,8 +210,8 @@ export class JobStore {
 
   /** Records progress of an active job whose lease `token` still holds. */
   setProgress(id: string, token: string, progress: JsonValue): boolean {
-    const slot = this.#active.get(id);
-    if (slot === undefined || slot.lease!.token !== token) return false;
+    const slot = this.#held(id, token);
+    if (slot === undefined) return false;
     slot.progress = copyJson(progress);
     return true;
   }
@@ -313,6 +312,12 @@ export class JobStore {
   prune(queue: string, retention: Retention, now: number): number {
     const data = this.#queues.get(queue);
     return data === undefined ? 0 : this.#prune(data, retention, now);
+  }
+
+  /** The active job `id` if `token` is its lease's; undefined for a lost lease. */
+  #held(id: string, token: string): Slot | undefined {
+    const slot = this.#active.get(id);
+    return slot !== undefined && slot.lease!.token === token ? slot : undefined;
   }
 
   #queue(name: string): QueueData {

@@ -48,6 +48,18 @@ export interface MemoryStorageOptions {
 
 const MEMORY_OPTIONS = optionNames<MemoryStorageOptions>()(["clock"]);
 
+/**
+ * `run()`'s value as a promise, or what it throws as a rejection: a port
+ * method reports bad input by rejecting, never by throwing.
+ */
+function promised<T>(run: () => T): Promise<T> {
+  try {
+    return Promise.resolve(run());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /** A pending `waitForWork`: the queues it waits on, and how to end it. */
 interface Waiter {
   queues: readonly string[];
@@ -137,12 +149,10 @@ export class MemoryStorage implements Storage {
    * ```
    */
   enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
-    try {
+    return promised(() => {
       checkEnqueue(jobs, now);
-      return Promise.resolve(this.#store.enqueue(jobs, now));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+      return this.#store.enqueue(jobs, now);
+    });
   }
 
   /**
@@ -161,12 +171,10 @@ export class MemoryStorage implements Storage {
    * ```
    */
   reserve(request: ReserveRequest): Promise<ReserveResult> {
-    try {
+    return promised(() => {
       checkReserve(request);
-      return Promise.resolve(this.#store.reserve(request));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+      return this.#store.reserve(request);
+    });
   }
 
   /**
@@ -186,12 +194,10 @@ export class MemoryStorage implements Storage {
    * ```
    */
   settle(settlements: readonly Settlement[], options: SettleOptions): Promise<boolean[]> {
-    try {
+    return promised(() => {
       checkSettle(settlements, options);
-      return Promise.resolve(this.#store.settle(settlements, options.now, options.retention));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+      return this.#store.settle(settlements, options.now, options.retention);
+    });
   }
 
   /**
@@ -210,12 +216,10 @@ export class MemoryStorage implements Storage {
     leaseMs: number,
     now: number,
   ): Promise<boolean[]> {
-    try {
+    return promised(() => {
       checkExtendLeases(leases, leaseMs, now);
-      return Promise.resolve(this.#store.extendLeases(leases, leaseMs, now));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+      return this.#store.extendLeases(leases, leaseMs, now);
+    });
   }
 
   /**
@@ -230,11 +234,7 @@ export class MemoryStorage implements Storage {
    * ```
    */
   setProgress(id: string, token: string, progress: JsonValue): Promise<boolean> {
-    try {
-      return Promise.resolve(this.#store.setProgress(id, token, progress));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return promised(() => this.#store.setProgress(id, token, progress));
   }
 
   /**
@@ -321,12 +321,10 @@ export class MemoryStorage implements Storage {
    * ```
    */
   list(queue: string, state: JobState, options: ListOptions = {}): Promise<JobRecord[]> {
-    try {
+    return promised(() => {
       const { offset, limit } = checkList(state, options);
-      return Promise.resolve(this.#store.list(queue, state, offset, limit));
-    } catch (error) {
-      return Promise.reject(error);
-    }
+      return this.#store.list(queue, state, offset, limit);
+    });
   }
 
   /**
@@ -340,12 +338,10 @@ export class MemoryStorage implements Storage {
    * ```
    */
   retryFailed(id: string, now: number): Promise<boolean> {
-    try {
+    return promised(() => {
       checkRetryFailed(now);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return Promise.resolve(this.#store.retryFailed(id, now));
+      return this.#store.retryFailed(id, now);
+    });
   }
 
   /**
@@ -389,13 +385,10 @@ export class MemoryStorage implements Storage {
    * ```
    */
   pause(queue: string): Promise<void> {
-    try {
+    return promised(() => {
       checkQueueName(queue, "Cannot pause queue");
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    this.#store.pause(queue);
-    return Promise.resolve();
+      this.#store.pause(queue);
+    });
   }
 
   /**
@@ -412,13 +405,10 @@ export class MemoryStorage implements Storage {
    * ```
    */
   resume(queue: string): Promise<void> {
-    try {
+    return promised(() => {
       checkQueueName(queue, "Cannot resume queue");
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    this.#store.resume(queue);
-    return Promise.resolve();
+      this.#store.resume(queue);
+    });
   }
 
   /**
@@ -451,12 +441,10 @@ export class MemoryStorage implements Storage {
    * ```
    */
   prune(queue: string, retention: Retention, now: number): Promise<number> {
-    try {
+    return promised(() => {
       checkPrune(retention, now);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return Promise.resolve(this.#store.prune(queue, retention, now));
+      return this.#store.prune(queue, retention, now);
+    });
   }
 
   /**
