@@ -76,8 +76,8 @@
  *   do a retry or release (delayed or not), `retryFailed` and `resume`.
  * - `nextAt` is computed after the call's own reservations, so the leases it
  *   just granted count. An adapter that bounds the work of one call (a
- *   reclaim or promotion budget) may return a `nextAt <= now`: work is left,
- *   and the caller reserves again at once.
+ *   reclaim or promotion budget) may return a `nextAt <= now`: work is left
+ *   for the next call, and the caller should reserve again without sleeping.
  * - Retention (in `settle` for the queues it touched, and in `prune`):
  *   a finished job is dropped once its state holds more than `count` newer
  *   ones, or when `finishedAt < now - age`. A `completed.count` of 0 deletes
