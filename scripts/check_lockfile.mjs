@@ -55,7 +55,9 @@ if (!lock.packages || !lock.packages[""]) {
       const entry = lock.packages[`node_modules/${name}`];
       if (!entry) problems.push(`${name} is not locked (no node_modules/${name} entry)`);
       else if (!satisfies(entry.version, want[name])) {
-        problems.push(`${name} is locked at ${entry.version}, outside package.json's ${want[name]}`);
+        problems.push(
+          `${name} is locked at ${entry.version}, outside package.json's ${want[name]}`,
+        );
       }
     }
   }
@@ -93,4 +95,6 @@ if (problems.length > 0) {
   );
   process.exit(1);
 }
-console.log(`lockfile: agrees with package.json (${Object.keys(lock.packages).length - 1} packages)`);
+console.log(
+  `lockfile: agrees with package.json (${Object.keys(lock.packages).length - 1} packages)`,
+);
