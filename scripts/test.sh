@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # The whole test suite, as `npm test` runs it (and CI, through .ci/run):
 # format, lint and type checks, the JSR package checks, every test on Deno and
-# on Bun, then the npm package: built, the suite run against it on Node 20 (the
-# machine's), 22 and 24 (from npm), and its packed tarball smoke-tested; last,
-# the chaos run and the benchmark at CI size.
+# on Bun, then the npm package: built, the suite run against it on Node 22, 24
+# and 26 (from npm: the machine's own node may be end-of-life), and its packed
+# tarball smoke-tested; last, the chaos run and the benchmark at CI size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PWD/node_modules/.bin:$PATH"
 if [ ! -x node_modules/.bin/deno ] || [ ! -x node_modules/.bin/bun ]; then
-  echo "error: run 'npm install' first (Deno and Bun are installed from npm as devDependencies)" >&2
+  echo "error: run 'npm ci' first (Deno and Bun are installed from npm as devDependencies)" >&2
   exit 1
 fi
+# Node 24 first on PATH for everything below that runs `node` (the helper
+# scripts, the CLI tests, the smoke test, npm itself), whatever the machine has.
+node24="$(bash scripts/install_node.sh 24)"
+export PATH="$PWD/node_modules/.bin:$(dirname "$node24"):$PATH"
+echo "node on PATH: $(command -v node) ($(node --version))"
 bash scripts/ensure_redis.sh
 
 LOG_DIR="$(mktemp -d)"
@@ -20,7 +24,8 @@ failed=0
 
 step() { echo; echo "=== $* ==="; }
 
-step "format, lint, type check (deno fmt --check, deno lint, deno check)"
+step "lockfile, format, lint, type check (check_lockfile, deno fmt --check, deno lint, deno check)"
+node scripts/check_lockfile.mjs
 deno fmt --check
 deno lint
 deno check mod.ts testing.ts adapters/*.ts adapters/memory/*.ts cli/*.ts tests/*.ts examples/*.ts \
@@ -85,7 +90,7 @@ if [ "$btests" -lt $((dpass + dfail + dskip)) ]; then
 fi
 
 node_status=0
-for version in machine 22 24; do
+for version in 22 24 26; do
   set +e
   node_bin="$(bash scripts/install_node.sh "$version")"
   install_status=$?
