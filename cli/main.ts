@@ -34,7 +34,7 @@ import { Worker } from "../core/worker.ts";
 import type { Storage } from "../core/storage.ts";
 import type { JobRecord, Task } from "../core/task.ts";
 import { JOB_STATES } from "../core/task.ts";
-import { MemoryStorage } from "../adapters/memory.ts";
+import { MemoryStorage } from "../adapters/memory/mod.ts";
 
 const COMMANDS_HELP = `Usage:
   taskmill worker --tasks FILE [options]   run a worker over the tasks FILE exports
