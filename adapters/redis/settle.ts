@@ -77,17 +77,6 @@ export async function extendLeases(
 }
 
 /**
- * Records progress on an active job.
- *
- * @example
- * ```ts
- * import { RedisStorage } from "@taskmill/taskmill/redis";
- *
- * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
- * await storage.setProgress("a", "default:1", 50);
- * await storage.close();
-
-/**
  * Records progress on an active job (see RedisStorage.setProgress).
  *
  * @example
