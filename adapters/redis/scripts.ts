@@ -27,7 +27,14 @@ import { RETRY_FAILED } from "./lua/retry_failed.ts";
 import { SETTLE } from "./lua/settle.ts";
 import { checkIncludes } from "./lua/snippet.ts";
 
-/** A script's text and its SHA-1 (for EVALSHA). */
+/**
+ * A script's text and its SHA-1 (for EVALSHA).
+ *
+ * @example
+ * ```ts ignore
+ * const sha = SCRIPTS.reserve.hash ?? await SCRIPTS.reserve.sha;
+ * ```
+ */
 export interface LoadedScript {
   lua: string;
   sha: Promise<string>;

@@ -11,7 +11,14 @@
 
 import { type Snippet, snippet } from "./snippet.ts";
 
-/** `defer(cmd, key, a, b)`, `callMany(cmd, key, args, n)`, `flushDeferred()`. */
+/**
+ * `defer(cmd, key, a, b)`, `callMany(cmd, key, args, n)`, `flushDeferred()`.
+ *
+ * @example
+ * ```ts ignore
+ * const lua = script([BATCH], body);
+ * ```
+ */
 export const BATCH: Snippet = snippet(
   ["defer", "callMany", "flushDeferred"],
   [],

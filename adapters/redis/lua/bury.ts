@@ -10,6 +10,11 @@ import { TO_FINISHED } from "./states.ts";
  * ARGV: base, now, then per record: id, queue, token, field count n, then n
  * field/value pairs. Replaces unparseable records just reserved with a
  * readable failed record (the raw text kept). Returns 1/0 per record.
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("BURY", BURY); // run by EVALSHA (../scripts.ts)
+ * ```
  */
 export const BURY: string = script(
   [JKEY, QKEY, TO_FINISHED],

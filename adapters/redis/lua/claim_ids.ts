@@ -5,6 +5,11 @@
  * For per-queue tags: the id index (id -> queue) lives under the prefix's own
  * tag. ARGV: base, then id, queue pairs. Claims each free id for its queue and
  * returns, per id, the queue that owns it.
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("CLAIM_IDS", CLAIM_IDS); // run by EVALSHA (../scripts.ts)
+ * ```
  */
 export const CLAIM_IDS: string = `
 local key = KEYS[1]

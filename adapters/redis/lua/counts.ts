@@ -4,7 +4,14 @@
 import { QKEY } from "./keys.ts";
 import { script } from "./snippet.ts";
 
-/** ARGV: base, queue. Returns counts: waiting, delayed, active, completed, failed. */
+/**
+ * ARGV: base, queue. Returns counts: waiting, delayed, active, completed, failed.
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("COUNTS", COUNTS); // run by EVALSHA (../scripts.ts)
+ * ```
+ */
 export const COUNTS: string = script(
   [QKEY],
   `

@@ -6,6 +6,11 @@
  * (with KEYS[1], a key of the slot, as their key), checked without running
  * them. Names that are not commands (a script's other upper-case words) are
  * skipped.
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("DENIED_COMMANDS", DENIED_COMMANDS); // run by EVALSHA (../scripts.ts)
+ * ```
  */
 export const DENIED_COMMANDS: string = `
 local out = {}

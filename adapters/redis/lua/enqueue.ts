@@ -20,6 +20,11 @@ import { WAIT_SCORE } from "./states.ts";
  * existed (or came earlier in the call: the first one wins), their position
  * (1-based) and stored fields (HMGET FIELDS): an empty array when every job
  * was stored.
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("ENQUEUE", ENQUEUE); // run by EVALSHA (../scripts.ts)
+ * ```
  */
 export const ENQUEUE: string = script(
   [FIELDS_LIST, QKEY, SEQ, PADDED, MEMBER, WAIT_SCORE, BATCH, MARKS],

@@ -4,7 +4,14 @@
 import { JKEY } from "./keys.ts";
 import { script } from "./snippet.ts";
 
-/** ARGV: base, then job ids. Returns 1 or 0 per id: whether its job hash exists. */
+/**
+ * ARGV: base, then job ids. Returns 1 or 0 per id: whether its job hash exists.
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("EXIST", EXIST); // run by EVALSHA (../scripts.ts)
+ * ```
+ */
 export const EXIST: string = script(
   [JKEY],
   `

@@ -5,7 +5,14 @@ import { SEQ_WIDTH } from "../codec.ts";
 import { JKEY, QKEY } from "./keys.ts";
 import { script } from "./snippet.ts";
 
-/** ARGV: base, expiresAt, then id, token pairs. Returns 1/0 per lease. */
+/**
+ * ARGV: base, expiresAt, then id, token pairs. Returns 1/0 per lease.
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("EXTEND", EXTEND); // run by EVALSHA (../scripts.ts)
+ * ```
+ */
 export const EXTEND: string = script(
   [JKEY, QKEY],
   `

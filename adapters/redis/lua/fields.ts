@@ -12,7 +12,14 @@
 import { FIELDS } from "../codec.ts";
 import { type Snippet, snippet } from "./snippet.ts";
 
-/** `FIELDS`: the fields read back as a record (HMGET order), from the codec. */
+/**
+ * `FIELDS`: the fields read back as a record (HMGET order), from the codec.
+ *
+ * @example
+ * ```ts ignore
+ * const lua = script([FIELDS_LIST], body);
+ * ```
+ */
 export const FIELDS_LIST: Snippet = snippet(
   ["FIELDS"],
   [],
@@ -21,7 +28,14 @@ local FIELDS = {${FIELDS.map((f) => `'${f}'`).join(", ")}}
 `,
 );
 
-/** `unpackD(d)`, `prioOf(d)`, `seqQueueOf(d)`: parts of the packed field `d`. */
+/**
+ * `unpackD(d)`, `prioOf(d)`, `seqQueueOf(d)`: parts of the packed field `d`.
+ *
+ * @example
+ * ```ts ignore
+ * const lua = script([D_PARTS], body);
+ * ```
+ */
 export const D_PARTS: Snippet = snippet(
   ["unpackD", "prioOf", "seqQueueOf"],
   [],
@@ -45,7 +59,14 @@ end
 `,
 );
 
-/** `appendError(errors, err)`: the `errors` field with one more, the last 10 kept. */
+/**
+ * `appendError(errors, err)`: the `errors` field with one more, the last 10 kept.
+ *
+ * @example
+ * ```ts ignore
+ * const lua = script([APPEND_ERROR], body);
+ * ```
+ */
 export const APPEND_ERROR: Snippet = snippet(
   ["appendError"],
   [],

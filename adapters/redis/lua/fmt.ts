@@ -11,7 +11,14 @@
 
 import { type Snippet, snippet } from "./snippet.ts";
 
-/** `fmt(n)`: n as an integer string (tostring() keeps only 14 digits). */
+/**
+ * `fmt(n)`: n as an integer string (tostring() keeps only 14 digits).
+ *
+ * @example
+ * ```ts ignore
+ * const lua = script([FMT], body);
+ * ```
+ */
 export const FMT: Snippet = snippet(
   ["fmt"],
   [],

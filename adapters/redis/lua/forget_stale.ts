@@ -4,6 +4,11 @@
 /**
  * KEYS[1]: the id index. ARGV: "", then pairs id, queue: deletes each entry
  * that still names that queue (one changed since it was checked is kept).
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("FORGET_STALE", FORGET_STALE); // run by EVALSHA (../scripts.ts)
+ * ```
  */
 export const FORGET_STALE: string = `
 local key = KEYS[1]

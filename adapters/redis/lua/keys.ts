@@ -11,7 +11,14 @@
 
 import { type Snippet, snippet } from "./snippet.ts";
 
-/** `jkey(id)`: the key of a job's hash. */
+/**
+ * `jkey(id)`: the key of a job's hash.
+ *
+ * @example
+ * ```ts ignore
+ * const lua = script([JKEY], body);
+ * ```
+ */
 export const JKEY: Snippet = snippet(
   ["jkey"],
   [],
@@ -20,7 +27,14 @@ local function jkey(id) return base .. 'job:' .. id end
 `,
 );
 
-/** `qkey(queue, kind)`: the key of a queue's `wait`, `delayed`, `active`, `completed`, `failed` set or `mark` list. */
+/**
+ * `qkey(queue, kind)`: the key of a queue's `wait`, `delayed`, `active`, `completed`, `failed` set or `mark` list.
+ *
+ * @example
+ * ```ts ignore
+ * const lua = script([QKEY], body);
+ * ```
+ */
 export const QKEY: Snippet = snippet(
   ["qkey"],
   [],

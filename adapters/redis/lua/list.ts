@@ -11,6 +11,11 @@ import { script } from "./snippet.ts";
  * ARGV: base, queue, state, offset, limit. Returns a flat array: per job id,
  * FIELDS values. Active jobs are few (bounded by workers' concurrency), so
  * they are read whole and ordered by startedAt here.
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("LIST", LIST); // run by EVALSHA (../scripts.ts)
+ * ```
  */
 export const LIST: string = script(
   [FIELDS_LIST, JKEY, QKEY, MEMBER],

@@ -12,7 +12,14 @@
 import { QKEY } from "./keys.ts";
 import { type Snippet, snippet } from "./snippet.ts";
 
-/** `mark(q, n)`, `flushMarks()`: wake up to 16 workers of queue q. */
+/**
+ * `mark(q, n)`, `flushMarks()`: wake up to 16 workers of queue q.
+ *
+ * @example
+ * ```ts ignore
+ * const lua = script([MARKS], body);
+ * ```
+ */
 export const MARKS: Snippet = snippet(
   ["mark", "flushMarks"],
   [QKEY],

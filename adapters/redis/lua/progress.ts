@@ -4,7 +4,14 @@
 import { JKEY } from "./keys.ts";
 import { script } from "./snippet.ts";
 
-/** ARGV: base, id, token, progress JSON. Returns 1/0. */
+/**
+ * ARGV: base, id, token, progress JSON. Returns 1/0.
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("PROGRESS", PROGRESS); // run by EVALSHA (../scripts.ts)
+ * ```
+ */
 export const PROGRESS: string = script(
   [JKEY],
   `

@@ -7,6 +7,11 @@ import { script } from "./snippet.ts";
 /**
  * ARGV: base, queue, now, completed count, completed age, failed count,
  * failed age, budget. Returns the removed ids (at most 2 * budget).
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("PRUNE", PRUNE); // run by EVALSHA (../scripts.ts)
+ * ```
  */
 export const PRUNE: string = script(
   [PRUNE_SET],

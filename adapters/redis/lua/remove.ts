@@ -10,6 +10,11 @@ import { script } from "./snippet.ts";
 /**
  * ARGV: base, id, and "failed" to delete only a failed job (else any job
  * that is not active). Returns 1/0.
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("REMOVE", REMOVE); // run by EVALSHA (../scripts.ts)
+ * ```
  */
 export const REMOVE: string = script(
   [FIELDS_LIST, JKEY, QKEY, MEMBER, D_PARTS],

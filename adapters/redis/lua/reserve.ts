@@ -24,6 +24,11 @@ const RESERVE_ATTEMPT = RESERVE_FIELDS.indexOf("attempt") + 1;
  * then per reserved job: id, queue, lease token, and the array of its
  * RESERVE_FIELDS values (attempt already incremented; only the first
  * RESERVE_FIRST for a job never reserved before).
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("RESERVE", RESERVE); // run by EVALSHA (../scripts.ts)
+ * ```
  */
 export const RESERVE: string = script(
   [

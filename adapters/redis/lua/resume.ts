@@ -4,7 +4,14 @@
 import { MARKS } from "./marks.ts";
 import { script } from "./snippet.ts";
 
-/** ARGV: base, paused key, queue. Resumes a queue and wakes its workers. */
+/**
+ * ARGV: base, paused key, queue. Resumes a queue and wakes its workers.
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("RESUME", RESUME); // run by EVALSHA (../scripts.ts)
+ * ```
+ */
 export const RESUME: string = script(
   [MARKS],
   `

@@ -15,7 +15,14 @@ import { JKEY, QKEY } from "./keys.ts";
 import { MEMBER } from "./seq.ts";
 import { type Snippet, snippet } from "./snippet.ts";
 
-/** `pruneSet(q, state, count, age, now, budget, removed)`. */
+/**
+ * `pruneSet(q, state, count, age, now, budget, removed)`.
+ *
+ * @example
+ * ```ts ignore
+ * const lua = script([PRUNE_SET], body);
+ * ```
+ */
 export const PRUNE_SET: Snippet = snippet(
   ["pruneSet", "dropOldest"],
   [QKEY, FMT, MEMBER, JKEY, BATCH],

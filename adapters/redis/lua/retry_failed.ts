@@ -9,7 +9,14 @@ import { MEMBER } from "./seq.ts";
 import { script } from "./snippet.ts";
 import { TO_WAITING } from "./states.ts";
 
-/** ARGV: base, id, now. Moves a failed job to waiting with a fresh budget. Returns 1/0. */
+/**
+ * ARGV: base, id, now. Moves a failed job to waiting with a fresh budget. Returns 1/0.
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("RETRY_FAILED", RETRY_FAILED); // run by EVALSHA (../scripts.ts)
+ * ```
+ */
 export const RETRY_FAILED: string = script(
   [JKEY, QKEY, MEMBER, D_PARTS, MARKS, TO_WAITING],
   `

@@ -12,7 +12,14 @@
 import { SEQ_WIDTH } from "../codec.ts";
 import { type Snippet, snippet } from "./snippet.ts";
 
-/** `allocSeq(n)`, `nextSeq()`: numbers from the slot's counter. */
+/**
+ * `allocSeq(n)`, `nextSeq()`: numbers from the slot's counter.
+ *
+ * @example
+ * ```ts ignore
+ * const lua = script([SEQ], body);
+ * ```
+ */
 export const SEQ: Snippet = snippet(
   ["allocSeq", "nextSeq"],
   [],
@@ -36,7 +43,14 @@ end
 `,
 );
 
-/** `padSeq(seq)`, `nextPadded()`: zero-padded sequence numbers. */
+/**
+ * `padSeq(seq)`, `nextPadded()`: zero-padded sequence numbers.
+ *
+ * @example
+ * ```ts ignore
+ * const lua = script([PADDED], body);
+ * ```
+ */
 export const PADDED: Snippet = snippet(
   ["padSeq", "nextPadded", "LO"],
   [SEQ],
@@ -59,7 +73,14 @@ end
 `,
 );
 
-/** `member(seq, id)`, `memberId(m)`: set members `<seq><id>`. */
+/**
+ * `member(seq, id)`, `memberId(m)`: set members `<seq><id>`.
+ *
+ * @example
+ * ```ts ignore
+ * const lua = script([MEMBER], body);
+ * ```
+ */
 export const MEMBER: Snippet = snippet(
   ["member", "memberId"],
   [PADDED],

@@ -20,6 +20,11 @@ import { TO_DELAYED, TO_FINISHED, TO_WAITING } from "./states.ts";
  * its kind, id, token and what the kind needs: c (complete, no result), C
  * result JSON (complete), f error JSON (fail), r error JSON, runAt (retry),
  * l runAt or "" (release). Returns {applied flags, pruned ids or their count}.
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("SETTLE", SETTLE); // run by EVALSHA (../scripts.ts)
+ * ```
  */
 export const SETTLE: string = script(
   [

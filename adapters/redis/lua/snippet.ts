@@ -16,7 +16,14 @@
  * @module
  */
 
-/** A piece of Lua shared by scripts: local definitions, and the snippets they call. */
+/**
+ * A piece of Lua shared by scripts: local definitions, and the snippets they call.
+ *
+ * @example
+ * ```ts ignore
+ * const { defines, needs } = TO_WAITING; // ["toWaiting"], [PADDED, QKEY, WAIT_SCORE, MARKS]
+ * ```
+ */
 export interface Snippet {
   /** The Lua names it defines (checked: a script that mentions one must include it). */
   readonly defines: readonly string[];

@@ -15,7 +15,14 @@ import { MARKS } from "./marks.ts";
 import { PADDED } from "./seq.ts";
 import { type Snippet, snippet } from "./snippet.ts";
 
-/** `waitScore(priority)`: a job's score in `wait`. */
+/**
+ * `waitScore(priority)`: a job's score in `wait`.
+ *
+ * @example
+ * ```ts ignore
+ * const lua = script([WAIT_SCORE], body);
+ * ```
+ */
 export const WAIT_SCORE: Snippet = snippet(
   ["waitScore"],
   [FMT],
@@ -34,7 +41,14 @@ end
 `,
 );
 
-/** `toWaiting(k, id, q, priority)`. */
+/**
+ * `toWaiting(k, id, q, priority)`.
+ *
+ * @example
+ * ```ts ignore
+ * const lua = script([TO_WAITING], body);
+ * ```
+ */
 export const TO_WAITING: Snippet = snippet(
   ["toWaiting"],
   [PADDED, QKEY, WAIT_SCORE, MARKS],
@@ -48,7 +62,14 @@ end
 `,
 );
 
-/** `toDelayed(k, id, q, runAt)`. */
+/**
+ * `toDelayed(k, id, q, runAt)`.
+ *
+ * @example
+ * ```ts ignore
+ * const lua = script([TO_DELAYED], body);
+ * ```
+ */
 export const TO_DELAYED: Snippet = snippet(
   ["toDelayed"],
   [PADDED, QKEY, MARKS],
@@ -62,7 +83,14 @@ end
 `,
 );
 
-/** `toFinished(k, id, q, state, now)`: to `completed` or `failed`. */
+/**
+ * `toFinished(k, id, q, state, now)`: to `completed` or `failed`.
+ *
+ * @example
+ * ```ts ignore
+ * const lua = script([TO_FINISHED], body);
+ * ```
+ */
 export const TO_FINISHED: Snippet = snippet(
   ["toFinished"],
   [PADDED, QKEY],
@@ -75,7 +103,14 @@ end
 `,
 );
 
-/** `notHash(k, id, q, now)`: replaces a job key that is not a hash with a failed record. */
+/**
+ * `notHash(k, id, q, now)`: replaces a job key that is not a hash with a failed record.
+ *
+ * @example
+ * ```ts ignore
+ * const lua = script([NOT_HASH], body);
+ * ```
+ */
 export const NOT_HASH: Snippet = snippet(
   ["notHash"],
   [TO_FINISHED],

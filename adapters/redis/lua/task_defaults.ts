@@ -11,7 +11,14 @@
 
 import { type Snippet, snippet } from "./snippet.ts";
 
-/** `withDefaults(k, d, defs)`: d with its task's settings, stored. */
+/**
+ * `withDefaults(k, d, defs)`: d with its task's settings, stored.
+ *
+ * @example
+ * ```ts ignore
+ * const lua = script([WITH_DEFAULTS], body);
+ * ```
+ */
 export const WITH_DEFAULTS: Snippet = snippet(
   ["withDefaults"],
   [],
