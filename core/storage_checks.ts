@@ -468,3 +468,26 @@ export function checkPrune(retention: Retention, now: number): void {
   checkRetention(retention, "Cannot prune jobs: retention");
   checkTime(now, "Cannot prune jobs: now");
 }
+
+/**
+ * `run()`'s value as a promise, or what it throws as a rejection: a port
+ * method reports bad input by rejecting, never by throwing.
+ *
+ * @example
+ * ```ts
+ * import { checkRetryFailed, promised } from "./storage_checks.ts";
+ *
+ * const result = promised(() => {
+ *   checkRetryFailed(NaN);
+ *   return true;
+ * });
+ * console.log(await result.catch((error) => error.name)); // RangeError
+ * ```
+ */
+export function promised<T>(run: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(run());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}

@@ -21,6 +21,7 @@ import {
   checkRetryFailed,
   checkSettle,
   checkWaitForWork,
+  promised,
 } from "../../core/storage_checks.ts";
 import type { JobRecord, JobState, JsonValue } from "../../core/task.ts";
 import { checkKeys, optionNames } from "../../core/_validate.ts";
@@ -47,18 +48,6 @@ export interface MemoryStorageOptions {
 }
 
 const MEMORY_OPTIONS = optionNames<MemoryStorageOptions>()(["clock"]);
-
-/**
- * `run()`'s value as a promise, or what it throws as a rejection: a port
- * method reports bad input by rejecting, never by throwing.
- */
-function promised<T>(run: () => T): Promise<T> {
-  try {
-    return Promise.resolve(run());
-  } catch (error) {
-    return Promise.reject(error);
-  }
-}
 
 /** A pending `waitForWork`: the queues it waits on, and how to end it. */
 interface Waiter {

@@ -5,9 +5,8 @@
  * @module
  */
 
-import type { Counts, ListOptions } from "../../core/storage.ts";
+import type { Counts } from "../../core/storage.ts";
 import type { JobRecord, JobState } from "../../core/task.ts";
-import { JOB_STATES } from "../../core/task.ts";
 import { FIELDS, toRecord } from "./codec.ts";
 import { SCRIPTS } from "./scripts.ts";
 import type { Slots } from "./slots.ts";
@@ -65,14 +64,10 @@ export async function list(
   slots: Slots,
   queue: string,
   state: JobState,
-  options: ListOptions = {},
+  offset: number,
+  limit: number,
 ): Promise<JobRecord[]> {
-  if (!JOB_STATES.includes(state)) {
-    throw new RangeError(`Cannot list jobs: unknown state ${JSON.stringify(state)}`);
-  }
-  const offset = options.offset ?? 0;
-  const limit = options.limit ?? 100;
-  if (limit <= 0) return [];
+  if (limit === 0) return [];
   const reply = await slots.run("list jobs", SCRIPTS.list, queue, [
     queue,
     state,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { checkInt, describe, validateName } from "../../core/_validate.ts";
+import { validateName } from "../../core/_validate.ts";
 import type { ReserveRequest, ReserveResult, TaskSettings } from "../../core/storage.ts";
 import type { JobRecord } from "../../core/task.ts";
 import { buriedFields, F, parseReserved, reservedRow } from "./codec.ts";
@@ -143,20 +143,11 @@ function encodeDefaults(defaults: ReadonlyMap<string, TaskSettings> | undefined)
   if (defaults === undefined) return "";
   let text = encodedDefaults.get(defaults);
   if (text !== undefined) return text;
-  const where = "Cannot reserve jobs: taskDefaults";
-  if (!(defaults instanceof Map)) {
-    throw new TypeError(`${where} must be a Map, got ${describe(defaults)}`);
-  }
+  // The settings were checked by checkReserve; the encoding needs task
+  // names without space, newline or "|" (so the search cannot match across entries).
   text = "";
   for (const [name, settings] of defaults) {
-    // Task names hold no space, newline or "|" (so the search cannot match across entries).
-    validateName(name, `${where}: task name`, "task");
-    if (typeof settings !== "object" || settings === null) {
-      throw new TypeError(`${where} of "${name}" must be an object, got ${describe(settings)}`);
-    }
-    checkInt(settings.maxAttempts, 1, 1_000_000, `${where} of "${name}": maxAttempts`);
-    checkInt(settings.maxStalls, 0, 1_000_000, `${where} of "${name}": maxStalls`);
-    checkInt(settings.timeout, 0, 2_147_483_647, `${where} of "${name}": timeout`);
+    validateName(name, "Cannot reserve jobs: taskDefaults: task name", "task");
     text += `\n${name} ${settings.maxAttempts} ${settings.maxStalls} ${settings.timeout}`;
   }
   encodedDefaults.set(defaults, text);

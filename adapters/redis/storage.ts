@@ -20,6 +20,18 @@ import type {
   SettleOptions,
   Storage,
 } from "../../core/storage.ts";
+import {
+  checkEnqueue,
+  checkExtendLeases,
+  checkList,
+  checkPrune,
+  checkQueueName,
+  checkReserve,
+  checkRetryFailed,
+  checkSettle,
+  checkWaitForWork,
+  promised,
+} from "../../core/storage_checks.ts";
 import type { JobRecord, JobState, JsonValue } from "../../core/task.ts";
 import { counts, getJob, isPaused, list, pause, remove, resume, retryFailed } from "./admin.ts";
 import { RedisConnection } from "./connection.ts";
@@ -159,7 +171,10 @@ export class RedisStorage implements Storage {
    * ```
    */
   enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
-    return enqueue(this.#slots, jobs, now);
+    return promised(() => {
+      checkEnqueue(jobs, now);
+      return enqueue(this.#slots, jobs, now);
+    });
   }
 
   /**
@@ -179,7 +194,10 @@ export class RedisStorage implements Storage {
    * ```
    */
   reserve(request: ReserveRequest): Promise<ReserveResult> {
-    return reserve(this.#slots, request);
+    return promised(() => {
+      checkReserve(request);
+      return reserve(this.#slots, request);
+    });
   }
 
   /**
@@ -199,7 +217,10 @@ export class RedisStorage implements Storage {
    * ```
    */
   settle(settlements: readonly Settlement[], options: SettleOptions): Promise<boolean[]> {
-    return settle(this.#slots, settlements, options);
+    return promised(() => {
+      checkSettle(settlements, options);
+      return settle(this.#slots, settlements, options);
+    });
   }
 
   /**
@@ -219,7 +240,10 @@ export class RedisStorage implements Storage {
     leaseMs: number,
     now: number,
   ): Promise<boolean[]> {
-    return extendLeases(this.#slots, leases, leaseMs, now);
+    return promised(() => {
+      checkExtendLeases(leases, leaseMs, now);
+      return extendLeases(this.#slots, leases, leaseMs, now);
+    });
   }
 
   /**
@@ -274,7 +298,10 @@ export class RedisStorage implements Storage {
     maxWaitMs: number,
     signal: AbortSignal,
   ): Promise<void> {
-    return this.#waits.wait(queues, maxWaitMs, signal);
+    return promised(() => {
+      checkWaitForWork(queues, maxWaitMs, signal);
+      return this.#waits.wait(queues, maxWaitMs, signal);
+    });
   }
 
   /**
@@ -322,7 +349,10 @@ export class RedisStorage implements Storage {
    * ```
    */
   list(queue: string, state: JobState, options: ListOptions = {}): Promise<JobRecord[]> {
-    return list(this.#slots, queue, state, options);
+    return promised(() => {
+      const { offset, limit } = checkList(state, options);
+      return list(this.#slots, queue, state, offset, limit);
+    });
   }
 
   /**
@@ -338,7 +368,10 @@ export class RedisStorage implements Storage {
    * ```
    */
   retryFailed(id: string, now: number): Promise<boolean> {
-    return retryFailed(this.#slots, id, now);
+    return promised(() => {
+      checkRetryFailed(now);
+      return retryFailed(this.#slots, id, now);
+    });
   }
 
   /**
@@ -387,7 +420,10 @@ export class RedisStorage implements Storage {
    * ```
    */
   pause(queue: string): Promise<void> {
-    return pause(this.#slots, queue);
+    return promised(() => {
+      checkQueueName(queue, "Cannot pause queue");
+      return pause(this.#slots, queue);
+    });
   }
 
   /**
@@ -403,7 +439,10 @@ export class RedisStorage implements Storage {
    * ```
    */
   resume(queue: string): Promise<void> {
-    return resume(this.#slots, queue);
+    return promised(() => {
+      checkQueueName(queue, "Cannot resume queue");
+      return resume(this.#slots, queue);
+    });
   }
 
   /**
@@ -437,7 +476,10 @@ export class RedisStorage implements Storage {
    * ```
    */
   prune(queue: string, retention: Retention, now: number): Promise<number> {
-    return prune(this.#slots, this.#sweep, queue, retention, now);
+    return promised(() => {
+      checkPrune(retention, now);
+      return prune(this.#slots, this.#sweep, queue, retention, now);
+    });
   }
 
   /**
