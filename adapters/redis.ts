@@ -375,6 +375,13 @@ export class RedisStorage implements Storage {
   // Dedicated blocking connections for waitForWork, one per set of marker
   // keys (so one per hash tag for a worker's queues).
   #blocking = new Map<string, Blocker>();
+  // Work this instance made (enqueue, retry, resume) wakes its own waits at
+  // once, not a round trip later through Redis: on a FakeClock that round
+  // trip is real time the clock does not wait for (see #madeWork).
+  #made = 0;
+  #madeAll = 0;
+  #madeIn = new Map<string, number>();
+  #localWaits = new Set<{ queues: readonly string[]; wake: () => void }>();
   // queueTags mode: queues of the jobs this instance holds leases on (a
   // cache in front of the id index: see #remember).
   #leased = new Map<string, string>();
@@ -904,6 +911,7 @@ export class RedisStorage implements Storage {
       };
     }
     await Promise.all(calls);
+    this.#madeWork(jobs.map((job) => job.queue));
     return results;
   }
 
@@ -1100,6 +1108,8 @@ export class RedisStorage implements Storage {
     }));
     for (const s of settlements) this.#leased.delete(s.id);
     await this.#forgetIds("settle jobs", removed);
+    // A retry (delayed or due) is work; without queueTags its queue is not known here.
+    if (settlements.some((s) => s.kind !== "complete" && s.kind !== "fail")) this.#madeWork(null);
     return results;
   }
 
@@ -1218,8 +1228,11 @@ export class RedisStorage implements Storage {
     signal: AbortSignal,
   ): Promise<void> {
     if (signal.aborted || maxWaitMs <= 0 || queues.length === 0) return;
+    const since = this.#made;
     await this.#ready();
     if (signal.aborted) return; // aborted meanwhile
+    // Work this instance made while the connection got ready counts too.
+    if (this.#madeSince(queues, since)) return;
     const groups = new Map<string, string[]>();
     for (const queue of queues) {
       const tag = this.#tag(queue);
@@ -1230,12 +1243,15 @@ export class RedisStorage implements Storage {
     const done = new AbortController();
     const stop = () => done.abort();
     signal.addEventListener("abort", stop, { once: true });
+    const local = { queues, wake: stop };
+    this.#localWaits.add(local);
     try {
       await Promise.race(
         [...groups.values()].map((keys) => this.#waitOn(keys, maxWaitMs, done.signal)),
       );
     } finally {
       signal.removeEventListener("abort", stop);
+      this.#localWaits.delete(local);
       done.abort(); // one group woke: the others' waits end (their BLPOPs run on)
     }
   }
@@ -1418,7 +1434,9 @@ export class RedisStorage implements Storage {
   async retryFailed(id: string, now: number): Promise<boolean> {
     const queue = await this.#queueOf("retry job", id);
     if (queue === null) return false;
-    return await this.#run("retry job", SCRIPTS.retryFailed, queue, [id, now]) === 1;
+    const retried = await this.#run("retry job", SCRIPTS.retryFailed, queue, [id, now]) === 1;
+    if (retried) this.#madeWork([queue]);
+    return retried;
   }
 
   /**
@@ -1498,6 +1516,24 @@ export class RedisStorage implements Storage {
    */
   async resume(queue: string): Promise<void> {
     await this.#run("resume queue", SCRIPTS.resume, queue, [`${this.#tag(queue)}:paused`, queue]);
+    this.#madeWork([queue]);
+  }
+
+  /** Wakes this instance's waits on `queues` (null: every queue). */
+  #madeWork(queues: readonly string[] | null): void {
+    const made = ++this.#made;
+    if (queues === null) this.#madeIn.clear();
+    else for (const queue of queues) this.#madeIn.set(queue, made);
+    this.#madeAll = queues === null ? made : this.#madeAll;
+    for (const wait of this.#localWaits) {
+      if (queues === null || wait.queues.some((queue) => queues.includes(queue))) wait.wake();
+    }
+  }
+
+  /** Whether this instance made work on `queues` after its counter read `since`. */
+  #madeSince(queues: readonly string[], since: number): boolean {
+    if (this.#madeAll > since) return true;
+    return queues.some((queue) => (this.#madeIn.get(queue) ?? 0) > since);
   }
 
   /**
