@@ -34,6 +34,30 @@ export interface Clock {
    * since nobody may be advancing the clock (a test's `finally`).
    */
   readonly manual?: boolean;
+  /**
+   * Told of every storage call the Worker and Queue start (except the idle
+   * `waitForWork`, which only time or new work ends). A `FakeClock` waits
+   * for tracked calls to settle before it fires its next timer, so real I/O
+   * (a Redis socket) cannot fall behind fake time. The system clock has none,
+   * so the Worker and Queue then wrap nothing.
+   *
+   * @example
+   * ```ts
+   * import { type Clock, systemClock } from "@taskmill/taskmill";
+   *
+   * const inFlight = new Set<Promise<unknown>>();
+   * const clock: Clock = {
+   *   now: () => systemClock.now(),
+   *   sleep: (ms, signal) => systemClock.sleep(ms, signal),
+   *   track(call) {
+   *     inFlight.add(call);
+   *     call.then(() => inFlight.delete(call), () => inFlight.delete(call));
+   *   },
+   * };
+   * clock.track?.(Promise.resolve());
+   * ```
+   */
+  track?(call: Promise<unknown>): void;
 }
 
 /**

@@ -53,13 +53,72 @@ export class FakeClock implements Clock {
   #now: number;
   #seq = 0;
   #timers: Timer[] = [];
+  #calls = new Set<Promise<unknown>>();
+  #callLimitMs: number;
   /** Time moves only when a test says so (see `Clock.manual`). */
   readonly manual = true;
 
-  /** Starts at `start` (epoch ms), by default 2026-01-01T00:00:00Z. */
-  constructor(start: number = DEFAULT_START) {
+  /**
+   * Starts at `start` (epoch ms), by default 2026-01-01T00:00:00Z.
+   * `callLimitMs` is how long, in real ms, `advance` and `runAll` wait for
+   * one tracked storage call before they fail (default 5 000).
+   */
+  constructor(start: number = DEFAULT_START, options: { callLimitMs?: number } = {}) {
     if (!Number.isFinite(start)) throw new TypeError(`FakeClock start must be a finite number`);
+    const limit = options.callLimitMs ?? 5_000;
+    if (!Number.isFinite(limit) || limit <= 0) {
+      throw new RangeError(`FakeClock callLimitMs must be a finite number > 0, got ${limit}`);
+    }
     this.#now = start;
+    this.#callLimitMs = limit;
+  }
+
+  /**
+   * Tracks a storage call (see `Clock.track`): before firing each next
+   * timer, `advance` and `runAll` wait until every tracked call has settled,
+   * so a storage doing real I/O (Redis) keeps the same timeline as memory.
+   * The Worker and Queue track their calls themselves; track your own only
+   * if a timer's work waits on I/O they do not make.
+   *
+   * @example
+   * ```ts
+   * import { FakeClock } from "@taskmill/taskmill/testing";
+   *
+   * const clock = new FakeClock();
+   * let io = false;
+   * clock.track(new Promise((resolve) => setTimeout(resolve, 20)).then(() => (io = true)));
+   * await clock.advance(0);
+   * console.log(io, clock.pendingCalls); // true 0
+   * ```
+   */
+  track(call: Promise<unknown>): void {
+    this.#calls.add(call);
+    const forget = () => this.#calls.delete(call);
+    call.then(forget, forget);
+  }
+
+  /**
+   * Stops tracking `call`: `advance` no longer waits for it (a long wait
+   * that only time or new work ends, tracked by mistake).
+   *
+   * @example
+   * ```ts
+   * import { FakeClock } from "@taskmill/taskmill/testing";
+   *
+   * const clock = new FakeClock();
+   * const forever = new Promise(() => {});
+   * clock.track(forever);
+   * clock.ignore(forever);
+   * await clock.advance(1_000); // does not wait for it
+   * ```
+   */
+  ignore(call: Promise<unknown>): void {
+    this.#calls.delete(call);
+  }
+
+  /** How many tracked calls have not settled yet. */
+  get pendingCalls(): number {
+    return this.#calls.size;
   }
 
   /** The current fake time, epoch ms. */
@@ -113,15 +172,15 @@ export class FakeClock implements Clock {
     if (time < this.#now) {
       throw new RangeError(`FakeClock.advanceTo: cannot go back from ${this.#now} to ${time}`);
     }
-    await settle();
+    await this.#quiesce();
     while (this.#timers.length > 0 && this.#timers[0].at <= time) {
       const timer = this.#timers.shift()!;
       this.#now = Math.max(this.#now, timer.at); // a timer overdue after blockFor fires now
       timer.resolve();
-      await settle();
+      await this.#quiesce();
     }
     this.#now = Math.max(this.#now, time);
-    await settle();
+    await this.#quiesce();
   }
 
   /**
@@ -130,7 +189,7 @@ export class FakeClock implements Clock {
    * running worker always has a timer: stop it first, or use `advance`).
    */
   async runAll(limit = 10_000): Promise<void> {
-    await settle();
+    await this.#quiesce();
     for (let fired = 0; this.#timers.length > 0; fired++) {
       if (fired >= limit) {
         throw new Error(`FakeClock.runAll: still ${this.#timers.length} timers after ${limit}`);
@@ -138,7 +197,7 @@ export class FakeClock implements Clock {
       const timer = this.#timers.shift()!;
       this.#now = Math.max(this.#now, timer.at);
       timer.resolve();
-      await settle();
+      await this.#quiesce();
     }
   }
 
@@ -169,9 +228,39 @@ export class FakeClock implements Clock {
     this.#now += ms;
   }
 
-  /** Lets pending promise chains settle without moving time. */
+  /** Lets pending promise chains and tracked calls settle without moving time. */
   flush(): Promise<void> {
-    return settle();
+    return this.#quiesce();
+  }
+
+  /**
+   * Lets promise chains settle, then waits for every tracked call (a
+   * settled call's continuation may start more), so the next timer fires
+   * only once the work the last one woke is done.
+   */
+  async #quiesce(): Promise<void> {
+    await settle();
+    while (this.#calls.size > 0) {
+      const calls = [...this.#calls];
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      // Real time, on purpose: this bounds a wait on real I/O, not fake time.
+      const limit = new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), this.#callLimitMs);
+      });
+      // One at a time: a call ignored meanwhile stops being waited for.
+      const settled = Promise.race(calls.map((call) => call.then(done, done)));
+      const outcome = await Promise.race([settled, limit]);
+      clearTimeout(timer);
+      if (outcome === "timeout") {
+        throw new Error(
+          `FakeClock: ${this.#calls.size} tracked storage call(s) still pending after ` +
+            `${this.#callLimitMs} ms of real time (at fake time ${this.#now}); a storage ` +
+            `call that never settles (is the server down?), or a long wait tracked by ` +
+            `mistake (clock.ignore(call))`,
+        );
+      }
+      await settle();
+    }
   }
 
   #insert(timer: Timer): void {
@@ -193,6 +282,8 @@ export class FakeClock implements Clock {
 const yieldMacrotask: () => Promise<void> = typeof setImmediate === "function"
   ? () => new Promise<void>((resolve) => setImmediate(resolve))
   : () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+const done = () => "settled" as const;
 
 async function settle(): Promise<void> {
   for (let i = 0; i < 3; i++) await yieldMacrotask();

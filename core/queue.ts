@@ -9,6 +9,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { JobFailedError, ResultTimeoutError } from "./errors.ts";
 import type { Counts, ListOptions, NewJob, Retention, Storage } from "./storage.ts";
 import { DEFAULT_RETENTION } from "./storage.ts";
+import { trackedStorage } from "./_tracked_storage.ts";
 import type { JobRecord, JobState, Task } from "./task.ts";
 import { JOB_STATES } from "./task.ts";
 import {
@@ -111,6 +112,8 @@ export const MAX_PRIORITY = 1000;
  */
 export class Queue {
   readonly #storage: Storage;
+  /** The storage as given (`#storage` may be its tracked view). */
+  readonly #given: Storage;
   readonly #clock: Clock;
   readonly #maxPayloadBytes: number;
   readonly #nextId: (now: number) => string;
@@ -121,8 +124,9 @@ export class Queue {
       throw new TypeError("Cannot create Queue: options.storage is required");
     }
     checkKeys(options, QUEUE_OPTIONS, "Cannot create Queue");
-    this.#storage = options.storage;
     this.#clock = options.clock ?? systemClock;
+    this.#given = options.storage;
+    this.#storage = trackedStorage(options.storage, this.#clock);
     this.#maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
     checkInt(this.#maxPayloadBytes, 1, 512 * 1024 * 1024, "Cannot create Queue: maxPayloadBytes");
     this.#nextId = createIdGenerator();
@@ -130,7 +134,7 @@ export class Queue {
 
   /** The storage this queue writes to. */
   get storage(): Storage {
-    return this.#storage;
+    return this.#given;
   }
 
   /**

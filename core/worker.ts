@@ -21,6 +21,7 @@ import { defaultRetry } from "./retry.ts";
 import { every, failureBackoff, waitFirst } from "./scheduler.ts";
 import type { Retention, RetentionPolicy, Settlement, Storage, TaskSettings } from "./storage.ts";
 import { DEFAULT_RETENTION } from "./storage.ts";
+import { trackedStorage } from "./_tracked_storage.ts";
 import type { JobInfo, JobRecord, JsonValue, Task, TaskContext } from "./task.ts";
 import {
   checkInt,
@@ -456,8 +457,8 @@ export class Worker {
         `${where}: options.tasks must be a non-empty array of tasks from defineTask()`,
       );
     }
-    this.#storage = options.storage;
     this.#clock = options.clock ?? systemClock;
+    this.#storage = trackedStorage(options.storage, this.#clock);
     for (const [i, task] of options.tasks.entries()) {
       if (typeof task !== "object" || task === null || typeof task.handler !== "function") {
         throw new TypeError(

@@ -174,13 +174,19 @@ describe("A reservation whose reply arrives after its lease expired", () => {
     const slow = new Proxy(memory, {
       get(target, name) {
         if (name === "reserve") {
-          return async (request: ReserveRequest) => {
-            const result = await target.reserve(request);
-            if (held && result.jobs.length > 0) {
-              held = false;
-              await clock.sleep(leaseMs + 500);
-            }
-            return result;
+          return (request: ReserveRequest) => {
+            const reply = (async () => {
+              const result = await target.reserve(request);
+              if (held && result.jobs.length > 0) {
+                held = false;
+                await clock.sleep(leaseMs + 500);
+              }
+              return result;
+            })();
+            // This reply waits on fake time: the clock must not wait for it
+            // (the Worker tracks it right after this returns).
+            queueMicrotask(() => clock.ignore(reply));
+            return reply;
           };
         }
         const value = Reflect.get(target, name);

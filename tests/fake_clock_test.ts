@@ -95,3 +95,71 @@ describe("every", () => {
     assert.equal(runs.length, 3);
   });
 });
+
+describe("FakeClock: tracked calls (real I/O)", () => {
+  /** A promise that settles after `ms` of real time: stands for a socket round trip. */
+  const io = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+  test("fires the next timer only once the calls the last one started have settled", async () => {
+    const clock = new FakeClock(0);
+    const log: string[] = [];
+    clock.sleep(10).then(() => {
+      // A storage call whose continuation starts another: both are waited for.
+      const first = io(20).then(() => {
+        log.push("first settled");
+        const second = io(20).then(() => log.push("second settled"));
+        clock.track(second);
+      });
+      clock.track(first);
+    });
+    clock.sleep(11).then(() => log.push(`timer at 11, pending ${clock.pendingCalls}`));
+    await clock.advance(20);
+    assert.deepEqual(log, ["first settled", "second settled", "timer at 11, pending 0"]);
+  });
+
+  test("without tracking, the next timer fires while the I/O is still in flight", async () => {
+    // The contrast that shows the test above can fail.
+    const clock = new FakeClock(0);
+    const log: string[] = [];
+    clock.sleep(10).then(() => io(30).then(() => log.push("io settled")));
+    clock.sleep(11).then(() => log.push("timer at 11"));
+    await clock.advance(20);
+    assert.deepEqual(log, ["timer at 11"]);
+    await io(40);
+  });
+
+  test("flush waits for tracked calls; a rejected call counts as settled", async () => {
+    const clock = new FakeClock(0);
+    let done = false;
+    clock.track(io(20).then(() => (done = true)));
+    clock.track(io(10).then(() => Promise.reject(new Error("refused"))).catch(() => {}));
+    const failing = io(5).then(() => Promise.reject(new Error("lost")));
+    failing.catch(() => {});
+    clock.track(failing);
+    assert.equal(clock.pendingCalls, 3);
+    await clock.flush();
+    assert.equal(done, true);
+    assert.equal(clock.pendingCalls, 0);
+  });
+
+  test("a call that never settles fails advance loudly after callLimitMs of real time", async () => {
+    const clock = new FakeClock(0, { callLimitMs: 50 });
+    clock.track(new Promise(() => {}));
+    await assert.rejects(clock.advance(1), /1 tracked storage call\(s\) still pending after 50 ms/);
+  });
+
+  test("an ignored call is not waited for", async () => {
+    const clock = new FakeClock(0, { callLimitMs: 50 });
+    const forever = new Promise(() => {});
+    clock.track(forever);
+    clock.ignore(forever);
+    assert.equal(clock.pendingCalls, 0);
+    await clock.advance(1_000);
+    assert.equal(clock.now(), 1_000);
+  });
+
+  test("callLimitMs must be a positive finite number", () => {
+    assert.throws(() => new FakeClock(0, { callLimitMs: 0 }), RangeError);
+    assert.throws(() => new FakeClock(0, { callLimitMs: Infinity }), RangeError);
+  });
+});

@@ -89,10 +89,10 @@ export async function list(
  * await retryFailed(slots, "a", Date.now());
  * ```
  */
-export async function retryFailed(slots: Slots, id: string, now: number): Promise<boolean> {
+export async function retryFailed(slots: Slots, id: string, now: number): Promise<string | null> {
   const queue = await slots.queueOf("retry job", id);
-  if (queue === null) return false;
-  return await slots.run("retry job", SCRIPTS.retryFailed, queue, [id, now]) === 1;
+  if (queue === null) return null;
+  return await slots.run("retry job", SCRIPTS.retryFailed, queue, [id, now]) === 1 ? queue : null;
 }
 
 /**

@@ -173,7 +173,10 @@ export class RedisStorage implements Storage {
   enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
     return promised(() => {
       checkEnqueue(jobs, now);
-      return enqueue(this.#slots, jobs, now);
+      return enqueue(this.#slots, jobs, now).then((results) => {
+        this.#waits.madeWork(jobs.map((job) => job.queue));
+        return results;
+      });
     });
   }
 
@@ -219,7 +222,13 @@ export class RedisStorage implements Storage {
   settle(settlements: readonly Settlement[], options: SettleOptions): Promise<boolean[]> {
     return promised(() => {
       checkSettle(settlements, options);
-      return settle(this.#slots, settlements, options);
+      return settle(this.#slots, settlements, options).then((applied) => {
+        // A retry or release is work; its queue is not known here without queueTags.
+        if (settlements.some((s) => s.kind !== "complete" && s.kind !== "fail")) {
+          this.#waits.madeWork(null);
+        }
+        return applied;
+      });
     });
   }
 
@@ -370,7 +379,10 @@ export class RedisStorage implements Storage {
   retryFailed(id: string, now: number): Promise<boolean> {
     return promised(() => {
       checkRetryFailed(now);
-      return retryFailed(this.#slots, id, now);
+      return retryFailed(this.#slots, id, now).then((queue) => {
+        if (queue !== null) this.#waits.madeWork([queue]);
+        return queue !== null;
+      });
     });
   }
 
@@ -441,7 +453,7 @@ export class RedisStorage implements Storage {
   resume(queue: string): Promise<void> {
     return promised(() => {
       checkQueueName(queue, "Cannot resume queue");
-      return resume(this.#slots, queue);
+      return resume(this.#slots, queue).then(() => this.#waits.madeWork([queue]));
     });
   }
 

@@ -47,6 +47,13 @@ interface Waiter {
 export class WorkWaits {
   #slots: Slots;
   #blockers = new Map<string, Blocker>();
+  // Work this storage made itself (enqueue, retry, resume) wakes its own
+  // waits at once, not a round trip later through the markers: on a
+  // FakeClock that round trip is real time the clock does not wait for.
+  #made = 0;
+  #madeAll = 0;
+  #madeIn = new Map<string, number>();
+  #localWaits = new Set<{ queues: readonly string[]; wake: () => void }>();
 
   /** Waits on the queues' slots of `slots`. */
   constructor(slots: Slots) {
@@ -68,8 +75,11 @@ export class WorkWaits {
     signal: AbortSignal,
   ): Promise<void> {
     if (signal.aborted || maxWaitMs <= 0 || queues.length === 0) return;
+    const since = this.#made;
     await this.#slots.connection.ready();
     if (signal.aborted) return; // aborted meanwhile
+    // Work this storage made while the connection got ready counts too.
+    if (this.#madeSince(queues, since)) return;
     const groups = new Map<string, string[]>();
     for (const queue of queues) {
       const tag = this.#slots.tag(queue);
@@ -80,14 +90,45 @@ export class WorkWaits {
     const done = new AbortController();
     const stop = () => done.abort();
     signal.addEventListener("abort", stop, { once: true });
+    const local = { queues, wake: stop };
+    this.#localWaits.add(local);
     try {
       await Promise.race(
         [...groups.values()].map((keys) => this.#waitOn(keys, maxWaitMs, done.signal)),
       );
     } finally {
       signal.removeEventListener("abort", stop);
+      this.#localWaits.delete(local);
       done.abort(); // one group woke: the others' waits end (their BLPOPs run on)
     }
+  }
+
+  /**
+   * Wakes this storage's waits on `queues` (null: on every queue) because it
+   * just made work there itself.
+   *
+   * @example
+   * ```ts ignore
+   * waits.madeWork(["default"]); // after an enqueue on "default"
+   * ```
+   */
+  madeWork(queues: readonly string[] | null): void {
+    const made = ++this.#made;
+    if (queues === null) {
+      this.#madeAll = made;
+      this.#madeIn.clear();
+    } else {
+      for (const queue of queues) this.#madeIn.set(queue, made);
+    }
+    for (const wait of this.#localWaits) {
+      if (queues === null || wait.queues.some((queue) => queues.includes(queue))) wait.wake();
+    }
+  }
+
+  /** Whether this storage made work on `queues` after its counter read `since`. */
+  #madeSince(queues: readonly string[], since: number): boolean {
+    if (this.#madeAll > since) return true;
+    return queues.some((queue) => (this.#madeIn.get(queue) ?? 0) > since);
   }
 
   /** One wait on the blocker of `keys` (all in one slot). */

@@ -1,0 +1,45 @@
+/**
+ * Reports a Storage's calls to a clock that tracks them (`Clock.track`), so
+ * a `FakeClock` waits for real I/O before it moves time on.
+ *
+ * @module
+ */
+
+import type { Clock } from "./clock.ts";
+import type { Storage } from "./storage.ts";
+
+/**
+ * `storage` itself when `clock` has no `track` (the system clock: no cost),
+ * else a view of it whose every call but `waitForWork` is reported to
+ * `clock.track`. The idle wait is left out: only time or new work ends it,
+ * so a clock waiting for it would wait forever.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStorage } from "@taskmill/taskmill";
+ * import { FakeClock } from "@taskmill/taskmill/testing";
+ * import { trackedStorage } from "./_tracked_storage.ts";
+ *
+ * const clock = new FakeClock();
+ * const storage = trackedStorage(new MemoryStorage({ clock }), clock);
+ * const counting = storage.counts("default");
+ * console.log(clock.pendingCalls); // 1
+ * await counting;
+ * ```
+ */
+export function trackedStorage(storage: Storage, clock: Clock): Storage {
+  const track = clock.track?.bind(clock);
+  if (track === undefined) return storage;
+  return new Proxy(storage, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target);
+      if (typeof value !== "function") return value;
+      if (key === "waitForWork" || key === "constructor") return value.bind(target);
+      return (...args: unknown[]) => {
+        const result = value.apply(target, args);
+        if (result instanceof Promise) track(result);
+        return result;
+      };
+    },
+  });
+}
