@@ -17,11 +17,15 @@ import {
 import { Emitter } from "./events.ts";
 import type { WorkerEvents } from "./events.ts";
 import { RateMeter, SampleWindow, type WorkerMetrics } from "./metrics.ts";
+import { HeldJob } from "./held_job.ts";
+import { compose, Context, type Middleware } from "./middleware.ts";
+import { Notifier } from "./notifier.ts";
+import { prefetchFor } from "./prefetch.ts";
 import { defaultRetry } from "./retry.ts";
 import { every, failureBackoff, waitFirst } from "./scheduler.ts";
 import type { Retention, RetentionPolicy, Settlement, Storage, TaskSettings } from "./storage.ts";
 import { DEFAULT_RETENTION } from "./storage.ts";
-import type { JobInfo, JobRecord, JsonValue, Task, TaskContext } from "./task.ts";
+import type { JobRecord, JsonValue, Task, TaskContext } from "./task.ts";
 import {
   checkInt,
   checkJson,
@@ -36,20 +40,8 @@ import {
 
 const pathOfRoot = (root: string) => root;
 
-/** What a middleware sees: the handler's context plus the payload and task. */
-export interface MiddlewareContext extends TaskContext {
-  /** The job's payload. */
-  readonly payload: unknown;
-  /** The task being run. */
-  readonly task: Task;
-}
-
-/**
- * Wraps every handler call: code before `next()` runs before the handler,
- * code after it sees the result, and a `catch` around it sees the error.
- * Return (or rethrow) what `next()` gave to keep the outcome.
- */
-export type Middleware = (ctx: MiddlewareContext, next: () => Promise<unknown>) => Promise<unknown>;
+export type { Middleware, MiddlewareContext } from "./middleware.ts";
+export { AUTO_PREFETCH_MAX, AUTO_PREFETCH_MS } from "./prefetch.ts";
 
 /** Options of {@linkcode Worker}. */
 export interface WorkerOptions {
@@ -119,11 +111,6 @@ export interface WorkerOptions {
 const SKEW_WARN_FRACTION = 0.5;
 /** Clock-time ms between skew measurements on heartbeats (one TIME round trip each). */
 const SKEW_CHECK_MS = 60_000;
-
-/** `prefetch: "auto"` holds about this many ms of work beyond the running handlers. */
-export const AUTO_PREFETCH_MS = 20;
-/** `prefetch: "auto"` holds at most this many jobs ahead (or `concurrency`, if larger). */
-export const AUTO_PREFETCH_MAX = 100;
 
 /**
  * After `stop()`'s timeout (or once its handlers have ended, if sooner),
@@ -198,165 +185,6 @@ export interface WorkerHealth {
 /** A worker's lifecycle. */
 export type WorkerState = "idle" | "running" | "paused" | "stopping" | "stopped";
 
-/** A job this worker holds a lease on, from its reservation until its outcome is stored. */
-class Held {
-  readonly job: JobRecord;
-  readonly token: string;
-  /** Reservation order in this worker (what `#held` is iterated in). */
-  readonly seq: number;
-  /** Its place in the worker's `#held` array; -1 once forgotten. */
-  index = -1;
-  /** Handed back to the queue (stop): the attempt's outcome is discarded. */
-  released = false;
-  /** The lease was lost: the attempt's outcome is discarded. */
-  lost = false;
-  /** When the lease runs out unless renewed (clock time), as last granted. */
-  expiresAt: number;
-  /** Its outcome is queued or being stored. */
-  settling = false;
-  /**
-   * Set while the handler runs: ends the wait for it at once on abort. One
-   * function shared by every job (the worker's), not a closure per job.
-   */
-  onAbort: ((held: Held, ok: boolean, value: unknown) => void) | undefined = undefined;
-  /** The handler's outcome was taken (first of: it settled, or abort). */
-  ran = false;
-  /** Cancels the job's timeout timer, if it has one. */
-  timeoutCancel: AbortController | null = null;
-  /** When the handler started (clock time). */
-  startedAt = 0;
-  /** The outcome queued for storage, and what its event needs once it is accepted. */
-  settlement: Settlement | undefined = undefined;
-  settledAt = 0;
-  duration = 0;
-  delay = 0;
-  #controller: AbortController | undefined = undefined;
-  #aborted = false;
-  #reason: unknown = undefined;
-
-  constructor(job: JobRecord, seq: number) {
-    this.job = job;
-    this.token = job.lease!.token;
-    this.expiresAt = job.lease!.expiresAt;
-    this.seq = seq;
-  }
-
-  /**
-   * The handler's `ctx.signal`, made on first use: most handlers never read
-   * it, and an AbortController per job is a measurable cost at high rates.
-   */
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(this.#reason);
-    }
-    return this.#controller.signal;
-  }
-
-  get aborted(): boolean {
-    return this.#aborted;
-  }
-
-  get reason(): unknown {
-    return this.#reason;
-  }
-
-  abort(reason: unknown): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
-    this.onAbort?.(this, false, reason);
-  }
-}
-
-/** The `ctx` a handler gets (and, with middleware, the middleware's too). */
-class Context implements MiddlewareContext {
-  readonly payload: unknown;
-  // deno-lint-ignore no-explicit-any
-  readonly task: Task<any, any>;
-  readonly #held: Held;
-  readonly #report: (held: Held, value: JsonValue) => Promise<void>;
-  #job: JobInfo | undefined = undefined;
-
-  constructor(
-    held: Held,
-    // deno-lint-ignore no-explicit-any
-    task: Task<any, any>,
-    report: (held: Held, value: JsonValue) => Promise<void>,
-  ) {
-    this.payload = held.job.payload;
-    this.task = task;
-    this.#held = held;
-    this.#report = report;
-  }
-
-  /** Built on first use: most handlers never read it, and it is one object per job. */
-  get job(): JobInfo {
-    if (this.#job === undefined) {
-      const job = this.#held.job;
-      this.#job = {
-        id: job.id,
-        name: job.name,
-        queue: job.queue,
-        attempt: job.attempt,
-        maxAttempts: job.maxAttempts!, // set for known tasks (see #execute)
-        enqueuedAt: job.enqueuedAt,
-        priority: job.priority,
-      };
-    }
-    return this.#job;
-  }
-
-  get signal(): AbortSignal {
-    return this.#held.signal;
-  }
-
-  progress(value: JsonValue): Promise<void> {
-    return this.#report(this.#held, value);
-  }
-}
-
-/** Resolves every current waiter on `notify()`; cheap to wait on repeatedly. */
-class Notifier {
-  #waiters: (() => void)[] = [];
-  #next: Promise<void> | null = null;
-  #resolveNext: (() => void) | null = null;
-
-  /**
-   * The next `notify()`, as one promise shared by every caller until then.
-   * No abort listener: the fetch loop waits this way once per job, and
-   * `#wakeLoop` notifies instead of aborting a signal it would listen to.
-   */
-  next(): Promise<void> {
-    return this.#next ??= new Promise<void>((resolve) => (this.#resolveNext = resolve));
-  }
-
-  wait(signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      this.#waiters.push(done);
-      signal.addEventListener("abort", done, { once: true });
-    });
-  }
-  notify(): void {
-    if (this.#next !== null) {
-      const resolve = this.#resolveNext!;
-      this.#next = null;
-      this.#resolveNext = null;
-      resolve();
-    }
-    const waiters = this.#waiters;
-    if (waiters.length === 0) return;
-    this.#waiters = [];
-    for (const done of waiters) done();
-  }
-}
-
 /**
  * Runs jobs. Start it, and it reserves jobs from its queues (most important
  * first) up to its concurrency, renews their leases while they run, settles
@@ -409,19 +237,19 @@ export class Worker {
   #life = new AbortController(); // aborted when the worker has fully stopped
   #interrupt = new AbortController(); // aborted to wake the fetch loop (pause, stop)
   /**
-   * Jobs held, in no order: an array with swap-remove (each `Held` knows its
+   * Jobs held, in no order: an array with swap-remove (each `HeldJob` knows its
    * index) rather than a map by id, since every job is added and removed
    * once and the hot path never looks one up by id. See `#hold`.
    */
-  #held: Held[] = [];
+  #held: HeldJob[] = [];
   #heldSeq = 0;
-  #buffer: Held[] = [];
+  #buffer: HeldJob[] = [];
   #running = 0;
   #reserved = 0;
   #slotFreed = new Notifier();
   #idle = new Notifier();
   #resumed = new Notifier();
-  #pending: Held[] = [];
+  #pending: HeldJob[] = [];
   #flushing: Promise<void> | null = null;
   /** Consecutive failed storage calls per duty. */
   #failures: Record<WorkerDuty, number> = {
@@ -530,7 +358,7 @@ export class Worker {
     this.#sweepMs = options.sweepMs ?? 60_000;
     checkInt(this.#sweepMs, 1, 86_400_000, `${where}: sweepMs`);
     for (const task of this.#tasks.values()) {
-      this.#composed.set(task.name, this.#compose(task));
+      this.#composed.set(task.name, compose(task, this.#middleware));
       const { maxAttempts, maxStalls, timeout } = task;
       this.#taskDefaults.set(task.name, Object.freeze({ maxAttempts, maxStalls, timeout }));
     }
@@ -734,7 +562,7 @@ export class Worker {
         // frozen server would hold stop) is handed back whole.
         const stopping = this.#stopping !== null;
         for (const job of result.jobs) {
-          const held = new Held(job, ++this.#heldSeq);
+          const held = new HeldJob(job, ++this.#heldSeq);
           this.#hold(held);
           if (stopping) {
             this.#release(held);
@@ -801,20 +629,8 @@ export class Worker {
     }
   }
 
-  /**
-   * How many jobs to hold beyond the running ones. Auto: enough to keep
-   * every slot busy for about `AUTO_PREFETCH_MS` at the recent mean handler
-   * duration, so no round trip stands between short jobs while a slow job
-   * never waits long in this worker's buffer for a slot.
-   */
   #prefetch(): number {
-    if (this.#fixedPrefetch !== null) return this.#fixedPrefetch;
-    const concurrency = this.#concurrency;
-    const mean = this.#meanDuration;
-    if (mean === null) return concurrency;
-    const most = Math.max(concurrency, AUTO_PREFETCH_MAX);
-    if (mean <= 0) return most;
-    return Math.max(concurrency, Math.min(most, Math.ceil(AUTO_PREFETCH_MS * concurrency / mean)));
+    return prefetchFor(this.#fixedPrefetch, this.#concurrency, this.#meanDuration);
   }
 
   #wakeLoop(): void {
@@ -828,7 +644,7 @@ export class Worker {
     const now = this.#clock.now();
     while (this.#running < this.#concurrency && this.#buffer.length > 0) {
       const held = this.#buffer.shift()!;
-      if (held.lost || held.released) continue; // never start a job whose lease is gone
+      if (held.state !== "reserved") continue; // never start a job whose lease is gone
       if (held.expiresAt <= now) {
         // Renewals failed until the lease ran out: another worker may hold it now.
         this.#dropUnstarted(held, "lease expired before the job started");
@@ -840,8 +656,8 @@ export class Worker {
   }
 
   /** A prefetched job that will not start here: forgotten, its place in `maxTasks` freed. */
-  #dropUnstarted(held: Held, reason: string): void {
-    held.lost = true;
+  #dropUnstarted(held: HeldJob, reason: string): void {
+    held.lose();
     this.#reserved--;
     this.#forget(held);
     this.#events.emit("stalled", { job: held.job, reason });
@@ -855,12 +671,12 @@ export class Worker {
    * arrives in `#ran`, through callbacks rather than an async function
    * racing a fresh promise: that saves a promise and four closures per job.
    */
-  #execute(held: Held): void {
+  #execute(held: HeldJob): void {
     const { job } = held;
+    held.start();
     const task = this.#tasks.get(job.name);
     const startedAt = held.startedAt = this.#clock.now();
     if (task === undefined) {
-      held.ran = true;
       this.#unknownTask(held);
       this.#slotDone();
       return;
@@ -894,15 +710,20 @@ export class Worker {
   }
 
   /** The handler of `held` returned `value` (`ok`) or threw it (or was aborted with it). */
-  readonly #ran = (held: Held, ok: boolean, value: unknown): void => {
-    if (held.ran) return; // the handler ended after an abort, or the other way round
-    held.ran = true;
+  readonly #ran = (held: HeldJob, ok: boolean, value: unknown): void => {
+    const state = held.state;
+    // The handler ended after an abort, or the other way round: the first
+    // of the two moved it on (a released or lost job's handler only once).
+    if (state !== "running" && state !== "released" && state !== "lost") return;
     held.onAbort = undefined;
     held.timeoutCancel?.abort();
     this.#slotDone();
     const { job } = held;
-    if (held.released || held.lost) {
-      if (held.lost) this.#events.emit("stalled", { job, reason: "lease lost while running" });
+    if (state !== "running") {
+      held.drop();
+      if (state === "lost") {
+        this.#events.emit("stalled", { job, reason: "lease lost while running" });
+      }
       this.#forget(held);
       return;
     }
@@ -931,7 +752,7 @@ export class Worker {
     this.#settle(held, { kind: "complete", id: job.id, token: held.token, result: value });
   };
 
-  #failAttempt(held: Held, thrown: unknown, now: number, duration: number): void {
+  #failAttempt(held: HeldJob, thrown: unknown, now: number, duration: number): void {
     const { job } = held;
     const task = this.#tasks.get(job.name)!;
     const error = toJobError(thrown, job.attempt, now);
@@ -961,7 +782,7 @@ export class Worker {
     }
   }
 
-  #unknownTask(held: Held): void {
+  #unknownTask(held: HeldJob): void {
     const { job } = held;
     const now = this.#clock.now();
     if (this.#unknownTasks === "wait") {
@@ -986,7 +807,7 @@ export class Worker {
     this.#settle(held, { kind: "fail", id: job.id, token: held.token, error });
   }
 
-  #armTimeout(held: Held, timeout: number): AbortController {
+  #armTimeout(held: HeldJob, timeout: number): AbortController {
     const cancel = new AbortController();
     this.#clock.sleep(timeout, cancel.signal).then(
       () => held.abort(new JobTimeoutError(timeout)),
@@ -996,52 +817,12 @@ export class Worker {
   }
 
   /** Records a handler's progress (`ctx.progress`) and emits `progress`. */
-  readonly #report = async (held: Held, value: JsonValue): Promise<void> => {
+  readonly #report = async (held: HeldJob, value: JsonValue): Promise<void> => {
     const { job } = held;
     const progress = JSON.parse(toJson(value, "progress", "Cannot record progress")) as JsonValue;
     const kept = await this.#storage.setProgress(job.id, held.token, progress);
     if (kept) this.#events.emit("progress", { job: { ...job, progress }, progress });
   };
-
-  // deno-lint-ignore no-explicit-any
-  #compose(task: Task<any, any>): (payload: unknown, ctx: TaskContext) => Promise<unknown> {
-    const handler = task.handler;
-    const middleware = this.#middleware;
-    if (middleware.length === 0) {
-      return (payload, ctx) => {
-        try {
-          return Promise.resolve(handler(payload, ctx));
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      };
-    }
-    return (payload, ctx) => {
-      const mctx = ctx as Context; // a Context is a MiddlewareContext too
-      const step = (i: number): Promise<unknown> => {
-        try {
-          if (i === middleware.length) return Promise.resolve(handler(payload, ctx));
-          let called = false;
-          const next = () => {
-            if (called) {
-              return Promise.reject(
-                new Error(
-                  `middleware[${i}] called next() twice for job ${mctx.job.id}: ` +
-                    "the handler runs once per attempt",
-                ),
-              );
-            }
-            called = true;
-            return step(i + 1);
-          };
-          return Promise.resolve(middleware[i](mctx, next));
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      };
-      return step(0);
-    };
-  }
 
   // ---- settling (group commit: settles that arrive while one is in flight go in the next batch) ----
 
@@ -1050,14 +831,18 @@ export class Worker {
    * (counters, events) is decided by its kind in `#accepted`, from fields on
    * `held`: no closure or wrapper object per job.
    */
-  #settle(held: Held, settlement: Settlement): void {
-    held.settling = true;
-    held.settlement = settlement;
+  #settle(held: HeldJob, settlement: Settlement): void {
+    held.settle(settlement);
+    this.#queue(held);
+  }
+
+  /** Queues the settlement already set on `held` for the next batch. */
+  #queue(held: HeldJob): void {
     this.#pending.push(held);
     this.#flushing ??= this.#flush();
   }
 
-  #accepted(held: Held, settlement: Settlement): void {
+  #accepted(held: HeldJob, settlement: Settlement): void {
     const { job } = held;
     switch (settlement.kind) {
       case "complete": {
@@ -1147,13 +932,13 @@ export class Worker {
     this.#idle.notify();
   }
 
-  #hold(held: Held): void {
+  #hold(held: HeldJob): void {
     const job = held.job;
-    // A job can come back while its old `Held` stays here for long only if
+    // A job can come back while its old `HeldJob` stays here for long only if
     // its lease expired meanwhile (the reclaim counted a stall): the new
     // reservation replaces the old one, as one entry per id did. (A job
     // retried or released can come back only in the microtasks before its
-    // old `Held` is forgotten.) Other jobs need no search.
+    // old `HeldJob` is forgotten.) Other jobs need no search.
     if (job.stalls > 0) {
       const old = this.#held.find((h) => h.job.id === job.id);
       if (old !== undefined) this.#unhold(old);
@@ -1162,7 +947,7 @@ export class Worker {
     this.#held.push(held);
   }
 
-  #unhold(held: Held): void {
+  #unhold(held: HeldJob): void {
     const list = this.#held;
     const last = list.pop()!;
     if (last !== held) {
@@ -1173,11 +958,11 @@ export class Worker {
   }
 
   /** The held jobs in reservation order (as one entry per id in a `Map` kept them). */
-  #heldInOrder(): Held[] {
+  #heldInOrder(): HeldJob[] {
     return this.#held.slice().sort((a, b) => a.seq - b.seq);
   }
 
-  #forget(held: Held): void {
+  #forget(held: HeldJob): void {
     if (held.index >= 0) this.#unhold(held);
     if (this.#held.length === 0) this.#idle.notify();
   }
@@ -1189,7 +974,9 @@ export class Worker {
     if (this.#skewCheckedAt === null || now - this.#skewCheckedAt >= SKEW_CHECK_MS) {
       void this.#checkSkew();
     }
-    const live = this.#heldInOrder().filter((h) => !h.released && !h.lost);
+    const live = this.#heldInOrder().filter((h) =>
+      h.state === "reserved" || h.state === "running" || h.state === "settling"
+    );
     let kept: boolean[] = [];
     if (live.length > 0) {
       try {
@@ -1203,7 +990,11 @@ export class Worker {
         this.#events.emit("error", { error, during: "lease renewal" });
         // Leases that ran out meanwhile are another worker's to take now.
         const at = this.#clock.now();
-        this.#lose(live.filter((h) => h.expiresAt <= at && !h.settling));
+        this.#lose(
+          live.filter((h) =>
+            h.expiresAt <= at && (h.state === "reserved" || h.state === "running")
+          ),
+        );
         return;
       }
     }
@@ -1212,7 +1003,7 @@ export class Worker {
       this.#slotFreed.notify(); // the fetch loop waits for renewals to work again
     }
     const expiresAt = now + this.#leaseMs;
-    const lost: Held[] = [];
+    const lost: HeldJob[] = [];
     for (let i = 0; i < live.length; i++) {
       if (kept[i]) live[i].expiresAt = expiresAt;
       else lost.push(live[i]);
@@ -1227,16 +1018,16 @@ export class Worker {
    * unstarted ones dropped) before any running handler is aborted: an abort
    * frees a slot, and the next job started there must not be one of these.
    */
-  #lose(lost: readonly Held[]): void {
+  #lose(lost: readonly HeldJob[]): void {
     if (lost.length === 0) return;
-    const running: Held[] = [];
+    const running: HeldJob[] = [];
     for (const held of lost) {
       const b = this.#buffer.indexOf(held);
       if (b >= 0) {
         this.#buffer.splice(b, 1);
         this.#dropUnstarted(held, "lease lost before the job started");
       } else {
-        held.lost = true;
+        held.lose();
         running.push(held);
       }
     }
@@ -1323,7 +1114,7 @@ export class Worker {
       // A snapshot: aborting a handler may forget its job at once.
       for (const held of this.#heldInOrder()) {
         if (held.index < 0) continue;
-        if (!held.released && !held.lost && !held.settling) {
+        if (held.state === "reserved" || held.state === "running") {
           this.#release(held);
           held.abort(new WorkerStoppedError());
         }
@@ -1343,9 +1134,9 @@ export class Worker {
     this.#stopped.resolve();
   }
 
-  #release(held: Held): void {
-    held.released = true;
-    this.#settle(held, { kind: "release", id: held.job.id, token: held.token });
+  #release(held: HeldJob): void {
+    held.release({ kind: "release", id: held.job.id, token: held.token });
+    this.#queue(held);
   }
 }
 
