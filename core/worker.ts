@@ -5,11 +5,11 @@
  * @module
  */
 
-import { type Clock, sleepUnlessAborted, systemClock } from "./clock.ts";
+import { type Clock, sleepUnlessAborted } from "./clock.ts";
 import {
   JobTimeoutError,
   LeaseLostError,
-  StorageWarning,
+  type StorageWarning,
   toJobError,
   UnrecoverableError,
   WorkerStoppedError,
@@ -21,141 +21,29 @@ import { HeldJob } from "./held_job.ts";
 import { compose, Context, type Middleware } from "./middleware.ts";
 import { Notifier } from "./notifier.ts";
 import { prefetchFor } from "./prefetch.ts";
+import { SKEW_CHECK_MS, skewWarning } from "./skew.ts";
 import { defaultRetry } from "./retry.ts";
 import { every, failureBackoff, waitFirst } from "./scheduler.ts";
-import type { Retention, RetentionPolicy, Settlement, Storage, TaskSettings } from "./storage.ts";
-import { DEFAULT_RETENTION } from "./storage.ts";
+import type { Retention, Settlement, Storage, TaskSettings } from "./storage.ts";
 import type { JobRecord, JsonValue, Task, TaskContext } from "./task.ts";
-import {
-  checkInt,
-  checkJson,
-  checkKeys,
-  checkRetentionKeys,
-  checkWellFormed,
-  describe,
-  optionNames,
-  toJson,
-  validateName,
-} from "./_validate.ts";
+import { checkInt, checkJson, checkKeys, toJson } from "./_validate.ts";
 
 const pathOfRoot = (root: string) => root;
 
 export type { Middleware, MiddlewareContext } from "./middleware.ts";
 export { AUTO_PREFETCH_MAX, AUTO_PREFETCH_MS } from "./prefetch.ts";
-
-/** Options of {@linkcode Worker}. */
-export interface WorkerOptions {
-  /** Where jobs are kept. */
-  storage: Storage;
-  /** The tasks this worker can run. Names must be unique. */
-  // deno-lint-ignore no-explicit-any
-  tasks: readonly Task<any, any>[];
-  /** Queues to serve, most important first. Default: the tasks' queues, in task order. */
-  queues?: readonly string[];
-  /** Handlers running at once, 1-1000. Default 10. */
-  concurrency?: number;
-  /**
-   * Jobs reserved ahead of free slots, so a handler finishing finds the next
-   * job already local (fewer round trips): a number, 0-1000, or `"auto"`
-   * (the default). Auto holds about {@linkcode AUTO_PREFETCH_MS} ms of work
-   * ahead, judged from the handlers' recent durations: `concurrency` jobs
-   * for slow handlers (and until the first job finishes), up to
-   * `max(concurrency, AUTO_PREFETCH_MAX)` for fast ones. A prefetched job is
-   * one no other worker can run meanwhile, so the bound is in time, not jobs.
-   */
-  prefetch?: number | "auto";
-  /** Source of time. Default: the system clock. */
-  clock?: Clock;
-  /** This worker's id (recorded in leases). Default: a random UUID. */
-  id?: string;
-  /** Lease length in ms; a job whose worker stops renewing is reclaimed after it. Default 30 000. */
-  leaseMs?: number;
-  /** How often leases are renewed, in ms. Default `leaseMs / 3`. */
-  heartbeatMs?: number;
-  /**
-   * Stop after starting this many jobs (and storing their outcomes). A
-   * prefetched job whose lease is lost before it starts does not count.
-   * Default: no limit.
-   */
-  maxTasks?: number;
-  /**
-   * Bounds on kept completed and failed jobs; what is left out keeps its
-   * `DEFAULT_RETENTION` value. `{ completed: { count: 0 } }` deletes jobs as
-   * they complete (other queues' "remove on complete").
-   */
-  retention?: {
-    completed?: Partial<RetentionPolicy>;
-    failed?: Partial<RetentionPolicy>;
-  };
-  /**
-   * What to do with a job whose task this worker does not know: `"fail"` it
-   * with a clear reason (default), or `"wait"`: hand it back (not counted as
-   * an attempt) for a worker that knows it, looking again after `unknownTaskDelay`.
-   */
-  unknownTasks?: "fail" | "wait";
-  /** Delay in ms before a handed-back unknown job is due again. Default 5 000. */
-  unknownTaskDelay?: number;
-  /** Wraps every handler, outermost first. */
-  middleware?: readonly Middleware[];
-  /** Longest real wait, in ms, of one idle wait on storage before looking again. Default 5 000. */
-  idleWaitMs?: number;
-  /** How often finished jobs are pruned to the retention, in ms. Default 60 000. */
-  sweepMs?: number;
-}
-
-/**
- * The worker warns when its clock's skew from the storage's exceeds this
- * fraction of `leaseMs - heartbeatMs` (the most a lease holds against),
- * leaving the rest for network and event-loop delays.
- */
-const SKEW_WARN_FRACTION = 0.5;
-/** Clock-time ms between skew measurements on heartbeats (one TIME round trip each). */
-const SKEW_CHECK_MS = 60_000;
-
-/**
- * After `stop()`'s timeout (or once its handlers have ended, if sooner),
- * how long in ms it waits for storage to take the outcomes and hand-backs
- * still pending. What storage has not taken by then is abandoned: its
- * leases expire and other workers reclaim the jobs. So `stop({ timeout })`
- * resolves within `timeout + STOP_GRACE_MS` whatever the storage does.
- */
-export const STOP_GRACE_MS = 1_000;
-
-/** Options of {@linkcode Worker.stop}. */
-export interface StopOptions {
-  /**
-   * Ms to wait for running handlers before aborting their signals and
-   * handing their jobs back to the queue. Default 30 000; on a manual clock
-   * (`FakeClock`) 0, since nobody may be advancing it (a test's `finally`):
-   * pass a timeout, and advance the clock, to test a graceful stop there.
-   * `stop()` resolves within `timeout` + {@linkcode STOP_GRACE_MS}.
-   */
-  timeout?: number;
-}
+export { STOP_GRACE_MS } from "./worker_options.ts";
+export type { StopOptions, WorkerOptions } from "./worker_options.ts";
+import {
+  readWorkerOptions,
+  STOP_GRACE_MS,
+  STOP_OPTIONS,
+  type StopOptions,
+  type WorkerOptions,
+} from "./worker_options.ts";
 
 /** A storage duty of the worker that can fail (see {@linkcode WorkerHealth.failing}). */
 export type WorkerDuty = "reserve" | "wait for work" | "settle" | "lease renewal";
-
-// Every option name (a compile error names one left out): others are refused.
-const WORKER_OPTIONS = optionNames<WorkerOptions>()([
-  "storage",
-  "tasks",
-  "queues",
-  "concurrency",
-  "prefetch",
-  "clock",
-  "id",
-  "leaseMs",
-  "heartbeatMs",
-  "maxTasks",
-  "retention",
-  "unknownTasks",
-  "unknownTaskDelay",
-  "middleware",
-  "idleWaitMs",
-  "sweepMs",
-]);
-const STOP_OPTIONS = optionNames<StopOptions>()(["timeout"]);
 
 /** What `worker.health()` reports. */
 export interface WorkerHealth {
@@ -210,7 +98,7 @@ export class Worker {
   readonly #storage: Storage;
   readonly #clock: Clock;
   // deno-lint-ignore no-explicit-any
-  readonly #tasks = new Map<string, Task<any, any>>();
+  readonly #tasks: Map<string, Task<any, any>>;
   // deno-lint-ignore no-explicit-any
   readonly #composed = new Map<string, (payload: any, ctx: TaskContext) => Promise<unknown>>();
   /** The tasks' settings, for jobs enqueued by name (built once: see `ReserveRequest.taskDefaults`). */
@@ -273,90 +161,23 @@ export class Worker {
 
   /** Creates a worker; it does nothing until {@linkcode Worker.start}. */
   constructor(options: WorkerOptions) {
-    const where = "Cannot create Worker";
-    if (typeof options !== "object" || options === null || !options.storage) {
-      throw new TypeError(`${where}: options.storage is required`);
-    }
-    checkKeys(options, WORKER_OPTIONS, where);
-    checkRetentionKeys(options.retention, where);
-    if (!Array.isArray(options.tasks) || options.tasks.length === 0) {
-      throw new TypeError(
-        `${where}: options.tasks must be a non-empty array of tasks from defineTask()`,
-      );
-    }
-    this.#storage = options.storage;
-    this.#clock = options.clock ?? systemClock;
-    for (const [i, task] of options.tasks.entries()) {
-      if (typeof task !== "object" || task === null || typeof task.handler !== "function") {
-        throw new TypeError(
-          `${where}: tasks[${i}] is ${describe(task)}, not a task from defineTask()`,
-        );
-      }
-      if (this.#tasks.has(task.name)) {
-        throw new TypeError(`${where}: tasks[${i}] repeats the task name "${task.name}"`);
-      }
-      this.#tasks.set(task.name, task);
-    }
-    const queues = options.queues ?? [...new Set(options.tasks.map((t) => t.queue))];
-    if (!Array.isArray(queues) || queues.length === 0) {
-      throw new TypeError(`${where}: queues must be a non-empty array of queue names`);
-    }
-    queues.forEach((q, i) => validateName(q, `${where}: queues[${i}]`, "queue"));
-    this.#queues = Object.freeze([...new Set(queues)]);
-    this.#concurrency = options.concurrency ?? 10;
-    checkInt(this.#concurrency, 1, 1000, `${where}: concurrency`);
-    const prefetch = options.prefetch ?? "auto";
-    if (prefetch !== "auto") checkInt(prefetch, 0, 1000, `${where}: prefetch`);
-    this.#fixedPrefetch = prefetch === "auto" ? null : prefetch;
-    this.#id = options.id ?? crypto.randomUUID();
-    if (typeof this.#id !== "string" || this.#id.length === 0 || this.#id.length > 200) {
-      throw new TypeError(`${where}: id must be a string of 1-200 characters`);
-    }
-    checkWellFormed(this.#id, `${where}: id`);
-    this.#leaseMs = options.leaseMs ?? 30_000;
-    checkInt(this.#leaseMs, 100, 86_400_000, `${where}: leaseMs`);
-    this.#heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(this.#leaseMs / 3));
-    checkInt(this.#heartbeatMs, 1, this.#leaseMs - 1, `${where}: heartbeatMs`);
-    this.#maxTasks = options.maxTasks ?? Infinity;
-    if (this.#maxTasks !== Infinity) {
-      checkInt(this.#maxTasks, 1, Number.MAX_SAFE_INTEGER, `${where}: maxTasks`);
-    }
-    this.#retention = {
-      completed: { ...DEFAULT_RETENTION.completed, ...options.retention?.completed },
-      failed: { ...DEFAULT_RETENTION.failed, ...options.retention?.failed },
-    };
-    for (const state of ["completed", "failed"] as const) {
-      checkInt(
-        this.#retention[state].count,
-        0,
-        Number.MAX_SAFE_INTEGER,
-        `${where}: retention.${state}.count`,
-      );
-      checkInt(
-        this.#retention[state].age,
-        0,
-        Number.MAX_SAFE_INTEGER,
-        `${where}: retention.${state}.age`,
-      );
-    }
-    this.#unknownTasks = options.unknownTasks ?? "fail";
-    if (this.#unknownTasks !== "fail" && this.#unknownTasks !== "wait") {
-      throw new RangeError(
-        `${where}: unknownTasks must be "fail" or "wait", got ${describe(this.#unknownTasks)}`,
-      );
-    }
-    this.#unknownTaskDelay = options.unknownTaskDelay ?? 5_000;
-    checkInt(this.#unknownTaskDelay, 0, 86_400_000, `${where}: unknownTaskDelay`);
-    this.#middleware = options.middleware ?? [];
-    this.#middleware.forEach((m, i) => {
-      if (typeof m !== "function") {
-        throw new TypeError(`${where}: middleware[${i}] must be a function`);
-      }
-    });
-    this.#idleWaitMs = options.idleWaitMs ?? 5_000;
-    checkInt(this.#idleWaitMs, 1, 3_600_000, `${where}: idleWaitMs`);
-    this.#sweepMs = options.sweepMs ?? 60_000;
-    checkInt(this.#sweepMs, 1, 86_400_000, `${where}: sweepMs`);
+    const read = readWorkerOptions(options);
+    this.#storage = read.storage;
+    this.#clock = read.clock;
+    this.#tasks = read.tasks;
+    this.#queues = read.queues;
+    this.#concurrency = read.concurrency;
+    this.#fixedPrefetch = read.fixedPrefetch;
+    this.#id = read.id;
+    this.#leaseMs = read.leaseMs;
+    this.#heartbeatMs = read.heartbeatMs;
+    this.#maxTasks = read.maxTasks;
+    this.#retention = read.retention;
+    this.#unknownTasks = read.unknownTasks;
+    this.#unknownTaskDelay = read.unknownTaskDelay;
+    this.#middleware = read.middleware;
+    this.#idleWaitMs = read.idleWaitMs;
+    this.#sweepMs = read.sweepMs;
     for (const task of this.#tasks.values()) {
       this.#composed.set(task.name, compose(task, this.#middleware));
       const { maxAttempts, maxStalls, timeout } = task;
@@ -1049,41 +870,29 @@ export class Worker {
     await this.#checkSkew();
   }
 
-  /**
-   * Measures this worker's clock against the storage's (when it has one)
-   * and warns when the skew nears the bound a lease holds against: a clock
-   * ahead by `s` reclaims other workers' jobs `s` early (and one behind has
-   * its own reclaimed early), so a job can run twice once `s` exceeds
-   * `leaseMs - heartbeatMs`.
-   */
+  /** Warns when this worker's clock is too far from the storage's (see `skewWarning`). */
   async #checkSkew(): Promise<void> {
     // A manual clock (FakeClock) is off on purpose, and storage takes every
     // time from it, so its skew means nothing.
-    if (this.#storage.serverTime === undefined || this.#clock.manual) return;
+    const storage = this.#storage;
+    if (storage.serverTime === undefined || this.#clock.manual) return;
     const before = this.#clock.now();
     this.#skewCheckedAt = before;
-    let server: number;
+    let warning: StorageWarning | null;
     try {
-      server = await this.#storage.serverTime();
+      warning = await skewWarning(
+        () => storage.serverTime!(),
+        this.#clock,
+        before,
+        this.#id,
+        this.#leaseMs,
+        this.#heartbeatMs,
+      );
     } catch {
       this.#skewCheckedAt = null; // look again at the next heartbeat
       return;
     }
-    const after = this.#clock.now();
-    // The server read its clock somewhere in [before, after]: count only
-    // the skew beyond half the round trip.
-    const skew = Math.round((before + after) / 2 - server);
-    const sure = Math.abs(skew) - (after - before) / 2;
-    const bound = this.#leaseMs - this.#heartbeatMs;
-    if (sure <= bound * SKEW_WARN_FRACTION) return;
-    const warning = new StorageWarning(
-      "clock-skew",
-      `Worker ${this.#id}'s clock is ${skew > 0 ? "ahead of" : "behind"} the storage's clock ` +
-        `by ${Math.abs(skew)} ms. A lease holds against less than leaseMs ${this.#leaseMs} - ` +
-        `heartbeatMs ${this.#heartbeatMs} = ${bound} ms of skew between workers; beyond that ` +
-        `jobs run twice or fail as stalled. Sync the clocks (NTP) or use a longer leaseMs.`,
-    );
-    this.#events.emit("error", { error: warning, during: "clock skew" });
+    if (warning !== null) this.#events.emit("error", { error: warning, during: "clock skew" });
   }
 
   async #sweep(): Promise<void> {
