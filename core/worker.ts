@@ -22,10 +22,11 @@ import { compose, Context, type Middleware } from "./middleware.ts";
 import { Notifier } from "./notifier.ts";
 import { prefetchFor } from "./prefetch.ts";
 import { SKEW_CHECK_MS, skewWarning } from "./skew.ts";
+import { coalesce, completedRecord, SettleBatch, type SettleHost } from "./settle_batch.ts";
 import { defaultRetry } from "./retry.ts";
 import { every, failureBackoff, waitFirst } from "./scheduler.ts";
 import type { Retention, Settlement, Storage, TaskSettings } from "./storage.ts";
-import type { JobRecord, JsonValue, Task, TaskContext } from "./task.ts";
+import type { JsonValue, Task, TaskContext } from "./task.ts";
 import { checkInt, checkJson, checkKeys, toJson } from "./_validate.ts";
 
 const pathOfRoot = (root: string) => root;
@@ -137,8 +138,7 @@ export class Worker {
   #slotFreed = new Notifier();
   #idle = new Notifier();
   #resumed = new Notifier();
-  #pending: HeldJob[] = [];
-  #flushing: Promise<void> | null = null;
+  readonly #settles: SettleBatch;
   /** Consecutive failed storage calls per duty. */
   #failures: Record<WorkerDuty, number> = {
     reserve: 0,
@@ -186,6 +186,12 @@ export class Worker {
     let resolve!: () => void;
     this.#stopped = { promise: new Promise<void>((r) => (resolve = r)), resolve };
     this.#rate = new RateMeter(this.#clock.now());
+    this.#settles = new SettleBatch(
+      this.#storage,
+      this.#clock,
+      this.#retention,
+      this.#settleHost(),
+    );
   }
 
   /** This worker's id. */
@@ -344,7 +350,7 @@ export class Worker {
       if (left <= 0) {
         // maxTasks reserved: once they are finished and stored, stop. A
         // prefetched job lost before it started frees its place again.
-        if (this.#held.length === 0 && this.#flushing === null) {
+        if (this.#held.length === 0 && !this.#settles.flushing) {
           void this.stop();
           return;
         }
@@ -659,8 +665,7 @@ export class Worker {
 
   /** Queues the settlement already set on `held` for the next batch. */
   #queue(held: HeldJob): void {
-    this.#pending.push(held);
-    this.#flushing ??= this.#flush();
+    this.#settles.add(held);
   }
 
   #accepted(held: HeldJob, settlement: Settlement): void {
@@ -703,42 +708,25 @@ export class Worker {
     }
   }
 
-  async #flush(): Promise<void> {
-    // Outcomes of handlers finishing in the same turn arrive a microtask
-    // apart: while other handlers run, gather theirs into this batch rather
-    // than sending the first alone.
-    if (this.#running > this.#pending.length) await coalesce();
-    while (this.#pending.length > 0) {
-      const batch = this.#pending;
-      this.#pending = [];
-      let accepted: boolean[];
-      try {
-        accepted = await this.#storage.settle(batch.map((held) => held.settlement!), {
-          now: this.#clock.now(),
-          retention: this.#retention,
-        });
-      } catch (error) {
-        this.#failures.settle++;
+  /** What the settle batch reports back (one object, made once: see `SettleHost`). */
+  #settleHost(): SettleHost {
+    return {
+      life: this.#life.signal,
+      running: () => this.#running,
+      failed: (error) => {
+        const failures = ++this.#failures.settle; // counted first: health() in a listener shows it
         this.#events.emit("error", { error, during: "settle" });
-        this.#pending = batch.concat(this.#pending);
-        if (this.#life.signal.aborted) break; // stopped for good: leases will expire and be reclaimed
-        await sleepUnlessAborted(
-          this.#clock,
-          failureBackoff(this.#failures.settle),
-          this.#life.signal,
-        );
-        continue;
-      }
-      if (this.#failures.settle > 0) {
+        return failures;
+      },
+      recovered: () => {
+        if (this.#failures.settle === 0) return;
         this.#failures.settle = 0;
         this.#slotFreed.notify(); // the fetch loop waits for settles to work again
-      }
-      const now = this.#clock.now();
-      for (let i = 0; i < batch.length; i++) {
-        const held = batch[i];
+      },
+      stored: (held, accepted, now) => {
         const settlement = held.settlement!;
         this.#forget(held);
-        if (accepted[i]) {
+        if (accepted) {
           if (settlement.kind !== "release") this.#rate.mark(now);
           this.#accepted(held, settlement);
         } else if (settlement.kind !== "release") {
@@ -747,10 +735,9 @@ export class Worker {
             reason: "lease lost before the outcome was stored",
           });
         }
-      }
-    }
-    this.#flushing = null;
-    this.#idle.notify();
+      },
+      idle: () => this.#idle.notify(),
+    };
   }
 
   #hold(held: HeldJob): void {
@@ -932,7 +919,7 @@ export class Worker {
     // Store what is pending, for at most the grace: what storage has not
     // taken by then is abandoned (its leases expire and it is reclaimed).
     const flushed = async (signal: AbortSignal) => {
-      while (this.#flushing && !signal.aborted) await this.#idle.wait(signal);
+      while (this.#settles.flushing && !signal.aborted) await this.#idle.wait(signal);
     };
     await waitFirst(this.#clock, this.#clock.now() + STOP_GRACE_MS, flushed, never);
     // Ends the heartbeat and sweep loops (and a flush backing off). A loop
@@ -947,46 +934,4 @@ export class Worker {
     held.release({ kind: "release", id: held.job.id, token: held.token });
     this.#queue(held);
   }
-}
-
-/**
- * `job` as stored once completed: its fields without `lease`, plus the
- * outcome. A fresh object rather than `delete job.lease` on the worker's own
- * copy: `delete` turns a record into a slow dictionary-mode object (about a
- * kilobyte more per job, which at high rates shows up as GC time). Written
- * field by field (every `JobRecord` field) so it builds as one fast literal.
- */
-function completedRecord(job: JobRecord, result: unknown, finishedAt: number): JobRecord {
-  const record: JobRecord = {
-    id: job.id,
-    name: job.name,
-    queue: job.queue,
-    payload: job.payload,
-    priority: job.priority,
-    attempt: job.attempt,
-    maxAttempts: job.maxAttempts,
-    stalls: job.stalls,
-    maxStalls: job.maxStalls,
-    timeout: job.timeout,
-    enqueuedAt: job.enqueuedAt,
-    runAt: job.runAt,
-    state: "completed",
-    errors: job.errors,
-  };
-  if (job.startedAt !== undefined) record.startedAt = job.startedAt;
-  if (job.progress !== undefined) record.progress = job.progress;
-  if (job.error !== undefined) record.error = job.error;
-  if (job.raw !== undefined) record.raw = job.raw;
-  record.result = result;
-  record.finishedAt = finishedAt;
-  return record;
-}
-
-/**
- * Resolves after the microtasks queued so far (and the few they queue in
- * turn) have run: a group-commit window that needs no timer, so it works the
- * same on a fake clock.
- */
-async function coalesce(): Promise<void> {
-  for (let i = 0; i < 4; i++) await Promise.resolve();
 }
