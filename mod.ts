@@ -90,5 +90,5 @@ export {
   UnrecoverableError,
   WorkerStoppedError,
 } from "./core/errors.ts";
-export { MemoryStorage } from "./adapters/memory.ts";
-export type { MemoryStorageOptions } from "./adapters/memory.ts";
+export { MemoryStorage } from "./adapters/memory/mod.ts";
+export type { MemoryStorageOptions } from "./adapters/memory/mod.ts";

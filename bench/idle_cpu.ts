@@ -4,7 +4,7 @@
 // Run: deno run -A bench/idle_cpu.ts [seconds]
 import process from "node:process";
 import { defineTask, Worker } from "../mod.ts";
-import { RedisStorage } from "../adapters/redis.ts";
+import { RedisStorage } from "../adapters/redis/mod.ts";
 import { startRedis } from "./_redis.ts";
 import { sleep } from "./_util.ts";
 

@@ -1,7 +1,8 @@
 /**
  * taskmill's benchmark, side by side with BullMQ and bee-queue on one
  * redis-server, and with p-queue and fastq in memory. Run it with
- * `npm run bench` (options: `npm run bench -- --help`).
+ * `npm run bench` on Deno, or `npm run bench:node` on Node 24 (its type
+ * stripping runs this file as it is); options: `npm run bench -- --help`.
  *
  * @module
  */

@@ -6,7 +6,7 @@
 // worker's `completed` event, which fires once the outcome is stored.
 
 import { defineTask, Queue, Worker } from "../mod.ts";
-import { RedisStorage } from "../adapters/redis.ts";
+import { RedisStorage } from "../adapters/redis/mod.ts";
 import { batches, countdown, deadline, perSecond } from "./_util.ts";
 import { ENQUEUE_BATCH, type RedisRun } from "./_redis.ts";
 

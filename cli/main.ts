@@ -34,7 +34,7 @@ import { Worker } from "../core/worker.ts";
 import type { Storage } from "../core/storage.ts";
 import type { JobRecord, Task } from "../core/task.ts";
 import { JOB_STATES } from "../core/task.ts";
-import { MemoryStorage } from "../adapters/memory.ts";
+import { MemoryStorage } from "../adapters/memory/mod.ts";
 
 const COMMANDS_HELP = `Usage:
   taskmill worker --tasks FILE [options]   run a worker over the tasks FILE exports
@@ -312,9 +312,9 @@ async function openRedis(
   onWarning: (warning: Error) => void = (warning) =>
     rt.err(`taskmill: warning: ${escapeText(redact(warning.message, url))}`),
 ): Promise<StorageChoice> {
-  let mod: typeof import("../adapters/redis.ts");
+  let mod: typeof import("../adapters/redis/mod.ts");
   try {
-    mod = await import("../adapters/redis.ts");
+    mod = await import("../adapters/redis/mod.ts");
   } catch (error) {
     throw new CliError(
       `cannot use Redis: the ioredis package did not load (${

@@ -22,6 +22,75 @@
  * any instance sharing the same backing store: no job is reserved twice for
  * overlapping leases, and no settle is applied twice.
  *
+ * ## Decisions every adapter makes the same way
+ *
+ * What the method docs below leave open, decided once here, so that a test
+ * written against one adapter reads the same on every other (the contract
+ * suites prove these too):
+ *
+ * - Time: an adapter never reads a clock for a job's state: every time is
+ *   the `now` of the call (so a fake clock drives a real server). It must
+ *   not assume `now` only grows (it comes from many machines): ties are
+ *   broken by the adapter's own sequence, never by time. The one time an
+ *   adapter measures is the `maxWaitMs` bound of `waitForWork`.
+ * - Input: every method checks its arguments before it changes anything,
+ *   with the shared checks of `core/storage_checks.ts` (one per method), so
+ *   a bad entry refuses the whole batch with the same error everywhere. An
+ *   adapter may refuse more than they do (RedisStorage: queue names that
+ *   fit its keys, well-formed ids), never less.
+ * - Copies: payloads, results and progress are stored as JSON and read back
+ *   as a `JSON.parse(JSON.stringify(x))` would give them (a `Date` as its
+ *   ISO string, `undefined` properties dropped); every read returns a fresh
+ *   record that the caller may change.
+ * - Order within a priority: "the order they became waiting" is the order
+ *   of the calls that made them waiting, and within one call the order of
+ *   its batch (a reserve's reclaims and promotions included). A queue named
+ *   twice in one `ReserveRequest.queues` counts once.
+ * - Paused queues: `reserve` still reclaims their expired leases and
+ *   promotes their due delayed jobs (so `counts` stay truthful); it only
+ *   takes no job from them, and they add nothing to `nextAt`. `enqueue`,
+ *   `settle` and every other method work on them as usual. Pausing a queue
+ *   that has no job yet is remembered.
+ * - Leases and tokens: a token is an opaque string that no reservation of
+ *   any job in the store ever had before (a reclaimed job's next lease has a
+ *   new one). A lease is held while its job is `active` with that token;
+ *   `extendLeases` keeps the token and moves the expiry (to `now + leaseMs`
+ *   even if that is earlier). A lease whose `expiresAt <= now` is reclaimed
+ *   by the next `reserve` of its queue, not before: until then its holder
+ *   may still settle or extend it. A record carries `lease` only while it is
+ *   `active`.
+ * - A lost lease (the token differs, the job is gone or not active): `settle`
+ *   returns false for that entry and changes nothing (no result, no error
+ *   recorded, no retry); `extendLeases` and `setProgress` return false.
+ *   The entries of one `settle` or `extendLeases` stand or fall on their own.
+ * - Stalls: a reclaim that puts the job back records no error (the attempt
+ *   that stalled has none to show); only a reclaim that fails the job
+ *   records a `StalledError`. The attempt stays counted.
+ * - Release: `attempt` goes back down by one (never below 0); without
+ *   `runAt` the job keeps its own (already due) `runAt` and is waiting; with
+ *   a `runAt` after `now` it is delayed.
+ * - `retryFailed` makes the job due at `now` (`runAt = now`), clears
+ *   `finishedAt`, and keeps `error` and `errors`.
+ * - Wake-ups: an enqueue of a delayed job wakes `waitForWork` too (an idle
+ *   worker sleeping until a later `nextAt` must learn of an earlier one), as
+ *   do a retry or release (delayed or not), `retryFailed` and `resume`.
+ * - `nextAt` is computed after the call's own reservations, so the leases it
+ *   just granted count. An adapter that bounds the work of one call (a
+ *   reclaim or promotion budget) may return a `nextAt <= now`: work is left
+ *   for the next call, and the caller should reserve again without sleeping.
+ * - Retention (in `settle` for the queues it touched, and in `prune`):
+ *   a finished job is dropped once its state holds more than `count` newer
+ *   ones, or when `finishedAt < now - age`. A `completed.count` of 0 deletes
+ *   a job as it completes: it is never seen as completed. `settle` may prune
+ *   in bounded steps (what is left waits for the next call); `prune` removes
+ *   all that is beyond. A deleted job's id can be enqueued again.
+ * - `taskDefaults`: the same map object comes on every reserve of a worker;
+ *   an adapter may check and encode it once per map (a `WeakMap`), so it
+ *   must not be changed after its first use.
+ * - `close()`: pending waits resolve at once, and later ones resolve at
+ *   once too. What other calls do after it is the adapter's (MemoryStorage
+ *   keeps serving; RedisStorage has closed its connections).
+ *
  * @module
  */
 

@@ -17,7 +17,7 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import process from "node:process";
 import { defineTask, Worker } from "../mod.ts";
-import { RedisStorage } from "../adapters/redis.ts";
+import { RedisStorage } from "../adapters/redis/mod.ts";
 
 const env = process.env;
 const url = env.REDIS_URL!;

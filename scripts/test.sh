@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # The whole test suite, as `npm test` runs it (and CI, through .ci/run):
 # format, lint and type checks, the JSR package checks, every test on Deno and
-# on Bun, then the npm package: built, the suite run against it on Node 20 (the
-# machine's), 22 and 24 (from npm), and its packed tarball smoke-tested; last,
-# the chaos run and the benchmark at CI size.
+# on Bun, then the npm package: built, the suite run against it on Node 22, 24
+# and 26 (from npm: the machine's own node may be end-of-life), and its packed
+# tarball smoke-tested; last, the chaos run and the benchmark at CI size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PWD/node_modules/.bin:$PATH"
 if [ ! -x node_modules/.bin/deno ] || [ ! -x node_modules/.bin/bun ]; then
-  echo "error: run 'npm install' first (Deno and Bun are installed from npm as devDependencies)" >&2
+  echo "error: run 'npm ci' first (Deno and Bun are installed from npm as devDependencies)" >&2
   exit 1
 fi
+# Node 24 first on PATH for everything below that runs `node` (the helper
+# scripts, the CLI tests, the smoke test, npm itself), whatever the machine has.
+node24="$(bash scripts/install_node.sh 24)"
+export PATH="$PWD/node_modules/.bin:$(dirname "$node24"):$PATH"
+echo "node on PATH: $(command -v node) ($(node --version))"
 bash scripts/ensure_redis.sh
 
 LOG_DIR="$(mktemp -d)"
@@ -20,10 +24,12 @@ failed=0
 
 step() { echo; echo "=== $* ==="; }
 
-step "format, lint, type check (deno fmt --check, deno lint, deno check)"
+step "lockfile, format, lint, type check (check_lockfile, deno fmt --check, deno lint, deno check)"
+node scripts/check_lockfile.mjs
 deno fmt --check
 deno lint
-deno check mod.ts testing.ts adapters/*.ts cli/*.ts tests/*.ts examples/*.ts \
+deno check mod.ts testing.ts adapters/memory/*.ts adapters/redis/*.ts adapters/redis/lua/*.ts \
+  cli/*.ts tests/*.ts examples/*.ts \
   scripts/build_npm.ts scripts/smoke_npm.ts scripts/chaos.ts scripts/_chaos_worker.ts bench/*.ts
 
 step "JSR package (deno publish --dry-run, deno doc --lint, deno test --doc)"
@@ -38,13 +44,13 @@ if grep -E '^(warning|error)\[' <(sed 's/\x1b\[[0-9;]*m//g' "$LOG_DIR/publish.lo
   echo "deno publish --dry-run: unexpected warnings (above)"
   jsr_status=1
 fi
-deno doc --lint mod.ts testing.ts adapters/memory.ts adapters/redis.ts cli/main.ts || jsr_status=1
+deno doc --lint mod.ts testing.ts adapters/memory/mod.ts adapters/redis/mod.ts cli/main.ts || jsr_status=1
 # Every example runs, except RedisStorage's: they name fixed servers
 # (127.0.0.1:6379, a cluster on :7000), so they are type-checked only.
-deno test -A --doc mod.ts testing.ts adapters/memory.ts cli/main.ts core/ 2>&1 |
+deno test -A --doc mod.ts testing.ts adapters/memory/ cli/main.ts core/ 2>&1 |
   tee "$LOG_DIR/doc.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || jsr_status=1
-deno test --doc --no-run adapters/redis.ts || jsr_status=1
+deno test --doc --no-run adapters/redis/ || jsr_status=1
 set -e
 docpass="$(sed 's/\x1b\[[0-9;]*m//g' "$LOG_DIR/doc.log" | sed -nE 's/^(ok|FAILED) \| ([0-9]+) passed.*/\2/p' | tail -1)"
 docfail="$(sed 's/\x1b\[[0-9;]*m//g' "$LOG_DIR/doc.log" | sed -nE 's/^(ok|FAILED) \| [0-9]+ passed[^|]*\| ([0-9]+) failed.*/\2/p' | tail -1)"
@@ -85,7 +91,7 @@ if [ "$btests" -lt $((dpass + dfail + dskip)) ]; then
 fi
 
 node_status=0
-for version in machine 22 24; do
+for version in 22 24 26; do
   set +e
   node_bin="$(bash scripts/install_node.sh "$version")"
   install_status=$?

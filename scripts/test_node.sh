@@ -13,8 +13,9 @@ if [ ! -f npm_test/package.json ]; then
   echo "error: npm_test/ is missing: run 'npm run build' first" >&2
   exit 1
 fi
-# cli_test runs the CLI on this same Node; the Redis helpers need redis-server.
-export PATH="$PWD/node_modules/.bin:$PATH"
+# cli_test runs the CLI on this same Node (and a `node` on PATH is this one
+# too); the Redis helpers need redis-server.
+export PATH="$PWD/node_modules/.bin:$(dirname "$node_bin"):$PATH"
 exec "$node_bin" --test --test-timeout=180000 --test-concurrency=2 \
   --test-reporter=spec --test-reporter-destination=stdout \
   npm_test/*_test.js

@@ -23,7 +23,7 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Queue } from "../mod.ts";
-import { RedisStorage } from "../adapters/redis.ts";
+import { RedisStorage } from "../adapters/redis/mod.ts";
 import { freePort, type RedisServer, startRedis } from "./_redis_server.ts";
 
 /** Raw control characters (but not newline) and bidi overrides: what a terminal would act on. */

@@ -71,7 +71,7 @@ describe("package exports", () => {
       assert.deepEqual(pkg.peerDependencies, { ioredis: "^6.0.0" });
       assert.deepEqual(pkg.peerDependenciesMeta, { ioredis: { optional: true } });
       assert.equal(pkg.sideEffects, false);
-      assert.equal(pkg.engines.node, ">=20");
+      assert.equal(pkg.engines.node, ">=22.5");
       assert.ok(existsSync(root("npm/README.md")) && existsSync(root("npm/LICENSE")));
       // The declarations import each other with .js specifiers, as Node resolves them.
       const dts = readFileSync(root("npm/mod.d.ts"), "utf8");

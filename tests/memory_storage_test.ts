@@ -1,16 +1,21 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { MemoryStorage } from "../adapters/memory.ts";
+import { MemoryStorage } from "../adapters/memory/mod.ts";
 import { FakeClock } from "../core/fake_clock.ts";
 import type { NewJob, Settlement, Storage } from "../core/storage.ts";
 import type { JobRecord, JobState } from "../core/task.ts";
 import { storageContract } from "./storage_contract.ts";
+import { storageInputContract } from "./storage_input_contract.ts";
 
 // MemoryStorage stores no text, so there is nothing to corrupt.
 storageContract(
   "MemoryStorage",
   () => Promise.resolve({ storage: new MemoryStorage(), cleanup: () => Promise.resolve() }),
   { corrupt: false },
+);
+storageInputContract(
+  "MemoryStorage",
+  () => Promise.resolve({ storage: new MemoryStorage(), cleanup: () => Promise.resolve() }),
 );
 
 const T0 = 1_000_000;

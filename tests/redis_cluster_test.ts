@@ -7,7 +7,7 @@ import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { Cluster, Redis } from "ioredis";
-import { RedisStorage } from "../adapters/redis.ts";
+import { RedisStorage } from "../adapters/redis/mod.ts";
 import { storageContract } from "./storage_contract.ts";
 import { startRedisCluster } from "./_redis_server.ts";
 

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { defineTask, Queue } from "../mod.ts";
-import { RedisStorage } from "../adapters/redis.ts";
+import { RedisStorage } from "../adapters/redis/mod.ts";
 import { freePort, startRedis } from "./_redis_server.ts";
 
 const run = promisify(execFile);

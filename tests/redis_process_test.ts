@@ -11,7 +11,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { defineTask, Queue } from "../mod.ts";
-import { RedisStorage } from "../adapters/redis.ts";
+import { RedisStorage } from "../adapters/redis/mod.ts";
 import { type RedisServer, startRedis } from "./_redis_server.ts";
 
 const ext = import.meta.url.endsWith(".js") ? ".js" : ".ts";

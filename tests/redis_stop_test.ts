@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { defineTask, Queue, STOP_GRACE_MS, Worker } from "../mod.ts";
-import { RedisStorage } from "../adapters/redis.ts";
+import { RedisStorage } from "../adapters/redis/mod.ts";
 import { startRedis } from "./_redis_server.ts";
 
 /** Slack for a loaded 2-core machine on top of each documented bound. */

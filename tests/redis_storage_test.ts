@@ -7,10 +7,11 @@ import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { Redis } from "ioredis";
-import { RedisStorage } from "../adapters/redis.ts";
+import { RedisStorage } from "../adapters/redis/mod.ts";
 import { StorageError, StorageWarning } from "../core/errors.ts";
 import type { NewJob } from "../core/storage.ts";
 import { storageContract } from "./storage_contract.ts";
+import { storageInputContract } from "./storage_input_contract.ts";
 import { dropPrefix, startRedis } from "./_redis_server.ts";
 
 const server = await startRedis();
@@ -36,7 +37,8 @@ async function corruptJob(prefix: string, id: string, queueTags: boolean): Promi
 }
 
 for (const queueTags of [false, true]) {
-  storageContract(`RedisStorage${queueTags ? " (queueTags)" : ""}`, () => {
+  const name = `RedisStorage${queueTags ? " (queueTags)" : ""}`;
+  const open = () => {
     const prefix = uniquePrefix();
     const storage = new RedisStorage({ url: server.url, prefix, queueTags });
     return Promise.resolve({
@@ -47,7 +49,9 @@ for (const queueTags of [false, true]) {
       },
       corrupt: (id: string) => corruptJob(prefix, id, queueTags),
     });
-  });
+  };
+  storageContract(name, open);
+  storageInputContract(name, open);
 }
 
 function job(id: string, overrides: Partial<NewJob> = {}): NewJob {

@@ -8,7 +8,7 @@ import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { Redis } from "ioredis";
-import { RedisStorage } from "../adapters/redis.ts";
+import { RedisStorage } from "../adapters/redis/mod.ts";
 import { StorageError, StorageWarning } from "../core/errors.ts";
 import { type Clock, systemClock } from "../core/clock.ts";
 import { FakeClock } from "../core/fake_clock.ts";

@@ -119,7 +119,7 @@ function enqueued(job: NewJob, now: number): Record<string, unknown> {
  *
  * @example
  * ```ts
- * import { MemoryStorage } from "../adapters/memory.ts";
+ * import { MemoryStorage } from "../adapters/memory/mod.ts";
  * import { storageContract } from "./storage_contract.ts";
  *
  * storageContract("MemoryStorage", () =>

@@ -1,4 +1,4 @@
-// The tasks module the graceful-stop test (tests/bad_input_test.ts) gives to
+// The tasks module the graceful-stop test (tests/bad_input_stop_test.ts) gives to
 // the `taskmill worker --tasks` CLI. Env: REDIS_URL, PREFIX, WORKER_ID (put in
 // each result), FAST ("1": return at once instead of sleeping `payload.ms`).
 // Every handler start is pushed to `<prefix>:test:started`; handlers honour

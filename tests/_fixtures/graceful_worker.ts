@@ -1,11 +1,11 @@
-// A worker process for the graceful-stop test (tests/bad_input_test.ts).
+// A worker process for the graceful-stop test (tests/bad_input_stop_test.ts).
 // Configured by env: REDIS_URL, PREFIX, WORKER_ID, CONCURRENCY, STOP_TIMEOUT
 // (ms given to worker.stop() on SIGTERM), and FAST as read by the task, which
 // comes from graceful_tasks.ts (the same module the CLI variant of the test
 // loads): it records every start and honours ctx.signal.
 import process from "node:process";
 import { Worker } from "../../mod.ts";
-import { RedisStorage } from "../../adapters/redis.ts";
+import { RedisStorage } from "../../adapters/redis/mod.ts";
 import { closeRecorder, work } from "./graceful_tasks.ts";
 
 const env = process.env;

@@ -6,7 +6,7 @@
 import process from "node:process";
 import { Redis } from "ioredis";
 import { defineTask, Worker } from "../../mod.ts";
-import { RedisStorage } from "../../adapters/redis.ts";
+import { RedisStorage } from "../../adapters/redis/mod.ts";
 
 const env = process.env;
 const url = env.REDIS_URL!;

@@ -1,0 +1,480 @@
+import {
+  type Counts,
+  type EnqueueResult,
+  MAX_ERROR_HISTORY,
+  type NewJob,
+  type ReserveRequest,
+  type ReserveResult,
+  type Retention,
+  type RetentionPolicy,
+  type Settlement,
+} from "../../core/storage.ts";
+import type { JobError, JobRecord, JobState, JsonValue } from "../../core/task.ts";
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS } from "../../core/task.ts";
+import type { FinishedList } from "./finished_list.ts";
+import { copyJson } from "./json_copy.ts";
+import { LeaseGrant } from "./lease_grant.ts";
+import { QueueData } from "./queue_data.ts";
+import { copyError, toRecord } from "./record.ts";
+import { Slot } from "./slot.ts";
+import { Spec } from "./spec.ts";
+
+/**
+ * `Map.prototype.getOrInsert` where the runtime has it (Deno, Bun): one hash
+ * lookup to store a job under a new id instead of a `get` and a `set`, which
+ * is measurable on a map of a million jobs.
+ */
+const getOrInsert = (Map.prototype as {
+  getOrInsert?: (this: Map<string, Slot>, key: string, value: Slot) => Slot;
+}).getOrInsert;
+
+/**
+ * MemoryStorage's jobs and every change of their state, synchronous: the
+ * port's semantics on checked input (`MemoryStorage` checks it, answers in
+ * promises and runs the waits). Each method does what the `Storage` method
+ * of that name does; `onWork(queue)` is called wherever work may have
+ * arrived on a queue (an enqueue, a retry or release, `retryFailed`,
+ * `resume`), so the caller can wake its waiting workers.
+ *
+ * @example
+ * ```ts
+ * import { JobStore } from "./job_store.ts";
+ *
+ * const store = new JobStore((queue) => console.log(`work on ${queue}`));
+ * store.enqueue([{ id: "a", name: "t", queue: "default", payload: null, priority: 0,
+ *   maxAttempts: 1, maxStalls: 1, timeout: 0, runAt: 0 }], 0); // work on default
+ * const { jobs } = store.reserve({
+ *   queues: ["default"], limit: 1, owner: "w", leaseMs: 1_000, now: 0,
+ * });
+ * console.log(store.settle([{ kind: "complete", id: "a", token: jobs[0].lease!.token }], 0));
+ * // [true]
+ * ```
+ */
+export class JobStore {
+  #jobs = new Map<string, Slot>();
+  /**
+   * Active jobs of every queue by id, in reservation order (so by
+   * `startedAt`). Settles, lease renewals and progress look jobs up here: a
+   * map as small as the jobs in flight, rather than the map of every job.
+   */
+  #active = new Map<string, Slot>();
+  #queues = new Map<string, QueueData>();
+  #seq = 0;
+  #tokenPrefix = crypto.randomUUID().slice(0, 8) + ":";
+  #onWork: (queue: string) => void;
+
+  constructor(onWork: (queue: string) => void) {
+    this.#onWork = onWork;
+  }
+
+  /** Stores new jobs, idempotent by id (the first of equal ids in one batch wins). */
+  enqueue(jobs: readonly NewJob[], now: number): EnqueueResult[] {
+    const results: EnqueueResult[] = new Array(jobs.length);
+    let woken: string | Set<string> | undefined;
+    // Batches are usually of one task and options: they share one spec.
+    let spec: Spec | undefined;
+    for (let i = 0; i < jobs.length; i++) {
+      const job = jobs[i];
+      let slot: Slot;
+      if (getOrInsert !== undefined) {
+        if (spec === undefined || !spec.fits(job, now)) {
+          spec = new Spec(job, this.#queue(job.queue), now);
+        }
+        const fresh = new Slot(job, spec, now);
+        slot = getOrInsert.call(this.#jobs, job.id, fresh);
+        if (slot !== fresh) {
+          results[i] = { job: toRecord(slot), created: false };
+          continue;
+        }
+      } else {
+        const existing = this.#jobs.get(job.id);
+        if (existing !== undefined) {
+          results[i] = { job: toRecord(existing), created: false };
+          continue;
+        }
+        if (spec === undefined || !spec.fits(job, now)) {
+          spec = new Spec(job, this.#queue(job.queue), now);
+        }
+        slot = new Slot(job, spec, now);
+        this.#jobs.set(slot.id, slot);
+      }
+      if (slot.state === "waiting") this.#toWaiting(slot);
+      else this.#toDelayed(slot);
+      results[i] = { job: toRecord(slot), created: true };
+      // Delayed jobs wake waiters too (see the port's decisions).
+      if (woken === undefined) woken = job.queue;
+      else if (woken !== job.queue) {
+        if (typeof woken === "string") woken = new Set([woken]);
+        woken.add(job.queue);
+      }
+    }
+    if (typeof woken === "string") this.#onWork(woken);
+    else if (woken !== undefined) { for (const queue of woken) this.#onWork(queue); }
+    return results;
+  }
+
+  /**
+   * Reclaims expired leases, promotes due delayed jobs and reserves up to
+   * `limit` waiting jobs, queue by queue in the order given.
+   */
+  reserve(request: ReserveRequest): ReserveResult {
+    const { queues, limit, owner, leaseMs, now, taskDefaults } = request;
+    const jobs: JobRecord[] = [];
+    for (let i = 0; i < queues.length; i++) {
+      if (queues.indexOf(queues[i]) !== i) continue; // a repeated name adds nothing
+      const queue = this.#queues.get(queues[i]);
+      if (queue === undefined) continue;
+      this.#reclaim(queue, now);
+      this.#promote(queue, now);
+      if (queue.paused) continue;
+      while (jobs.length < limit) {
+        const slot = queue.waiting.shift();
+        if (slot === undefined) break;
+        if (taskDefaults !== undefined && slot.spec.unset) {
+          const settings = taskDefaults.get(slot.spec.name);
+          if (settings !== undefined) slot.spec = slot.spec.fill(settings);
+        }
+        jobs.push(this.#activate(slot, owner, leaseMs, now));
+      }
+    }
+    let nextAt: number | null = null;
+    for (const name of queues) {
+      const queue = this.#queues.get(name);
+      if (queue === undefined || queue.paused) continue;
+      const delayed = queue.peekDelayed();
+      if (delayed !== undefined && (nextAt === null || delayed.runAt < nextAt)) {
+        nextAt = delayed.runAt;
+      }
+      const lease = queue.peekLease();
+      if (lease !== undefined && (nextAt === null || lease.expiresAt < nextAt)) {
+        nextAt = lease.expiresAt;
+      }
+    }
+    return { jobs, nextAt };
+  }
+
+  /** Applies finished attempts whose lease still holds, then prunes the touched queues. */
+  settle(settlements: readonly Settlement[], now: number, retention?: Retention): boolean[] {
+    const applied: boolean[] = new Array(settlements.length);
+    // A retention that keeps no completed job: delete them at once.
+    const dropCompleted = retention?.completed.count === 0;
+    let touched: QueueData | Set<QueueData> | undefined;
+    for (let i = 0; i < settlements.length; i++) {
+      const settlement = settlements[i];
+      const slot = this.#held(settlement.id, settlement.token);
+      if (slot === undefined) {
+        applied[i] = false;
+        continue;
+      }
+      this.#applySettlement(slot, settlement, now, dropCompleted);
+      applied[i] = true;
+      if (touched === undefined) touched = slot.queue;
+      else if (touched !== slot.queue) {
+        if (!(touched instanceof Set)) touched = new Set([touched]);
+        touched.add(slot.queue);
+      }
+    }
+    if (retention !== undefined && touched !== undefined) {
+      if (touched instanceof Set) {
+        for (const queue of touched) this.#prune(queue, retention, now);
+      } else this.#prune(touched, retention, now);
+    }
+    return applied;
+  }
+
+  /** Renews leases still held: each expires `leaseMs` after `now`. */
+  extendLeases(
+    leases: readonly { id: string; token: string }[],
+    leaseMs: number,
+    now: number,
+  ): boolean[] {
+    const extended: boolean[] = new Array(leases.length);
+    for (let i = 0; i < leases.length; i++) {
+      const slot = this.#held(leases[i].id, leases[i].token);
+      if (slot === undefined) {
+        extended[i] = false;
+        continue;
+      }
+      const expiresAt = now + leaseMs;
+      // An unchanged expiry keeps its heap entry (and its place among equal expiries).
+      const lease = slot.lease!;
+      if (lease.expiresAt !== expiresAt) {
+        const grant = new LeaseGrant(lease.owner, lease.token, expiresAt, ++this.#seq, slot);
+        slot.lease = grant;
+        slot.queue.leases.push(grant);
+      }
+      extended[i] = true;
+    }
+    return extended;
+  }
+
+  /** Records progress of an active job whose lease `token` still holds. */
+  setProgress(id: string, token: string, progress: JsonValue): boolean {
+    const slot = this.#held(id, token);
+    if (slot === undefined) return false;
+    slot.progress = copyJson(progress);
+    return true;
+  }
+
+  /** A copy of the job, or null. */
+  getJob(id: string): JobRecord | null {
+    const slot = this.#jobs.get(id);
+    return slot === undefined ? null : toRecord(slot);
+  }
+
+  /** Jobs in each state in `queue` (all zero for a queue never used). */
+  counts(queue: string): Counts {
+    const counts = this.#queues.get(queue)?.counts;
+    return counts === undefined
+      ? { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 }
+      : { ...counts };
+  }
+
+  /** Jobs of `queue` in `state`, in the port's order, from `offset`, at most `limit`. */
+  list(queue: string, state: JobState, offset: number, limit: number): JobRecord[] {
+    const data = this.#queues.get(queue);
+    if (data === undefined || limit === 0) return [];
+    let slots: Iterable<Slot>;
+    switch (state) {
+      case "waiting":
+        slots = data.waiting.values();
+        break;
+      case "delayed":
+        slots = data.delayed.toArray().filter((slot) => !slot.removed).sort((a, b) =>
+          a.runAt - b.runAt || a.seq - b.seq
+        );
+        break;
+      case "active":
+        // Map order is reservation order; the stable sort only matters if
+        // callers passed a `now` that went backwards.
+        slots = [...this.#active.values()].filter((slot) => slot.queue === data).sort((a, b) =>
+          a.startedAt! - b.startedAt!
+        );
+        break;
+      default:
+        slots = (state === "completed" ? data.completed : data.failed).newestFirst();
+    }
+    const page: JobRecord[] = [];
+    let index = 0;
+    for (const slot of slots) {
+      if (index++ < offset) continue;
+      page.push(toRecord(slot));
+      if (page.length === limit) break;
+    }
+    return page;
+  }
+
+  /** Moves a failed job back to waiting with `attempt` and `stalls` reset. */
+  retryFailed(id: string, now: number): boolean {
+    const slot = this.#jobs.get(id);
+    if (slot === undefined || slot.state !== "failed") return false;
+    const queue = slot.queue;
+    queue.counts.failed--; // its entry in `queue.failed` goes stale as it moves
+    slot.attempt = 0;
+    slot.stalls = 0;
+    slot.finishedAt = undefined;
+    slot.runAt = now;
+    this.#toWaiting(slot);
+    this.#onWork(queue.name);
+    return true;
+  }
+
+  /** Deletes a job that is not active (`onlyFailed`: only a failed one). */
+  remove(id: string, onlyFailed: boolean): boolean {
+    const slot = this.#jobs.get(id);
+    if (slot === undefined || slot.state === "active") return false;
+    if (onlyFailed && slot.state !== "failed") return false;
+    // Its entry (waiting, delayed or finished) is dropped lazily when it reaches the front.
+    slot.queue.counts[slot.state]--;
+    slot.removed = true;
+    this.#jobs.delete(id);
+    return true;
+  }
+
+  /** Stops reservations from `queue` (remembered for a queue with no job yet). */
+  pause(queue: string): void {
+    this.#queue(queue).paused = true;
+  }
+
+  /** Lets reservations from `queue` happen again. */
+  resume(queue: string): void {
+    const data = this.#queues.get(queue);
+    if (data !== undefined) data.paused = false;
+    this.#onWork(queue);
+  }
+
+  /** Whether `queue` is paused. */
+  isPaused(queue: string): boolean {
+    return this.#queues.get(queue)?.paused ?? false;
+  }
+
+  /** Removes finished jobs of `queue` beyond `retention`; returns how many. */
+  prune(queue: string, retention: Retention, now: number): number {
+    const data = this.#queues.get(queue);
+    return data === undefined ? 0 : this.#prune(data, retention, now);
+  }
+
+  /** The active job `id` if `token` is its lease's; undefined for a lost lease. */
+  #held(id: string, token: string): Slot | undefined {
+    const slot = this.#active.get(id);
+    return slot !== undefined && slot.lease!.token === token ? slot : undefined;
+  }
+
+  #queue(name: string): QueueData {
+    let queue = this.#queues.get(name);
+    if (queue === undefined) {
+      queue = new QueueData(name);
+      this.#queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  #toWaiting(slot: Slot): void {
+    slot.state = "waiting";
+    slot.seq = ++this.#seq;
+    slot.queue.waiting.push(slot);
+    slot.queue.counts.waiting++;
+  }
+
+  #toDelayed(slot: Slot): void {
+    slot.state = "delayed";
+    slot.seq = ++this.#seq;
+    slot.queue.delayed.push(slot);
+    slot.queue.counts.delayed++;
+  }
+
+  #toFinished(slot: Slot, state: "completed" | "failed", now: number): void {
+    const queue = slot.queue;
+    slot.state = state;
+    slot.finishedAt = now;
+    slot.seq = ++this.#seq; // marks its finished-list entry (see `FinishedList`)
+    const live = ++queue.counts[state];
+    (state === "completed" ? queue.completed : queue.failed).push(slot, live);
+  }
+
+  /** Takes `slot` out of the active set (its lease heap entry goes stale). */
+  #deactivate(slot: Slot): void {
+    slot.lease = undefined;
+    this.#active.delete(slot.id);
+    slot.queue.counts.active--;
+  }
+
+  #activate(slot: Slot, owner: string, leaseMs: number, now: number): JobRecord {
+    const queue = slot.queue;
+    queue.counts.waiting--;
+    slot.state = "active";
+    slot.attempt++;
+    slot.startedAt = now;
+    const token = this.#tokenPrefix + (++this.#seq).toString(36);
+    const grant = new LeaseGrant(owner, token, now + leaseMs, this.#seq, slot);
+    slot.lease = grant;
+    this.#active.set(slot.id, slot);
+    queue.counts.active++;
+    queue.leases.push(grant);
+    return toRecord(slot);
+  }
+
+  #reclaim(queue: QueueData, now: number): void {
+    for (let entry = queue.peekLease(); entry !== undefined && entry.expiresAt <= now;) {
+      queue.leases.pop();
+      const slot = entry.slot;
+      this.#deactivate(slot);
+      slot.stalls++;
+      // Still unset: no worker that knew the task reserved it; the built-in defaults.
+      const maxStalls = slot.maxStalls ?? DEFAULT_MAX_STALLS;
+      const maxAttempts = slot.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+      if (slot.stalls > maxStalls || slot.attempt >= maxAttempts) {
+        const why = slot.stalls > maxStalls
+          ? `more than maxStalls (${maxStalls}) times`
+          : `on its last attempt (${slot.attempt} of ${maxAttempts})`;
+        this.#recordError(slot, {
+          message: `Job ${slot.id} stalled: its lease expired ${why}`,
+          name: "StalledError",
+          attempt: slot.attempt,
+          at: now,
+        });
+        this.#toFinished(slot, "failed", now);
+      } else {
+        this.#toWaiting(slot);
+      }
+      entry = queue.peekLease();
+    }
+  }
+
+  #promote(queue: QueueData, now: number): void {
+    for (let slot = queue.peekDelayed(); slot !== undefined && slot.runAt <= now;) {
+      queue.delayed.pop();
+      queue.counts.delayed--;
+      this.#toWaiting(slot);
+      slot = queue.peekDelayed();
+    }
+  }
+
+  /** Stores a copy of `error` as the last error and in the bounded history. */
+  #recordError(slot: Slot, error: JobError): void {
+    const copy = copyError(error);
+    slot.error = copy; // shared with `errors` internally; every read copies both
+    const errors = slot.errors ??= [];
+    errors.push(copy);
+    if (errors.length > MAX_ERROR_HISTORY) {
+      errors.splice(0, errors.length - MAX_ERROR_HISTORY);
+    }
+  }
+
+  #applySettlement(slot: Slot, settlement: Settlement, now: number, dropCompleted: boolean): void {
+    this.#deactivate(slot);
+    switch (settlement.kind) {
+      case "complete":
+        if (dropCompleted) {
+          this.#jobs.delete(slot.id);
+          slot.removed = true;
+          return;
+        }
+        slot.result = copyJson(settlement.result);
+        this.#toFinished(slot, "completed", now);
+        return;
+      case "fail":
+        this.#recordError(slot, settlement.error);
+        this.#toFinished(slot, "failed", now);
+        return;
+      case "retry":
+        this.#recordError(slot, settlement.error);
+        slot.runAt = settlement.runAt;
+        break;
+      case "release":
+        slot.attempt--;
+        if (settlement.runAt !== undefined) slot.runAt = settlement.runAt;
+        break;
+    }
+    if (slot.runAt <= now) this.#toWaiting(slot);
+    else this.#toDelayed(slot);
+    this.#onWork(slot.queue.name);
+  }
+
+  #prune(queue: QueueData, retention: Retention, now: number): number {
+    return this.#pruneFinished(queue, queue.completed, retention.completed, now) +
+      this.#pruneFinished(queue, queue.failed, retention.failed, now);
+  }
+
+  /** Drops the oldest finished jobs: O(removed), since the list is in finish order. */
+  #pruneFinished(
+    queue: QueueData,
+    finished: FinishedList,
+    policy: RetentionPolicy,
+    now: number,
+  ): number {
+    const counts = queue.counts;
+    const state = finished.state;
+    const oldestKept = now - policy.age;
+    let removed = 0;
+    for (let slot = finished.peek(); slot !== undefined; slot = finished.peek()) {
+      if (counts[state] <= policy.count && slot.finishedAt! >= oldestKept) break;
+      finished.shift();
+      this.#jobs.delete(slot.id);
+      slot.removed = true;
+      counts[state]--;
+      removed++;
+    }
+    return removed;
+  }
+}

@@ -1,0 +1,465 @@
+import { type Clock, systemClock } from "../../core/clock.ts";
+import type {
+  Counts,
+  EnqueueResult,
+  ListOptions,
+  NewJob,
+  ReserveRequest,
+  ReserveResult,
+  Retention,
+  Settlement,
+  SettleOptions,
+  Storage,
+} from "../../core/storage.ts";
+import {
+  checkEnqueue,
+  checkExtendLeases,
+  checkList,
+  checkPrune,
+  checkQueueName,
+  checkReserve,
+  checkRetryFailed,
+  checkSettle,
+  checkWaitForWork,
+  promised,
+} from "../../core/storage_checks.ts";
+import type { JobRecord, JobState, JsonValue } from "../../core/task.ts";
+import { checkKeys, optionNames } from "../../core/_validate.ts";
+import { JobStore } from "./job_store.ts";
+
+/**
+ * Options of {@linkcode MemoryStorage}.
+ *
+ * @example
+ * ```ts
+ * import type { MemoryStorageOptions } from "@taskmill/taskmill/memory";
+ * import { FakeClock } from "@taskmill/taskmill/testing";
+ *
+ * const options: MemoryStorageOptions = { clock: new FakeClock() };
+ * ```
+ */
+export interface MemoryStorageOptions {
+  /**
+   * Clock for the `maxWaitMs` bound of `waitForWork` (nothing else reads
+   * time: every other method takes `now`). Default: the system clock. Pass the
+   * `FakeClock` your `Queue` and `Worker` use so idle waits follow fake time.
+   */
+  clock?: Clock;
+}
+
+const MEMORY_OPTIONS = optionNames<MemoryStorageOptions>()(["clock"]);
+
+/** A pending `waitForWork`: the queues it waits on, and how to end it. */
+interface Waiter {
+  queues: readonly string[];
+  wake: () => void;
+}
+
+/**
+ * The in-memory {@linkcode Storage}: shared state for one `Queue` and any
+ * number of `Worker`s in one process. Every method runs synchronously inside
+ * its promise, so each call is atomic by construction. It checks the input
+ * and runs the waits; the jobs and their changes are its `JobStore`'s.
+ *
+ * Costs: enqueue, reserve and settle are O(1) per job for jobs of one
+ * priority (O(log n) for delayed jobs and lease expiries, O(p) for a job of a
+ * priority not seen before, p distinct priorities); retention pruning is
+ * O(removed). `list` and the reclaim of expired leases cost what they return.
+ *
+ * It follows the port's decisions (see `core/storage.ts`); its own are:
+ * - `waitForWork` resolves (never rejects) on abort, on `close()`, on a wake
+ *   and after `maxWaitMs` on the injected clock; a non-finite `maxWaitMs`
+ *   means no bound. It never resolves spuriously otherwise.
+ * - After `close()` the stored jobs stay readable and writable; only waits
+ *   end (at once).
+ *
+ * @example Enqueue, reserve and complete by hand (what `Queue` and `Worker` do)
+ * ```ts
+ * import { MemoryStorage } from "@taskmill/taskmill/memory";
+ *
+ * const storage = new MemoryStorage();
+ * const now = Date.now();
+ * await storage.enqueue([{
+ *   id: "job-1", name: "hello", queue: "default", payload: { to: "world" },
+ *   priority: 0, maxAttempts: 3, maxStalls: 1, timeout: 0, runAt: now,
+ * }], now);
+ * const { jobs } = await storage.reserve({
+ *   queues: ["default"], limit: 10, owner: "worker-1", leaseMs: 30_000, now,
+ * });
+ * const [done] = await storage.settle(
+ *   [{ kind: "complete", id: jobs[0].id, token: jobs[0].lease!.token, result: "hi" }],
+ *   { now },
+ * );
+ * console.log(done, (await storage.getJob("job-1"))?.state); // true "completed"
+ * ```
+ */
+export class MemoryStorage implements Storage {
+  #clock: Clock;
+  #waiters = new Set<Waiter>();
+  #store: JobStore = new JobStore((queue) => this.#wake(queue));
+  #closed = false;
+
+  /**
+   * Creates an empty store.
+   *
+   * @example With a fake clock for tests
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   * import { FakeClock } from "@taskmill/taskmill/testing";
+   *
+   * const storage = new MemoryStorage({ clock: new FakeClock() });
+   * ```
+   */
+  constructor(options: MemoryStorageOptions = {}) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`Cannot create MemoryStorage: options must be an object`);
+    }
+    checkKeys(options, MEMORY_OPTIONS, "Cannot create MemoryStorage");
+    const clock = options.clock ?? systemClock;
+    if (typeof clock?.now !== "function" || typeof clock.sleep !== "function") {
+      throw new TypeError(`Cannot create MemoryStorage: clock must have now() and sleep()`);
+    }
+    this.#clock = clock;
+  }
+
+  /**
+   * Stores new jobs, idempotent by id (the first of equal ids in one batch
+   * wins). The whole batch is checked before anything is stored.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * const job = { id: "a", name: "t", queue: "q", payload: 1, priority: 0, maxAttempts: 1,
+   *   maxStalls: 1, timeout: 0, runAt: 0 };
+   * const [first, again] = await storage.enqueue([job, job], 0);
+   * console.log(first.created, again.created); // true false
+   * ```
+   */
+  enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
+    return promised(() => {
+      checkEnqueue(jobs, now);
+      return this.#store.enqueue(jobs, now);
+    });
+  }
+
+  /**
+   * Reclaims expired leases, promotes due delayed jobs and reserves up to
+   * `limit` waiting jobs, queue by queue in the order given.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * const { jobs, nextAt } = await storage.reserve({
+   *   queues: ["high", "default"], limit: 10, owner: "worker-1", leaseMs: 30_000, now: 0,
+   * });
+   * console.log(jobs.length, nextAt); // 0 null
+   * ```
+   */
+  reserve(request: ReserveRequest): Promise<ReserveResult> {
+    return promised(() => {
+      checkReserve(request);
+      return this.#store.reserve(request);
+    });
+  }
+
+  /**
+   * Applies finished attempts; each entry is applied or refused on its own.
+   * The batch is checked for well-formed entries before any is applied.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * const applied = await storage.settle(
+   *   [{ kind: "complete", id: "missing", token: "t" }],
+   *   { now: 0 },
+   * );
+   * console.log(applied); // [false]
+   * ```
+   */
+  settle(settlements: readonly Settlement[], options: SettleOptions): Promise<boolean[]> {
+    return promised(() => {
+      checkSettle(settlements, options);
+      return this.#store.settle(settlements, options.now, options.retention);
+    });
+  }
+
+  /**
+   * Renews leases still held: each expires `leaseMs` after `now`.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * console.log(await storage.extendLeases([{ id: "gone", token: "t" }], 30_000, 0)); // [false]
+   * ```
+   */
+  extendLeases(
+    leases: readonly { id: string; token: string }[],
+    leaseMs: number,
+    now: number,
+  ): Promise<boolean[]> {
+    return promised(() => {
+      checkExtendLeases(leases, leaseMs, now);
+      return this.#store.extendLeases(leases, leaseMs, now);
+    });
+  }
+
+  /**
+   * Records progress of an active job whose lease `token` still holds.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * console.log(await storage.setProgress("gone", "t", 50)); // false
+   * ```
+   */
+  setProgress(id: string, token: string, progress: JsonValue): Promise<boolean> {
+    return promised(() => this.#store.setProgress(id, token, progress));
+  }
+
+  /**
+   * Resolves when a job is enqueued, retried or released into one of
+   * `queues`, when one of them is resumed, after `maxWaitMs` on the clock,
+   * when `signal` aborts, or on `close()`. It never rejects.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * const idle = new AbortController();
+   * const woken = storage.waitForWork(["default"], 5_000, idle.signal);
+   * await storage.enqueue([{ id: "a", name: "t", queue: "default", payload: null, priority: 0,
+   *   maxAttempts: 1, maxStalls: 1, timeout: 0, runAt: 0 }], 0);
+   * await woken; // resolved by the enqueue
+   * ```
+   */
+  waitForWork(queues: readonly string[], maxWaitMs: number, signal: AbortSignal): Promise<void> {
+    try {
+      checkWaitForWork(queues, maxWaitMs, signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (signal.aborted || this.#closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const stopTimer = new AbortController();
+      const waiter: Waiter = {
+        queues: queues.slice(),
+        wake: () => {
+          if (!this.#waiters.delete(waiter)) return;
+          signal.removeEventListener("abort", waiter.wake);
+          stopTimer.abort();
+          resolve();
+        },
+      };
+      this.#waiters.add(waiter);
+      signal.addEventListener("abort", waiter.wake, { once: true });
+      if (Number.isFinite(maxWaitMs)) {
+        this.#clock.sleep(maxWaitMs, stopTimer.signal).then(waiter.wake, () => {});
+      }
+    });
+  }
+
+  /**
+   * A copy of the job, or null.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(await new MemoryStorage().getJob("nope")); // null
+   * ```
+   */
+  getJob(id: string): Promise<JobRecord | null> {
+    return Promise.resolve(this.#store.getJob(id));
+  }
+
+  /**
+   * Jobs in each state in `queue` (all zero for a queue never used).
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(await new MemoryStorage().counts("default"));
+   * // { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 }
+   * ```
+   */
+  counts(queue: string): Promise<Counts> {
+    return Promise.resolve(this.#store.counts(queue));
+  }
+
+  /**
+   * Jobs of `queue` in `state`, in the port's order, paged.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const failed = await new MemoryStorage().list("default", "failed", { offset: 0, limit: 20 });
+   * console.log(failed.length); // 0
+   * ```
+   */
+  list(queue: string, state: JobState, options: ListOptions = {}): Promise<JobRecord[]> {
+    return promised(() => {
+      const { offset, limit } = checkList(state, options);
+      return this.#store.list(queue, state, offset, limit);
+    });
+  }
+
+  /**
+   * Moves a failed job back to waiting with `attempt` and `stalls` reset.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(await new MemoryStorage().retryFailed("nope", 0)); // false
+   * ```
+   */
+  retryFailed(id: string, now: number): Promise<boolean> {
+    return promised(() => {
+      checkRetryFailed(now);
+      return this.#store.retryFailed(id, now);
+    });
+  }
+
+  /**
+   * Deletes a job that is not active.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(await new MemoryStorage().remove("nope")); // false
+   * ```
+   */
+  remove(id: string): Promise<boolean> {
+    return Promise.resolve(this.#store.remove(id, false));
+  }
+
+  /**
+   * Deletes a job only if it is failed.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(await new MemoryStorage().removeFailed("nope")); // false
+   * ```
+   */
+  removeFailed(id: string): Promise<boolean> {
+    return Promise.resolve(this.#store.remove(id, true));
+  }
+
+  /**
+   * Stops reservations from `queue`.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * await storage.pause("default");
+   * console.log(await storage.isPaused("default")); // true
+   * ```
+   */
+  pause(queue: string): Promise<void> {
+    return promised(() => {
+      checkQueueName(queue, "Cannot pause queue");
+      this.#store.pause(queue);
+    });
+  }
+
+  /**
+   * Lets reservations from `queue` happen again and wakes its waiting workers.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * await storage.pause("default");
+   * await storage.resume("default");
+   * console.log(await storage.isPaused("default")); // false
+   * ```
+   */
+  resume(queue: string): Promise<void> {
+    return promised(() => {
+      checkQueueName(queue, "Cannot resume queue");
+      this.#store.resume(queue);
+    });
+  }
+
+  /**
+   * Whether `queue` is paused.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(await new MemoryStorage().isPaused("default")); // false
+   * ```
+   */
+  isPaused(queue: string): Promise<boolean> {
+    return Promise.resolve(this.#store.isPaused(queue));
+  }
+
+  /**
+   * Removes finished jobs of `queue` beyond `retention`; returns how many.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * const removed = await storage.prune("default", {
+   *   completed: { count: 1_000, age: 24 * 60 * 60 * 1000 },
+   *   failed: { count: 10_000, age: 7 * 24 * 60 * 60 * 1000 },
+   * }, Date.now());
+   * console.log(removed); // 0
+   * ```
+   */
+  prune(queue: string, retention: Retention, now: number): Promise<number> {
+    return promised(() => {
+      checkPrune(retention, now);
+      return this.#store.prune(queue, retention, now);
+    });
+  }
+
+  /**
+   * Ends every pending `waitForWork` (they resolve). Stored jobs stay.
+   * Idempotent.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * await storage.close();
+   * await storage.close(); // no-op
+   * ```
+   */
+  close(): Promise<void> {
+    this.#closed = true;
+    for (const waiter of [...this.#waiters]) waiter.wake();
+    return Promise.resolve();
+  }
+
+  #wake(queue: string): void {
+    if (this.#waiters.size === 0) return;
+    // Deleting the current entry while iterating a Set is safe.
+    for (const waiter of this.#waiters) {
+      if (waiter.queues.includes(queue)) waiter.wake();
+    }
+  }
+}

@@ -1,0 +1,100 @@
+// Lua script ENQUEUE. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
+// being the key base "{tag}:". Includes (and what they need, see snippet.ts): FIELDS_LIST, QKEY,
+// SEQ, PADDED, MEMBER, WAIT_SCORE, BATCH, MARKS.
+
+import { SEQ_WIDTH } from "../codec.ts";
+import { BATCH } from "./batch.ts";
+import { FIELDS_LIST } from "./fields.ts";
+import { QKEY } from "./keys.ts";
+import { MARKS } from "./marks.ts";
+import { MEMBER, PADDED, SEQ } from "./seq.ts";
+import { script } from "./snippet.ts";
+import { WAIT_SCORE } from "./states.ts";
+
+/**
+ * ARGV: base, now, a duplicates flag ("1" when an id may repeat within this
+ * call, else ""), then runs of jobs that share their queue, priority, runAt
+ * and packed field d: queue, priority, runAt, d without its trailing seq
+ * ("priority|...|name|"), job count n, then n pairs id, payload. A new job
+ * gets only 'd' and 'payload' (see FIELDS). Returns, for the jobs whose id
+ * existed (or came earlier in the call: the first one wins), their position
+ * (1-based) and stored fields (HMGET FIELDS): an empty array when every job
+ * was stored.
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("ENQUEUE", ENQUEUE); // run by EVALSHA (../scripts.ts)
+ * ```
+ */
+export const ENQUEUE: string = script(
+  [FIELDS_LIST, QKEY, SEQ, PADDED, MEMBER, WAIT_SCORE, BATCH, MARKS],
+  `
+local now = ARGV[2]
+local nowN = tonumber(now)
+local dups = ARGV[3] == '1'
+local out, keys = {}, {}
+local count = 0
+local r = 4
+while r <= #ARGV do
+  local last = r + 4 + 2 * tonumber(ARGV[r + 4])
+  for j = r + 5, last, 2 do
+    count = count + 1
+    keys[count] = base .. 'job:' .. ARGV[j]
+  end
+  r = last + 1
+end
+allocSeq(count)
+-- One EXISTS over the whole batch (in chunks): when none of the ids is
+-- stored and none repeats, the usual case, no job needs a check of its own.
+local existing = 0
+local c = 1
+while c <= count do
+  local e = c + 3999
+  if e > count then e = count end
+  existing = existing + redis.call('EXISTS', unpack(keys, c, e))
+  c = e + 1
+end
+local check = dups or existing > 0
+local seen = {}
+local no = 0
+-- The hot loop inlines nextPadded(), member() and defer(): per job it makes
+-- one string for the hash's d, one for the member, and one HSET.
+local seq, hi, hiText = seqNext, -1, ''
+r = 4
+while r <= #ARGV do
+  local q, runAt, d = ARGV[r], ARGV[r + 2], ARGV[r + 3]
+  local last = r + 4 + 2 * tonumber(ARGV[r + 4])
+  local zk, score = qkey(q, 'wait'), waitScore(ARGV[r + 1])
+  if tonumber(runAt) > nowN then zk, score = qkey(q, 'delayed'), runAt end
+  local zadd, n = {}, 0
+  for j = r + 5, last, 2 do
+    no = no + 1
+    local id, k = ARGV[j], keys[no]
+    if check and (seen[id] or redis.call('EXISTS', k) == 1) then
+      out[#out + 1] = no
+      out[#out + 1] = redis.call('HMGET', k, unpack(FIELDS))
+    else
+      if dups then seen[id] = true end
+      local lo = seq % 100
+      if seq - lo ~= hi then
+        hi = seq - lo
+        hiText = string.format('%0${SEQ_WIDTH - 2}d', hi / 100)
+      end
+      local s = hiText .. LO[lo + 1]
+      seq = seq + 1
+      zadd[n + 1] = score
+      zadd[n + 2] = s .. id
+      n = n + 2
+      redis.call('HSET', k, 'd', d .. s, 'payload', ARGV[j + 1])
+    end
+  end
+  if n > 0 then
+    callMany('ZADD', zk, zadd, n)
+    mark(q, n / 2)
+  end
+  r = last + 1
+end
+flushMarks()
+return out
+`,
+);

@@ -1,0 +1,40 @@
+// Lua script REMOVE. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
+// being the key base "{tag}:". Includes (and what they need, see snippet.ts): FIELDS_LIST, JKEY,
+// QKEY, MEMBER, D_PARTS.
+
+import { D_PARTS, FIELDS_LIST } from "./fields.ts";
+import { JKEY, QKEY } from "./keys.ts";
+import { MEMBER } from "./seq.ts";
+import { script } from "./snippet.ts";
+
+/**
+ * ARGV: base, id, and "failed" to delete only a failed job (else any job
+ * that is not active). Returns 1/0.
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("REMOVE", REMOVE); // run by EVALSHA (../scripts.ts)
+ * ```
+ */
+export const REMOVE: string = script(
+  [FIELDS_LIST, JKEY, QKEY, MEMBER, D_PARTS],
+  `
+local id = ARGV[2]
+local k = jkey(id)
+local h = redis.call('HMGET', k, 'state', 'seq', 'd')
+-- No state and no d: no job (a job's state is absent only before its first
+-- change, see FIELDS).
+if (h[1] == false and h[3] == false) or h[1] == 'active' then return 0 end
+if ARGV[3] == 'failed' and h[1] ~= 'failed' then return 0 end
+local seq, q = seqQueueOf(h[3])
+if q ~= nil then
+  local m = member(tonumber(h[2]) or seq or 0, id)
+  redis.call('ZREM', qkey(q, 'wait'), m)
+  redis.call('ZREM', qkey(q, 'delayed'), m)
+  redis.call('ZREM', qkey(q, 'completed'), m)
+  redis.call('ZREM', qkey(q, 'failed'), m)
+end
+redis.call('DEL', k)
+return 1
+`,
+);

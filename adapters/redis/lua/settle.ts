@@ -1,0 +1,140 @@
+// Lua script SETTLE. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
+// being the key base "{tag}:". Includes (and what they need, see snippet.ts): JKEY, QKEY, SEQ,
+// PADDED, MEMBER, D_PARTS, BATCH, MARKS, APPEND_ERROR, TO_WAITING, TO_DELAYED, TO_FINISHED,
+// PRUNE_SET.
+
+import { SEQ_WIDTH } from "../codec.ts";
+import { BATCH } from "./batch.ts";
+import { APPEND_ERROR, D_PARTS } from "./fields.ts";
+import { JKEY, QKEY } from "./keys.ts";
+import { MARKS } from "./marks.ts";
+import { PRUNE_SET } from "./retention.ts";
+import { MEMBER, PADDED, SEQ } from "./seq.ts";
+import { script } from "./snippet.ts";
+import { TO_DELAYED, TO_FINISHED, TO_WAITING } from "./states.ts";
+
+/**
+ * ARGV: base, pruned-ids flag ("1": return them, "": return how many), now,
+ * then retention (completed count, completed age, failed count, failed age:
+ * "" for none), prune budget, the number of settlements, then per settlement
+ * its kind, id, token and what the kind needs: c (complete, no result), C
+ * result JSON (complete), f error JSON (fail), r error JSON, runAt (retry),
+ * l runAt or "" (release). Returns {applied flags, pruned ids or their count}.
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("SETTLE", SETTLE); // run by EVALSHA (../scripts.ts)
+ * ```
+ */
+export const SETTLE: string = script(
+  [
+    JKEY,
+    QKEY,
+    SEQ,
+    PADDED,
+    MEMBER,
+    D_PARTS,
+    BATCH,
+    MARKS,
+    APPEND_ERROR,
+    TO_WAITING,
+    TO_DELAYED,
+    TO_FINISHED,
+    PRUNE_SET,
+  ],
+  `
+local now = ARGV[3]
+local nowN = tonumber(now)
+local results, touched, removed = {}, {}, {}
+-- A retention that keeps no completed job (as a "remove on complete"
+-- option would): completed jobs are deleted at once, in one DEL at the end.
+local dropCompleted = ARGV[4] == '0'
+local dropped = {}
+allocSeq(tonumber(ARGV[9]))
+local i, last = 10, #ARGV
+while i <= last do
+  local kind, id, token, a, b = ARGV[i], ARGV[i + 1], ARGV[i + 2], '', ''
+  if kind == 'c' then
+    i = i + 3
+  elseif kind == 'C' then
+    kind, a = 'c', ARGV[i + 3]
+    i = i + 4
+  elseif kind == 'f' then
+    a = ARGV[i + 3]
+    i = i + 4
+  elseif kind == 'l' then
+    b = ARGV[i + 3]
+    i = i + 4
+  else
+    a, b = ARGV[i + 3], ARGV[i + 4]
+    i = i + 5
+  end
+  local k = jkey(id)
+  -- The lease is held exactly while its member is in 'active' (see member):
+  -- removing it is the token check.
+  local q = string.sub(token, 1, -${SEQ_WIDTH + 2})
+  if string.sub(token, -${SEQ_WIDTH + 1}, -${SEQ_WIDTH + 1}) ~= ':'
+    or redis.call('ZREM', qkey(q, 'active'), string.sub(token, -${SEQ_WIDTH}) .. id) == 0 then
+    results[#results + 1] = 0
+  else
+    if kind == 'c' and dropCompleted then
+      dropped[#dropped + 1] = k
+      removed[#removed + 1] = id
+      touched[q] = true -- completed jobs stored before are pruned as usual
+    elseif kind == 'c' then
+      -- The hot path: one write. The last lease's owner, token and expiry
+      -- stay in the hash (they only count while the state is 'active', and
+      -- a token is never issued twice), and an active job has no result.
+      local seq = nextPadded()
+      defer('ZADD', qkey(q, 'completed'), now, seq .. id)
+      if a == '' then
+        redis.call('HSET', k, 'state', 'completed', 'seq', seq, 'finishedAt', now)
+      else
+        redis.call('HSET', k, 'state', 'completed', 'seq', seq, 'finishedAt', now, 'result', a)
+      end
+      touched[q] = true
+    else
+      redis.call('HDEL', k, 'owner', 'token', 'expiresAt')
+      local more = redis.call('HMGET', k, 'd', 'errors', 'attempt')
+      local priority = prioOf(more[1])
+      if kind == 'f' or kind == 'r' then
+        redis.call('HSET', k, 'error', a, 'errors', appendError(more[2], a))
+        if kind == 'f' then
+          toFinished(k, id, q, 'failed', now)
+          touched[q] = true
+        elseif tonumber(b) <= nowN then
+          redis.call('HSET', k, 'runAt', b)
+          toWaiting(k, id, q, priority)
+        else
+          toDelayed(k, id, q, b)
+        end
+      else
+        -- release: the attempt did not count
+        local attempt = (tonumber(more[3]) or 1) - 1
+        if attempt < 0 then attempt = 0 end
+        redis.call('HSET', k, 'attempt', attempt)
+        if b ~= '' and tonumber(b) > nowN then
+          toDelayed(k, id, q, b)
+        else
+          if b ~= '' then redis.call('HSET', k, 'runAt', b) end
+          toWaiting(k, id, q, priority)
+        end
+      end
+    end
+    results[#results + 1] = 1
+  end
+end
+flushDeferred()
+if #dropped > 0 then callMany('DEL', false, dropped, #dropped) end
+if ARGV[4] ~= '' then
+  local budget = tonumber(ARGV[8])
+  for q in pairs(touched) do
+    pruneSet(q, 'completed', tonumber(ARGV[4]), tonumber(ARGV[5]), nowN, budget, removed)
+    pruneSet(q, 'failed', tonumber(ARGV[6]), tonumber(ARGV[7]), nowN, budget, removed)
+  end
+end
+flushMarks()
+if ARGV[2] == '1' then return {results, removed} end
+return {results, #removed}
+`,
+);

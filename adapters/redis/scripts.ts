@@ -1,0 +1,82 @@
+/**
+ * The Lua scripts of RedisStorage (one file each in `lua/`), hashed once per
+ * process for EVALSHA; every instance shares them.
+ *
+ * @example
+ * ```ts ignore
+ * await connection.call("count jobs", SCRIPTS.counts, "{taskmill}:seq", ["{taskmill}:", "default"]);
+ * ```
+ *
+ * @module
+ */
+
+import { BURY } from "./lua/bury.ts";
+import { CLAIM_IDS } from "./lua/claim_ids.ts";
+import { COUNTS } from "./lua/counts.ts";
+import { ENQUEUE } from "./lua/enqueue.ts";
+import { EXIST } from "./lua/exist.ts";
+import { EXTEND } from "./lua/extend.ts";
+import { FORGET_STALE } from "./lua/forget_stale.ts";
+import { LIST } from "./lua/list.ts";
+import { PROGRESS } from "./lua/progress.ts";
+import { PRUNE } from "./lua/prune.ts";
+import { REMOVE } from "./lua/remove.ts";
+import { RESERVE } from "./lua/reserve.ts";
+import { RESUME } from "./lua/resume.ts";
+import { RETRY_FAILED } from "./lua/retry_failed.ts";
+import { SETTLE } from "./lua/settle.ts";
+import { checkIncludes } from "./lua/snippet.ts";
+
+/**
+ * A script's text and its SHA-1 (for EVALSHA).
+ *
+ * @example
+ * ```ts ignore
+ * const sha = SCRIPTS.reserve.hash ?? await SCRIPTS.reserve.sha;
+ * ```
+ */
+export interface LoadedScript {
+  lua: string;
+  sha: Promise<string>;
+  /** The SHA-1 once known. */
+  hash?: string;
+}
+
+function loadScript(name: string, lua: string): LoadedScript {
+  checkIncludes(name, lua);
+  const script: LoadedScript = { lua, sha: sha1(lua) };
+  // A failed digest surfaces where `sha` is awaited (callLater), not here.
+  script.sha.then((hash) => script.hash = hash, () => {});
+  return script;
+}
+
+async function sha1(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Every script RedisStorage runs by EVALSHA, by use.
+ *
+ * @example
+ * ```ts ignore
+ * const { lua } = SCRIPTS.settle;
+ * ```
+ */
+export const SCRIPTS = {
+  enqueue: loadScript("ENQUEUE", ENQUEUE),
+  reserve: loadScript("RESERVE", RESERVE),
+  settle: loadScript("SETTLE", SETTLE),
+  extend: loadScript("EXTEND", EXTEND),
+  progress: loadScript("PROGRESS", PROGRESS),
+  counts: loadScript("COUNTS", COUNTS),
+  list: loadScript("LIST", LIST),
+  retryFailed: loadScript("RETRY_FAILED", RETRY_FAILED),
+  remove: loadScript("REMOVE", REMOVE),
+  resume: loadScript("RESUME", RESUME),
+  prune: loadScript("PRUNE", PRUNE),
+  bury: loadScript("BURY", BURY),
+  claimIds: loadScript("CLAIM_IDS", CLAIM_IDS),
+  exist: loadScript("EXIST", EXIST),
+  forgetStale: loadScript("FORGET_STALE", FORGET_STALE),
+};

@@ -1,0 +1,507 @@
+/**
+ * The {@linkcode RedisStorage} class: the Storage port on Redis. Each method
+ * delegates to the file of its concern (enqueue.ts, reserve.ts, settle.ts,
+ * admin.ts, retention.ts, wait_for_work.ts); the connection lives in
+ * connection.ts and the key routing in slots.ts.
+ *
+ * @module
+ */
+
+import type { StorageWarning } from "../../core/errors.ts";
+import type {
+  Counts,
+  EnqueueResult,
+  ListOptions,
+  NewJob,
+  ReserveRequest,
+  ReserveResult,
+  Retention,
+  Settlement,
+  SettleOptions,
+  Storage,
+} from "../../core/storage.ts";
+import {
+  checkEnqueue,
+  checkExtendLeases,
+  checkList,
+  checkPrune,
+  checkQueueName,
+  checkReserve,
+  checkRetryFailed,
+  checkSettle,
+  checkWaitForWork,
+  promised,
+} from "../../core/storage_checks.ts";
+import type { JobRecord, JobState, JsonValue } from "../../core/task.ts";
+import { counts, getJob, isPaused, list, pause, remove, resume, retryFailed } from "./admin.ts";
+import { RedisConnection } from "./connection.ts";
+import { enqueue } from "./enqueue.ts";
+import { checkOptions, type RedisStorageOptions } from "./options.ts";
+import { reserve } from "./reserve.ts";
+import { IndexSweep, prune } from "./retention.ts";
+import { extendLeases, setProgress, settle } from "./settle.ts";
+import { Slots } from "./slots.ts";
+import { WorkWaits } from "./wait_for_work.ts";
+
+/**
+ * Storage on Redis through ioredis. See the module doc for the key layout,
+ * delivery guarantees and the clock assumption.
+ *
+ * @example Connect by URL
+ * ```ts
+ * import { Queue } from "@taskmill/taskmill";
+ * import { RedisStorage } from "@taskmill/taskmill/redis";
+ *
+ * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379", prefix: "myapp" });
+ * const queue = new Queue({ storage });
+ * console.log(await queue.counts("default"));
+ * await storage.close();
+ * ```
+ *
+ * @example Bring your own client (or Cluster)
+ * ```ts
+ * import { Cluster } from "ioredis";
+ * import { RedisStorage } from "@taskmill/taskmill/redis";
+ *
+ * const cluster = new Cluster([{ host: "127.0.0.1", port: 7000 }]);
+ * const storage = new RedisStorage({ client: cluster, queueTags: true });
+ * await storage.close(); // the cluster stays open: it is yours
+ * await cluster.quit();
+ * ```
+ */
+export class RedisStorage implements Storage {
+  #connection: RedisConnection;
+  #slots: Slots;
+  // Dedicated blocking connections for waitForWork.
+  #waits: WorkWaits;
+  // queueTags mode: the id-index sweep (see IndexSweep).
+  #sweep: IndexSweep;
+
+  /** Creates the storage; the connection opens on first use. */
+  constructor(options: RedisStorageOptions) {
+    const checked = checkOptions(options);
+    this.#connection = new RedisConnection(checked);
+    this.#slots = new Slots(this.#connection, checked.prefix, checked.queueTags);
+    this.#waits = new WorkWaits(this.#slots);
+    this.#sweep = new IndexSweep(this.#slots);
+  }
+
+  /**
+   * What the setup checks found so far (see `onWarning`), oldest first.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379", onWarning: () => {} });
+   * await storage.checkSetup();
+   * for (const warning of storage.warnings) console.error(warning.message);
+   * await storage.close();
+   * ```
+   */
+  get warnings(): readonly StorageWarning[] {
+    return this.#connection.warnings;
+  }
+
+  /**
+   * Connects if needed, waits for the setup check of the connection, and
+   * returns every warning found so far (empty when all is well).
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const warnings = await storage.checkSetup();
+   * await storage.close();
+   * ```
+   */
+  checkSetup(): Promise<StorageWarning[]> {
+    return this.#connection.checkSetup();
+  }
+
+  /**
+   * The server's clock (TIME), epoch ms: the Worker measures its own
+   * clock's skew against it.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * console.log(Date.now() - await storage.serverTime());
+   * await storage.close();
+   * ```
+   */
+  async serverTime(): Promise<number> {
+    let time: (string | number)[];
+    try {
+      await this.#connection.ready();
+      time = await this.#connection.client.time();
+    } catch (error) {
+      throw this.#connection.error("read the server's clock", error);
+    }
+    return Number(time[0]) * 1_000 + Math.floor(Number(time[1]) / 1_000);
+  }
+
+  /**
+   * Stores new jobs, idempotent by id (the first of equal ids in one batch
+   * wins); one atomic script call (per queue with `queueTags`, after one
+   * id-index call). Sending the batch in chunks, so Redis stores one while
+   * this process encodes the next, measured no faster and would let other
+   * clients see half a batch.
+   *
+   * Any number of jobs works, and the whole call stays all-or-nothing (per
+   * queue with `queueTags`). Redis serves no other client while the script
+   * runs (seconds for a few hundred thousand jobs), and one command's text
+   * must fit Redis's `client-query-buffer-limit` (1 GB by default): split a
+   * batch yourself when either matters more than atomicity.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const now = Date.now();
+   * const [{ created }] = await storage.enqueue([{
+   *   id: "a", name: "send", queue: "default", payload: {}, priority: 0,
+   *   maxAttempts: 3, maxStalls: 1, timeout: 0, runAt: now,
+   * }], now);
+   * await storage.close();
+   * ```
+   */
+  enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
+    return promised(() => {
+      checkEnqueue(jobs, now);
+      return enqueue(this.#slots, jobs, now);
+    });
+  }
+
+  /**
+   * Reclaims expired leases, promotes due delayed jobs and reserves up to
+   * `limit` jobs, in one script call (one per queue, in order, with
+   * `queueTags`).
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const { jobs, nextAt } = await storage.reserve({
+   *   queues: ["default"], limit: 10, owner: "worker-1", leaseMs: 30_000, now: Date.now(),
+   * });
+   * await storage.close();
+   * ```
+   */
+  reserve(request: ReserveRequest): Promise<ReserveResult> {
+    return promised(() => {
+      checkReserve(request);
+      return reserve(this.#slots, request);
+    });
+  }
+
+  /**
+   * Applies finished attempts (checked against their lease tokens) and prunes
+   * by `retention`, in one script call.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const [applied] = await storage.settle(
+   *   [{ kind: "complete", id: "a", token: "default:1", result: { ok: true } }],
+   *   { now: Date.now() },
+   * );
+   * await storage.close();
+   * ```
+   */
+  settle(settlements: readonly Settlement[], options: SettleOptions): Promise<boolean[]> {
+    return promised(() => {
+      checkSettle(settlements, options);
+      return settle(this.#slots, settlements, options);
+    });
+  }
+
+  /**
+   * Heartbeat: extends many leases in one script call.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const held = await storage.extendLeases([{ id: "a", token: "default:1" }], 30_000, Date.now());
+   * await storage.close();
+   * ```
+   */
+  extendLeases(
+    leases: readonly { id: string; token: string }[],
+    leaseMs: number,
+    now: number,
+  ): Promise<boolean[]> {
+    return promised(() => {
+      checkExtendLeases(leases, leaseMs, now);
+      return extendLeases(this.#slots, leases, leaseMs, now);
+    });
+  }
+
+  /**
+   * Records progress on an active job.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.setProgress("a", "default:1", 50);
+   * await storage.close();
+   * ```
+   */
+  setProgress(id: string, token: string, progress: JsonValue): Promise<boolean> {
+    return setProgress(this.#slots, id, token, progress);
+  }
+
+  /**
+   * Blocks (BLPOP on a dedicated connection) until a job arrives on one of
+   * `queues`, `maxWaitMs` passes, or `signal` aborts.
+   *
+   * Each queue has a short marker list that every state change making work
+   * available pushes to (trimmed to 16 entries in the same script). A marker
+   * pushed after this call began is either still in the list when BLPOP
+   * arrives (it returns at once) or wakes the blocked BLPOP, so no wake-up is
+   * missed; an old marker only causes a spurious return.
+   *
+   * Aborting (or `maxWaitMs` passing in this process first) ends the call at
+   * once but never cuts the connection: its BLPOP runs on to its own
+   * timeout, and the next wait on the same queues joins it instead of
+   * opening a new connection (a worker waiting for its next delayed job ends
+   * most waits this way). A marker that such a BLPOP pops while nobody
+   * waits makes the next wait return at once, so it is not lost. With
+   * `queueTags`, each queue's marker lives in its own slot, so one BLPOP per
+   * queue runs on its own connection.
+   *
+   * Rejects with a {@linkcode StorageError} when Redis refuses the BLPOP
+   * (an ACL user without it, a lost connection).
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.waitForWork(["default"], 1_000, new AbortController().signal);
+   * await storage.close();
+   * ```
+   */
+  waitForWork(
+    queues: readonly string[],
+    maxWaitMs: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    return promised(() => {
+      checkWaitForWork(queues, maxWaitMs, signal);
+      return this.#waits.wait(queues, maxWaitMs, signal);
+    });
+  }
+
+  /**
+   * The job, or null.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * console.log(await storage.getJob("welcome:42"));
+   * await storage.close();
+   * ```
+   */
+  getJob(id: string): Promise<JobRecord | null> {
+    return getJob(this.#slots, id);
+  }
+
+  /**
+   * Counts the jobs of a queue in each state, in one script call.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * console.log(await storage.counts("default"));
+   * await storage.close();
+   * ```
+   */
+  counts(queue: string): Promise<Counts> {
+    return counts(this.#slots, queue);
+  }
+
+  /**
+   * Lists jobs of a queue in one state, with paging.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const failed = await storage.list("default", "failed", { limit: 20 });
+   * await storage.close();
+   * ```
+   */
+  list(queue: string, state: JobState, options: ListOptions = {}): Promise<JobRecord[]> {
+    return promised(() => {
+      const { offset, limit } = checkList(state, options);
+      return list(this.#slots, queue, state, offset, limit);
+    });
+  }
+
+  /**
+   * Moves a failed job back to waiting with a fresh attempt budget.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.retryFailed("welcome:42", Date.now());
+   * await storage.close();
+   * ```
+   */
+  retryFailed(id: string, now: number): Promise<boolean> {
+    return promised(() => {
+      checkRetryFailed(now);
+      return retryFailed(this.#slots, id, now);
+    });
+  }
+
+  /**
+   * Deletes a job that is not active.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.remove("welcome:42");
+   * await storage.close();
+   * ```
+   */
+  remove(id: string): Promise<boolean> {
+    return remove(this.#slots, id, false);
+  }
+
+  /**
+   * Deletes a job only if it is failed: the check and the delete are one
+   * script call.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.removeFailed("welcome:42");
+   * await storage.close();
+   * ```
+   */
+  removeFailed(id: string): Promise<boolean> {
+    return remove(this.#slots, id, true);
+  }
+
+  /**
+   * Stops reservations from a queue.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.pause("default");
+   * await storage.close();
+   * ```
+   */
+  pause(queue: string): Promise<void> {
+    return promised(() => {
+      checkQueueName(queue, "Cannot pause queue");
+      return pause(this.#slots, queue);
+    });
+  }
+
+  /**
+   * Lets reservations from a queue happen again and wakes its workers.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.resume("default");
+   * await storage.close();
+   * ```
+   */
+  resume(queue: string): Promise<void> {
+    return promised(() => {
+      checkQueueName(queue, "Cannot resume queue");
+      return resume(this.#slots, queue);
+    });
+  }
+
+  /**
+   * Whether a queue is paused.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * console.log(await storage.isPaused("default"));
+   * await storage.close();
+   * ```
+   */
+  isPaused(queue: string): Promise<boolean> {
+    return isPaused(this.#slots, queue);
+  }
+
+  /**
+   * Removes finished jobs of a queue beyond `retention`, in bounded script
+   * calls (each deletes at most a few hundred jobs, so Redis never stalls).
+   *
+   * @example
+   * ```ts
+   * import { DEFAULT_RETENTION } from "@taskmill/taskmill";
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const removed = await storage.prune("default", DEFAULT_RETENTION, Date.now());
+   * await storage.close();
+   * ```
+   */
+  prune(queue: string, retention: Retention, now: number): Promise<number> {
+    return promised(() => {
+      checkPrune(retention, now);
+      return prune(this.#slots, this.#sweep, queue, retention, now);
+    });
+  }
+
+  /**
+   * Closes the connections this storage opened (never a client you passed
+   * in; the blocking connections it duplicated from yours are closed).
+   * Returns within about 1 s whatever the server does: a server that does
+   * not answer QUIT by then (frozen, unreachable) is disconnected.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.#connection.closed) return;
+    this.#connection.closed = true;
+    this.#waits.close();
+    this.#slots.leased.clear();
+    this.#sweep.clear();
+    await this.#connection.close();
+  }
+}
