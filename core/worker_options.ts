@@ -151,9 +151,8 @@ export interface WorkerSettings {
  *
  * @example
  * ```ts
+ * import { defineTask, MemoryStorage } from "@taskmill/taskmill";
  * import { readWorkerOptions } from "./worker_options.ts";
- * import { MemoryStorage } from "../adapters/memory.ts";
- * import { defineTask } from "./task.ts";
  * const task = defineTask({ name: "t", handler: () => {} });
  * const read = readWorkerOptions({ storage: new MemoryStorage(), tasks: [task] });
  * console.log(read.concurrency, read.leaseMs); // 10 30000
