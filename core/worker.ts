@@ -5,11 +5,11 @@
  * @module
  */
 
-import { type Clock, sleepUnlessAborted, systemClock } from "./clock.ts";
+import { type Clock, sleepUnlessAborted } from "./clock.ts";
 import {
   JobTimeoutError,
   LeaseLostError,
-  StorageWarning,
+  type StorageWarning,
   toJobError,
   UnrecoverableError,
   WorkerStoppedError,
@@ -17,159 +17,35 @@ import {
 import { Emitter } from "./events.ts";
 import type { WorkerEvents } from "./events.ts";
 import { RateMeter, SampleWindow, type WorkerMetrics } from "./metrics.ts";
+import { HeldJob } from "./held_job.ts";
+import { compose, Context, type Middleware } from "./middleware.ts";
+import { Notifier } from "./notifier.ts";
+import { prefetchFor } from "./prefetch.ts";
+import { SKEW_CHECK_MS, skewWarning } from "./skew.ts";
+import { coalesce, completedRecord, SettleBatch, type SettleHost } from "./settle_batch.ts";
 import { defaultRetry } from "./retry.ts";
 import { every, failureBackoff, waitFirst } from "./scheduler.ts";
-import type { Retention, RetentionPolicy, Settlement, Storage, TaskSettings } from "./storage.ts";
-import { DEFAULT_RETENTION } from "./storage.ts";
+import type { Retention, Settlement, Storage, TaskSettings } from "./storage.ts";
 import { trackedStorage } from "./_tracked_storage.ts";
-import type { JobInfo, JobRecord, JsonValue, Task, TaskContext } from "./task.ts";
-import {
-  checkInt,
-  checkJson,
-  checkKeys,
-  checkRetentionKeys,
-  checkWellFormed,
-  describe,
-  optionNames,
-  toJson,
-  validateName,
-} from "./_validate.ts";
+import type { JsonValue, Task, TaskContext } from "./task.ts";
+import { checkInt, checkJson, checkKeys, toJson } from "./_validate.ts";
 
 const pathOfRoot = (root: string) => root;
 
-/** What a middleware sees: the handler's context plus the payload and task. */
-export interface MiddlewareContext extends TaskContext {
-  /** The job's payload. */
-  readonly payload: unknown;
-  /** The task being run. */
-  readonly task: Task;
-}
-
-/**
- * Wraps every handler call: code before `next()` runs before the handler,
- * code after it sees the result, and a `catch` around it sees the error.
- * Return (or rethrow) what `next()` gave to keep the outcome.
- */
-export type Middleware = (ctx: MiddlewareContext, next: () => Promise<unknown>) => Promise<unknown>;
-
-/** Options of {@linkcode Worker}. */
-export interface WorkerOptions {
-  /** Where jobs are kept. */
-  storage: Storage;
-  /** The tasks this worker can run. Names must be unique. */
-  // deno-lint-ignore no-explicit-any
-  tasks: readonly Task<any, any>[];
-  /** Queues to serve, most important first. Default: the tasks' queues, in task order. */
-  queues?: readonly string[];
-  /** Handlers running at once, 1-1000. Default 10. */
-  concurrency?: number;
-  /**
-   * Jobs reserved ahead of free slots, so a handler finishing finds the next
-   * job already local (fewer round trips): a number, 0-1000, or `"auto"`
-   * (the default). Auto holds about {@linkcode AUTO_PREFETCH_MS} ms of work
-   * ahead, judged from the handlers' recent durations: `concurrency` jobs
-   * for slow handlers (and until the first job finishes), up to
-   * `max(concurrency, AUTO_PREFETCH_MAX)` for fast ones. A prefetched job is
-   * one no other worker can run meanwhile, so the bound is in time, not jobs.
-   */
-  prefetch?: number | "auto";
-  /** Source of time. Default: the system clock. */
-  clock?: Clock;
-  /** This worker's id (recorded in leases). Default: a random UUID. */
-  id?: string;
-  /** Lease length in ms; a job whose worker stops renewing is reclaimed after it. Default 30 000. */
-  leaseMs?: number;
-  /** How often leases are renewed, in ms. Default `leaseMs / 3`. */
-  heartbeatMs?: number;
-  /**
-   * Stop after starting this many jobs (and storing their outcomes). A
-   * prefetched job whose lease is lost before it starts does not count.
-   * Default: no limit.
-   */
-  maxTasks?: number;
-  /**
-   * Bounds on kept completed and failed jobs; what is left out keeps its
-   * `DEFAULT_RETENTION` value. `{ completed: { count: 0 } }` deletes jobs as
-   * they complete (other queues' "remove on complete").
-   */
-  retention?: {
-    completed?: Partial<RetentionPolicy>;
-    failed?: Partial<RetentionPolicy>;
-  };
-  /**
-   * What to do with a job whose task this worker does not know: `"fail"` it
-   * with a clear reason (default), or `"wait"`: hand it back (not counted as
-   * an attempt) for a worker that knows it, looking again after `unknownTaskDelay`.
-   */
-  unknownTasks?: "fail" | "wait";
-  /** Delay in ms before a handed-back unknown job is due again. Default 5 000. */
-  unknownTaskDelay?: number;
-  /** Wraps every handler, outermost first. */
-  middleware?: readonly Middleware[];
-  /** Longest real wait, in ms, of one idle wait on storage before looking again. Default 5 000. */
-  idleWaitMs?: number;
-  /** How often finished jobs are pruned to the retention, in ms. Default 60 000. */
-  sweepMs?: number;
-}
-
-/**
- * The worker warns when its clock's skew from the storage's exceeds this
- * fraction of `leaseMs - heartbeatMs` (the most a lease holds against),
- * leaving the rest for network and event-loop delays.
- */
-const SKEW_WARN_FRACTION = 0.5;
-/** Clock-time ms between skew measurements on heartbeats (one TIME round trip each). */
-const SKEW_CHECK_MS = 60_000;
-
-/** `prefetch: "auto"` holds about this many ms of work beyond the running handlers. */
-export const AUTO_PREFETCH_MS = 20;
-/** `prefetch: "auto"` holds at most this many jobs ahead (or `concurrency`, if larger). */
-export const AUTO_PREFETCH_MAX = 100;
-
-/**
- * After `stop()`'s timeout (or once its handlers have ended, if sooner),
- * how long in ms it waits for storage to take the outcomes and hand-backs
- * still pending. What storage has not taken by then is abandoned: its
- * leases expire and other workers reclaim the jobs. So `stop({ timeout })`
- * resolves within `timeout + STOP_GRACE_MS` whatever the storage does.
- */
-export const STOP_GRACE_MS = 1_000;
-
-/** Options of {@linkcode Worker.stop}. */
-export interface StopOptions {
-  /**
-   * Ms to wait for running handlers before aborting their signals and
-   * handing their jobs back to the queue. Default 30 000; on a manual clock
-   * (`FakeClock`) 0, since nobody may be advancing it (a test's `finally`):
-   * pass a timeout, and advance the clock, to test a graceful stop there.
-   * `stop()` resolves within `timeout` + {@linkcode STOP_GRACE_MS}.
-   */
-  timeout?: number;
-}
+export type { Middleware, MiddlewareContext } from "./middleware.ts";
+export { AUTO_PREFETCH_MAX, AUTO_PREFETCH_MS } from "./prefetch.ts";
+export { STOP_GRACE_MS } from "./worker_options.ts";
+export type { StopOptions, WorkerOptions } from "./worker_options.ts";
+import {
+  readWorkerOptions,
+  STOP_GRACE_MS,
+  STOP_OPTIONS,
+  type StopOptions,
+  type WorkerOptions,
+} from "./worker_options.ts";
 
 /** A storage duty of the worker that can fail (see {@linkcode WorkerHealth.failing}). */
 export type WorkerDuty = "reserve" | "wait for work" | "settle" | "lease renewal";
-
-// Every option name (a compile error names one left out): others are refused.
-const WORKER_OPTIONS = optionNames<WorkerOptions>()([
-  "storage",
-  "tasks",
-  "queues",
-  "concurrency",
-  "prefetch",
-  "clock",
-  "id",
-  "leaseMs",
-  "heartbeatMs",
-  "maxTasks",
-  "retention",
-  "unknownTasks",
-  "unknownTaskDelay",
-  "middleware",
-  "idleWaitMs",
-  "sweepMs",
-]);
-const STOP_OPTIONS = optionNames<StopOptions>()(["timeout"]);
 
 /** What `worker.health()` reports. */
 export interface WorkerHealth {
@@ -199,165 +75,6 @@ export interface WorkerHealth {
 /** A worker's lifecycle. */
 export type WorkerState = "idle" | "running" | "paused" | "stopping" | "stopped";
 
-/** A job this worker holds a lease on, from its reservation until its outcome is stored. */
-class Held {
-  readonly job: JobRecord;
-  readonly token: string;
-  /** Reservation order in this worker (what `#held` is iterated in). */
-  readonly seq: number;
-  /** Its place in the worker's `#held` array; -1 once forgotten. */
-  index = -1;
-  /** Handed back to the queue (stop): the attempt's outcome is discarded. */
-  released = false;
-  /** The lease was lost: the attempt's outcome is discarded. */
-  lost = false;
-  /** When the lease runs out unless renewed (clock time), as last granted. */
-  expiresAt: number;
-  /** Its outcome is queued or being stored. */
-  settling = false;
-  /**
-   * Set while the handler runs: ends the wait for it at once on abort. One
-   * function shared by every job (the worker's), not a closure per job.
-   */
-  onAbort: ((held: Held, ok: boolean, value: unknown) => void) | undefined = undefined;
-  /** The handler's outcome was taken (first of: it settled, or abort). */
-  ran = false;
-  /** Cancels the job's timeout timer, if it has one. */
-  timeoutCancel: AbortController | null = null;
-  /** When the handler started (clock time). */
-  startedAt = 0;
-  /** The outcome queued for storage, and what its event needs once it is accepted. */
-  settlement: Settlement | undefined = undefined;
-  settledAt = 0;
-  duration = 0;
-  delay = 0;
-  #controller: AbortController | undefined = undefined;
-  #aborted = false;
-  #reason: unknown = undefined;
-
-  constructor(job: JobRecord, seq: number) {
-    this.job = job;
-    this.token = job.lease!.token;
-    this.expiresAt = job.lease!.expiresAt;
-    this.seq = seq;
-  }
-
-  /**
-   * The handler's `ctx.signal`, made on first use: most handlers never read
-   * it, and an AbortController per job is a measurable cost at high rates.
-   */
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(this.#reason);
-    }
-    return this.#controller.signal;
-  }
-
-  get aborted(): boolean {
-    return this.#aborted;
-  }
-
-  get reason(): unknown {
-    return this.#reason;
-  }
-
-  abort(reason: unknown): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
-    this.onAbort?.(this, false, reason);
-  }
-}
-
-/** The `ctx` a handler gets (and, with middleware, the middleware's too). */
-class Context implements MiddlewareContext {
-  readonly payload: unknown;
-  // deno-lint-ignore no-explicit-any
-  readonly task: Task<any, any>;
-  readonly #held: Held;
-  readonly #report: (held: Held, value: JsonValue) => Promise<void>;
-  #job: JobInfo | undefined = undefined;
-
-  constructor(
-    held: Held,
-    // deno-lint-ignore no-explicit-any
-    task: Task<any, any>,
-    report: (held: Held, value: JsonValue) => Promise<void>,
-  ) {
-    this.payload = held.job.payload;
-    this.task = task;
-    this.#held = held;
-    this.#report = report;
-  }
-
-  /** Built on first use: most handlers never read it, and it is one object per job. */
-  get job(): JobInfo {
-    if (this.#job === undefined) {
-      const job = this.#held.job;
-      this.#job = {
-        id: job.id,
-        name: job.name,
-        queue: job.queue,
-        attempt: job.attempt,
-        maxAttempts: job.maxAttempts!, // set for known tasks (see #execute)
-        enqueuedAt: job.enqueuedAt,
-        priority: job.priority,
-      };
-    }
-    return this.#job;
-  }
-
-  get signal(): AbortSignal {
-    return this.#held.signal;
-  }
-
-  progress(value: JsonValue): Promise<void> {
-    return this.#report(this.#held, value);
-  }
-}
-
-/** Resolves every current waiter on `notify()`; cheap to wait on repeatedly. */
-class Notifier {
-  #waiters: (() => void)[] = [];
-  #next: Promise<void> | null = null;
-  #resolveNext: (() => void) | null = null;
-
-  /**
-   * The next `notify()`, as one promise shared by every caller until then.
-   * No abort listener: the fetch loop waits this way once per job, and
-   * `#wakeLoop` notifies instead of aborting a signal it would listen to.
-   */
-  next(): Promise<void> {
-    return this.#next ??= new Promise<void>((resolve) => (this.#resolveNext = resolve));
-  }
-
-  wait(signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      this.#waiters.push(done);
-      signal.addEventListener("abort", done, { once: true });
-    });
-  }
-  notify(): void {
-    if (this.#next !== null) {
-      const resolve = this.#resolveNext!;
-      this.#next = null;
-      this.#resolveNext = null;
-      resolve();
-    }
-    const waiters = this.#waiters;
-    if (waiters.length === 0) return;
-    this.#waiters = [];
-    for (const done of waiters) done();
-  }
-}
-
 /**
  * Runs jobs. Start it, and it reserves jobs from its queues (most important
  * first) up to its concurrency, renews their leases while they run, settles
@@ -383,7 +100,7 @@ export class Worker {
   readonly #storage: Storage;
   readonly #clock: Clock;
   // deno-lint-ignore no-explicit-any
-  readonly #tasks = new Map<string, Task<any, any>>();
+  readonly #tasks: Map<string, Task<any, any>>;
   // deno-lint-ignore no-explicit-any
   readonly #composed = new Map<string, (payload: any, ctx: TaskContext) => Promise<unknown>>();
   /** The tasks' settings, for jobs enqueued by name (built once: see `ReserveRequest.taskDefaults`). */
@@ -410,20 +127,19 @@ export class Worker {
   #life = new AbortController(); // aborted when the worker has fully stopped
   #interrupt = new AbortController(); // aborted to wake the fetch loop (pause, stop)
   /**
-   * Jobs held, in no order: an array with swap-remove (each `Held` knows its
+   * Jobs held, in no order: an array with swap-remove (each `HeldJob` knows its
    * index) rather than a map by id, since every job is added and removed
    * once and the hot path never looks one up by id. See `#hold`.
    */
-  #held: Held[] = [];
+  #held: HeldJob[] = [];
   #heldSeq = 0;
-  #buffer: Held[] = [];
+  #buffer: HeldJob[] = [];
   #running = 0;
   #reserved = 0;
   #slotFreed = new Notifier();
   #idle = new Notifier();
   #resumed = new Notifier();
-  #pending: Held[] = [];
-  #flushing: Promise<void> | null = null;
+  readonly #settles: SettleBatch;
   /** Consecutive failed storage calls per duty. */
   #failures: Record<WorkerDuty, number> = {
     reserve: 0,
@@ -446,98 +162,38 @@ export class Worker {
 
   /** Creates a worker; it does nothing until {@linkcode Worker.start}. */
   constructor(options: WorkerOptions) {
-    const where = "Cannot create Worker";
-    if (typeof options !== "object" || options === null || !options.storage) {
-      throw new TypeError(`${where}: options.storage is required`);
-    }
-    checkKeys(options, WORKER_OPTIONS, where);
-    checkRetentionKeys(options.retention, where);
-    if (!Array.isArray(options.tasks) || options.tasks.length === 0) {
-      throw new TypeError(
-        `${where}: options.tasks must be a non-empty array of tasks from defineTask()`,
-      );
-    }
-    this.#clock = options.clock ?? systemClock;
-    this.#storage = trackedStorage(options.storage, this.#clock);
-    for (const [i, task] of options.tasks.entries()) {
-      if (typeof task !== "object" || task === null || typeof task.handler !== "function") {
-        throw new TypeError(
-          `${where}: tasks[${i}] is ${describe(task)}, not a task from defineTask()`,
-        );
-      }
-      if (this.#tasks.has(task.name)) {
-        throw new TypeError(`${where}: tasks[${i}] repeats the task name "${task.name}"`);
-      }
-      this.#tasks.set(task.name, task);
-    }
-    const queues = options.queues ?? [...new Set(options.tasks.map((t) => t.queue))];
-    if (!Array.isArray(queues) || queues.length === 0) {
-      throw new TypeError(`${where}: queues must be a non-empty array of queue names`);
-    }
-    queues.forEach((q, i) => validateName(q, `${where}: queues[${i}]`, "queue"));
-    this.#queues = Object.freeze([...new Set(queues)]);
-    this.#concurrency = options.concurrency ?? 10;
-    checkInt(this.#concurrency, 1, 1000, `${where}: concurrency`);
-    const prefetch = options.prefetch ?? "auto";
-    if (prefetch !== "auto") checkInt(prefetch, 0, 1000, `${where}: prefetch`);
-    this.#fixedPrefetch = prefetch === "auto" ? null : prefetch;
-    this.#id = options.id ?? crypto.randomUUID();
-    if (typeof this.#id !== "string" || this.#id.length === 0 || this.#id.length > 200) {
-      throw new TypeError(`${where}: id must be a string of 1-200 characters`);
-    }
-    checkWellFormed(this.#id, `${where}: id`);
-    this.#leaseMs = options.leaseMs ?? 30_000;
-    checkInt(this.#leaseMs, 100, 86_400_000, `${where}: leaseMs`);
-    this.#heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(this.#leaseMs / 3));
-    checkInt(this.#heartbeatMs, 1, this.#leaseMs - 1, `${where}: heartbeatMs`);
-    this.#maxTasks = options.maxTasks ?? Infinity;
-    if (this.#maxTasks !== Infinity) {
-      checkInt(this.#maxTasks, 1, Number.MAX_SAFE_INTEGER, `${where}: maxTasks`);
-    }
-    this.#retention = {
-      completed: { ...DEFAULT_RETENTION.completed, ...options.retention?.completed },
-      failed: { ...DEFAULT_RETENTION.failed, ...options.retention?.failed },
-    };
-    for (const state of ["completed", "failed"] as const) {
-      checkInt(
-        this.#retention[state].count,
-        0,
-        Number.MAX_SAFE_INTEGER,
-        `${where}: retention.${state}.count`,
-      );
-      checkInt(
-        this.#retention[state].age,
-        0,
-        Number.MAX_SAFE_INTEGER,
-        `${where}: retention.${state}.age`,
-      );
-    }
-    this.#unknownTasks = options.unknownTasks ?? "fail";
-    if (this.#unknownTasks !== "fail" && this.#unknownTasks !== "wait") {
-      throw new RangeError(
-        `${where}: unknownTasks must be "fail" or "wait", got ${describe(this.#unknownTasks)}`,
-      );
-    }
-    this.#unknownTaskDelay = options.unknownTaskDelay ?? 5_000;
-    checkInt(this.#unknownTaskDelay, 0, 86_400_000, `${where}: unknownTaskDelay`);
-    this.#middleware = options.middleware ?? [];
-    this.#middleware.forEach((m, i) => {
-      if (typeof m !== "function") {
-        throw new TypeError(`${where}: middleware[${i}] must be a function`);
-      }
-    });
-    this.#idleWaitMs = options.idleWaitMs ?? 5_000;
-    checkInt(this.#idleWaitMs, 1, 3_600_000, `${where}: idleWaitMs`);
-    this.#sweepMs = options.sweepMs ?? 60_000;
-    checkInt(this.#sweepMs, 1, 86_400_000, `${where}: sweepMs`);
+    const read = readWorkerOptions(options);
+    this.#clock = read.clock;
+    // On a FakeClock, the clock waits for this worker's storage calls.
+    this.#storage = trackedStorage(read.storage, this.#clock);
+    this.#tasks = read.tasks;
+    this.#queues = read.queues;
+    this.#concurrency = read.concurrency;
+    this.#fixedPrefetch = read.fixedPrefetch;
+    this.#id = read.id;
+    this.#leaseMs = read.leaseMs;
+    this.#heartbeatMs = read.heartbeatMs;
+    this.#maxTasks = read.maxTasks;
+    this.#retention = read.retention;
+    this.#unknownTasks = read.unknownTasks;
+    this.#unknownTaskDelay = read.unknownTaskDelay;
+    this.#middleware = read.middleware;
+    this.#idleWaitMs = read.idleWaitMs;
+    this.#sweepMs = read.sweepMs;
     for (const task of this.#tasks.values()) {
-      this.#composed.set(task.name, this.#compose(task));
+      this.#composed.set(task.name, compose(task, this.#middleware));
       const { maxAttempts, maxStalls, timeout } = task;
       this.#taskDefaults.set(task.name, Object.freeze({ maxAttempts, maxStalls, timeout }));
     }
     let resolve!: () => void;
     this.#stopped = { promise: new Promise<void>((r) => (resolve = r)), resolve };
     this.#rate = new RateMeter(this.#clock.now());
+    this.#settles = new SettleBatch(
+      this.#storage,
+      this.#clock,
+      this.#retention,
+      this.#settleHost(),
+    );
   }
 
   /** This worker's id. */
@@ -696,7 +352,7 @@ export class Worker {
       if (left <= 0) {
         // maxTasks reserved: once they are finished and stored, stop. A
         // prefetched job lost before it started frees its place again.
-        if (this.#held.length === 0 && this.#flushing === null) {
+        if (this.#held.length === 0 && !this.#settles.flushing) {
           void this.stop();
           return;
         }
@@ -735,7 +391,7 @@ export class Worker {
         // frozen server would hold stop) is handed back whole.
         const stopping = this.#stopping !== null;
         for (const job of result.jobs) {
-          const held = new Held(job, ++this.#heldSeq);
+          const held = new HeldJob(job, ++this.#heldSeq);
           this.#hold(held);
           if (stopping) {
             this.#release(held);
@@ -802,20 +458,8 @@ export class Worker {
     }
   }
 
-  /**
-   * How many jobs to hold beyond the running ones. Auto: enough to keep
-   * every slot busy for about `AUTO_PREFETCH_MS` at the recent mean handler
-   * duration, so no round trip stands between short jobs while a slow job
-   * never waits long in this worker's buffer for a slot.
-   */
   #prefetch(): number {
-    if (this.#fixedPrefetch !== null) return this.#fixedPrefetch;
-    const concurrency = this.#concurrency;
-    const mean = this.#meanDuration;
-    if (mean === null) return concurrency;
-    const most = Math.max(concurrency, AUTO_PREFETCH_MAX);
-    if (mean <= 0) return most;
-    return Math.max(concurrency, Math.min(most, Math.ceil(AUTO_PREFETCH_MS * concurrency / mean)));
+    return prefetchFor(this.#fixedPrefetch, this.#concurrency, this.#meanDuration);
   }
 
   #wakeLoop(): void {
@@ -829,7 +473,7 @@ export class Worker {
     const now = this.#clock.now();
     while (this.#running < this.#concurrency && this.#buffer.length > 0) {
       const held = this.#buffer.shift()!;
-      if (held.lost || held.released) continue; // never start a job whose lease is gone
+      if (held.state !== "reserved") continue; // never start a job whose lease is gone
       if (held.expiresAt <= now) {
         // Renewals failed until the lease ran out: another worker may hold it now.
         this.#dropUnstarted(held, "lease expired before the job started");
@@ -841,8 +485,8 @@ export class Worker {
   }
 
   /** A prefetched job that will not start here: forgotten, its place in `maxTasks` freed. */
-  #dropUnstarted(held: Held, reason: string): void {
-    held.lost = true;
+  #dropUnstarted(held: HeldJob, reason: string): void {
+    held.lose();
     this.#reserved--;
     this.#forget(held);
     this.#events.emit("stalled", { job: held.job, reason });
@@ -856,12 +500,12 @@ export class Worker {
    * arrives in `#ran`, through callbacks rather than an async function
    * racing a fresh promise: that saves a promise and four closures per job.
    */
-  #execute(held: Held): void {
+  #execute(held: HeldJob): void {
     const { job } = held;
+    held.start();
     const task = this.#tasks.get(job.name);
     const startedAt = held.startedAt = this.#clock.now();
     if (task === undefined) {
-      held.ran = true;
       this.#unknownTask(held);
       this.#slotDone();
       return;
@@ -895,15 +539,20 @@ export class Worker {
   }
 
   /** The handler of `held` returned `value` (`ok`) or threw it (or was aborted with it). */
-  readonly #ran = (held: Held, ok: boolean, value: unknown): void => {
-    if (held.ran) return; // the handler ended after an abort, or the other way round
-    held.ran = true;
+  readonly #ran = (held: HeldJob, ok: boolean, value: unknown): void => {
+    const state = held.state;
+    // The handler ended after an abort, or the other way round: the first
+    // of the two moved it on (a released or lost job's handler only once).
+    if (state !== "running" && state !== "released" && state !== "lost") return;
     held.onAbort = undefined;
     held.timeoutCancel?.abort();
     this.#slotDone();
     const { job } = held;
-    if (held.released || held.lost) {
-      if (held.lost) this.#events.emit("stalled", { job, reason: "lease lost while running" });
+    if (state !== "running") {
+      held.drop();
+      if (state === "lost") {
+        this.#events.emit("stalled", { job, reason: "lease lost while running" });
+      }
       this.#forget(held);
       return;
     }
@@ -932,7 +581,7 @@ export class Worker {
     this.#settle(held, { kind: "complete", id: job.id, token: held.token, result: value });
   };
 
-  #failAttempt(held: Held, thrown: unknown, now: number, duration: number): void {
+  #failAttempt(held: HeldJob, thrown: unknown, now: number, duration: number): void {
     const { job } = held;
     const task = this.#tasks.get(job.name)!;
     const error = toJobError(thrown, job.attempt, now);
@@ -962,7 +611,7 @@ export class Worker {
     }
   }
 
-  #unknownTask(held: Held): void {
+  #unknownTask(held: HeldJob): void {
     const { job } = held;
     const now = this.#clock.now();
     if (this.#unknownTasks === "wait") {
@@ -987,7 +636,7 @@ export class Worker {
     this.#settle(held, { kind: "fail", id: job.id, token: held.token, error });
   }
 
-  #armTimeout(held: Held, timeout: number): AbortController {
+  #armTimeout(held: HeldJob, timeout: number): AbortController {
     const cancel = new AbortController();
     this.#clock.sleep(timeout, cancel.signal).then(
       () => held.abort(new JobTimeoutError(timeout)),
@@ -997,52 +646,12 @@ export class Worker {
   }
 
   /** Records a handler's progress (`ctx.progress`) and emits `progress`. */
-  readonly #report = async (held: Held, value: JsonValue): Promise<void> => {
+  readonly #report = async (held: HeldJob, value: JsonValue): Promise<void> => {
     const { job } = held;
     const progress = JSON.parse(toJson(value, "progress", "Cannot record progress")) as JsonValue;
     const kept = await this.#storage.setProgress(job.id, held.token, progress);
     if (kept) this.#events.emit("progress", { job: { ...job, progress }, progress });
   };
-
-  // deno-lint-ignore no-explicit-any
-  #compose(task: Task<any, any>): (payload: unknown, ctx: TaskContext) => Promise<unknown> {
-    const handler = task.handler;
-    const middleware = this.#middleware;
-    if (middleware.length === 0) {
-      return (payload, ctx) => {
-        try {
-          return Promise.resolve(handler(payload, ctx));
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      };
-    }
-    return (payload, ctx) => {
-      const mctx = ctx as Context; // a Context is a MiddlewareContext too
-      const step = (i: number): Promise<unknown> => {
-        try {
-          if (i === middleware.length) return Promise.resolve(handler(payload, ctx));
-          let called = false;
-          const next = () => {
-            if (called) {
-              return Promise.reject(
-                new Error(
-                  `middleware[${i}] called next() twice for job ${mctx.job.id}: ` +
-                    "the handler runs once per attempt",
-                ),
-              );
-            }
-            called = true;
-            return step(i + 1);
-          };
-          return Promise.resolve(middleware[i](mctx, next));
-        } catch (error) {
-          return Promise.reject(error);
-        }
-      };
-      return step(0);
-    };
-  }
 
   // ---- settling (group commit: settles that arrive while one is in flight go in the next batch) ----
 
@@ -1051,14 +660,17 @@ export class Worker {
    * (counters, events) is decided by its kind in `#accepted`, from fields on
    * `held`: no closure or wrapper object per job.
    */
-  #settle(held: Held, settlement: Settlement): void {
-    held.settling = true;
-    held.settlement = settlement;
-    this.#pending.push(held);
-    this.#flushing ??= this.#flush();
+  #settle(held: HeldJob, settlement: Settlement): void {
+    held.settle(settlement);
+    this.#queue(held);
   }
 
-  #accepted(held: Held, settlement: Settlement): void {
+  /** Queues the settlement already set on `held` for the next batch. */
+  #queue(held: HeldJob): void {
+    this.#settles.add(held);
+  }
+
+  #accepted(held: HeldJob, settlement: Settlement): void {
     const { job } = held;
     switch (settlement.kind) {
       case "complete": {
@@ -1098,42 +710,25 @@ export class Worker {
     }
   }
 
-  async #flush(): Promise<void> {
-    // Outcomes of handlers finishing in the same turn arrive a microtask
-    // apart: while other handlers run, gather theirs into this batch rather
-    // than sending the first alone.
-    if (this.#running > this.#pending.length) await coalesce();
-    while (this.#pending.length > 0) {
-      const batch = this.#pending;
-      this.#pending = [];
-      let accepted: boolean[];
-      try {
-        accepted = await this.#storage.settle(batch.map((held) => held.settlement!), {
-          now: this.#clock.now(),
-          retention: this.#retention,
-        });
-      } catch (error) {
-        this.#failures.settle++;
+  /** What the settle batch reports back (one object, made once: see `SettleHost`). */
+  #settleHost(): SettleHost {
+    return {
+      life: this.#life.signal,
+      running: () => this.#running,
+      failed: (error) => {
+        const failures = ++this.#failures.settle; // counted first: health() in a listener shows it
         this.#events.emit("error", { error, during: "settle" });
-        this.#pending = batch.concat(this.#pending);
-        if (this.#life.signal.aborted) break; // stopped for good: leases will expire and be reclaimed
-        await sleepUnlessAborted(
-          this.#clock,
-          failureBackoff(this.#failures.settle),
-          this.#life.signal,
-        );
-        continue;
-      }
-      if (this.#failures.settle > 0) {
+        return failures;
+      },
+      recovered: () => {
+        if (this.#failures.settle === 0) return;
         this.#failures.settle = 0;
         this.#slotFreed.notify(); // the fetch loop waits for settles to work again
-      }
-      const now = this.#clock.now();
-      for (let i = 0; i < batch.length; i++) {
-        const held = batch[i];
+      },
+      stored: (held, accepted, now) => {
         const settlement = held.settlement!;
         this.#forget(held);
-        if (accepted[i]) {
+        if (accepted) {
           if (settlement.kind !== "release") this.#rate.mark(now);
           this.#accepted(held, settlement);
         } else if (settlement.kind !== "release") {
@@ -1142,19 +737,18 @@ export class Worker {
             reason: "lease lost before the outcome was stored",
           });
         }
-      }
-    }
-    this.#flushing = null;
-    this.#idle.notify();
+      },
+      idle: () => this.#idle.notify(),
+    };
   }
 
-  #hold(held: Held): void {
+  #hold(held: HeldJob): void {
     const job = held.job;
-    // A job can come back while its old `Held` stays here for long only if
+    // A job can come back while its old `HeldJob` stays here for long only if
     // its lease expired meanwhile (the reclaim counted a stall): the new
     // reservation replaces the old one, as one entry per id did. (A job
     // retried or released can come back only in the microtasks before its
-    // old `Held` is forgotten.) Other jobs need no search.
+    // old `HeldJob` is forgotten.) Other jobs need no search.
     if (job.stalls > 0) {
       const old = this.#held.find((h) => h.job.id === job.id);
       if (old !== undefined) this.#unhold(old);
@@ -1163,7 +757,7 @@ export class Worker {
     this.#held.push(held);
   }
 
-  #unhold(held: Held): void {
+  #unhold(held: HeldJob): void {
     const list = this.#held;
     const last = list.pop()!;
     if (last !== held) {
@@ -1174,11 +768,11 @@ export class Worker {
   }
 
   /** The held jobs in reservation order (as one entry per id in a `Map` kept them). */
-  #heldInOrder(): Held[] {
+  #heldInOrder(): HeldJob[] {
     return this.#held.slice().sort((a, b) => a.seq - b.seq);
   }
 
-  #forget(held: Held): void {
+  #forget(held: HeldJob): void {
     if (held.index >= 0) this.#unhold(held);
     if (this.#held.length === 0) this.#idle.notify();
   }
@@ -1190,7 +784,9 @@ export class Worker {
     if (this.#skewCheckedAt === null || now - this.#skewCheckedAt >= SKEW_CHECK_MS) {
       void this.#checkSkew();
     }
-    const live = this.#heldInOrder().filter((h) => !h.released && !h.lost);
+    const live = this.#heldInOrder().filter((h) =>
+      h.state === "reserved" || h.state === "running" || h.state === "settling"
+    );
     let kept: boolean[] = [];
     if (live.length > 0) {
       try {
@@ -1204,7 +800,11 @@ export class Worker {
         this.#events.emit("error", { error, during: "lease renewal" });
         // Leases that ran out meanwhile are another worker's to take now.
         const at = this.#clock.now();
-        this.#lose(live.filter((h) => h.expiresAt <= at && !h.settling));
+        this.#lose(
+          live.filter((h) =>
+            h.expiresAt <= at && (h.state === "reserved" || h.state === "running")
+          ),
+        );
         return;
       }
     }
@@ -1213,7 +813,7 @@ export class Worker {
       this.#slotFreed.notify(); // the fetch loop waits for renewals to work again
     }
     const expiresAt = now + this.#leaseMs;
-    const lost: Held[] = [];
+    const lost: HeldJob[] = [];
     for (let i = 0; i < live.length; i++) {
       if (kept[i]) live[i].expiresAt = expiresAt;
       else lost.push(live[i]);
@@ -1228,16 +828,16 @@ export class Worker {
    * unstarted ones dropped) before any running handler is aborted: an abort
    * frees a slot, and the next job started there must not be one of these.
    */
-  #lose(lost: readonly Held[]): void {
+  #lose(lost: readonly HeldJob[]): void {
     if (lost.length === 0) return;
-    const running: Held[] = [];
+    const running: HeldJob[] = [];
     for (const held of lost) {
       const b = this.#buffer.indexOf(held);
       if (b >= 0) {
         this.#buffer.splice(b, 1);
         this.#dropUnstarted(held, "lease lost before the job started");
       } else {
-        held.lost = true;
+        held.lose();
         running.push(held);
       }
     }
@@ -1259,41 +859,29 @@ export class Worker {
     await this.#checkSkew();
   }
 
-  /**
-   * Measures this worker's clock against the storage's (when it has one)
-   * and warns when the skew nears the bound a lease holds against: a clock
-   * ahead by `s` reclaims other workers' jobs `s` early (and one behind has
-   * its own reclaimed early), so a job can run twice once `s` exceeds
-   * `leaseMs - heartbeatMs`.
-   */
+  /** Warns when this worker's clock is too far from the storage's (see `skewWarning`). */
   async #checkSkew(): Promise<void> {
     // A manual clock (FakeClock) is off on purpose, and storage takes every
     // time from it, so its skew means nothing.
-    if (this.#storage.serverTime === undefined || this.#clock.manual) return;
+    const storage = this.#storage;
+    if (storage.serverTime === undefined || this.#clock.manual) return;
     const before = this.#clock.now();
     this.#skewCheckedAt = before;
-    let server: number;
+    let warning: StorageWarning | null;
     try {
-      server = await this.#storage.serverTime();
+      warning = await skewWarning(
+        () => storage.serverTime!(),
+        this.#clock,
+        before,
+        this.#id,
+        this.#leaseMs,
+        this.#heartbeatMs,
+      );
     } catch {
       this.#skewCheckedAt = null; // look again at the next heartbeat
       return;
     }
-    const after = this.#clock.now();
-    // The server read its clock somewhere in [before, after]: count only
-    // the skew beyond half the round trip.
-    const skew = Math.round((before + after) / 2 - server);
-    const sure = Math.abs(skew) - (after - before) / 2;
-    const bound = this.#leaseMs - this.#heartbeatMs;
-    if (sure <= bound * SKEW_WARN_FRACTION) return;
-    const warning = new StorageWarning(
-      "clock-skew",
-      `Worker ${this.#id}'s clock is ${skew > 0 ? "ahead of" : "behind"} the storage's clock ` +
-        `by ${Math.abs(skew)} ms. A lease holds against less than leaseMs ${this.#leaseMs} - ` +
-        `heartbeatMs ${this.#heartbeatMs} = ${bound} ms of skew between workers; beyond that ` +
-        `jobs run twice or fail as stalled. Sync the clocks (NTP) or use a longer leaseMs.`,
-    );
-    this.#events.emit("error", { error: warning, during: "clock skew" });
+    if (warning !== null) this.#events.emit("error", { error: warning, during: "clock skew" });
   }
 
   async #sweep(): Promise<void> {
@@ -1324,7 +912,7 @@ export class Worker {
       // A snapshot: aborting a handler may forget its job at once.
       for (const held of this.#heldInOrder()) {
         if (held.index < 0) continue;
-        if (!held.released && !held.lost && !held.settling) {
+        if (held.state === "reserved" || held.state === "running") {
           this.#release(held);
           held.abort(new WorkerStoppedError());
         }
@@ -1333,7 +921,7 @@ export class Worker {
     // Store what is pending, for at most the grace: what storage has not
     // taken by then is abandoned (its leases expire and it is reclaimed).
     const flushed = async (signal: AbortSignal) => {
-      while (this.#flushing && !signal.aborted) await this.#idle.wait(signal);
+      while (this.#settles.flushing && !signal.aborted) await this.#idle.wait(signal);
     };
     await waitFirst(this.#clock, this.#clock.now() + STOP_GRACE_MS, flushed, never);
     // Ends the heartbeat and sweep loops (and a flush backing off). A loop
@@ -1344,50 +932,8 @@ export class Worker {
     this.#stopped.resolve();
   }
 
-  #release(held: Held): void {
-    held.released = true;
-    this.#settle(held, { kind: "release", id: held.job.id, token: held.token });
+  #release(held: HeldJob): void {
+    held.release({ kind: "release", id: held.job.id, token: held.token });
+    this.#queue(held);
   }
-}
-
-/**
- * `job` as stored once completed: its fields without `lease`, plus the
- * outcome. A fresh object rather than `delete job.lease` on the worker's own
- * copy: `delete` turns a record into a slow dictionary-mode object (about a
- * kilobyte more per job, which at high rates shows up as GC time). Written
- * field by field (every `JobRecord` field) so it builds as one fast literal.
- */
-function completedRecord(job: JobRecord, result: unknown, finishedAt: number): JobRecord {
-  const record: JobRecord = {
-    id: job.id,
-    name: job.name,
-    queue: job.queue,
-    payload: job.payload,
-    priority: job.priority,
-    attempt: job.attempt,
-    maxAttempts: job.maxAttempts,
-    stalls: job.stalls,
-    maxStalls: job.maxStalls,
-    timeout: job.timeout,
-    enqueuedAt: job.enqueuedAt,
-    runAt: job.runAt,
-    state: "completed",
-    errors: job.errors,
-  };
-  if (job.startedAt !== undefined) record.startedAt = job.startedAt;
-  if (job.progress !== undefined) record.progress = job.progress;
-  if (job.error !== undefined) record.error = job.error;
-  if (job.raw !== undefined) record.raw = job.raw;
-  record.result = result;
-  record.finishedAt = finishedAt;
-  return record;
-}
-
-/**
- * Resolves after the microtasks queued so far (and the few they queue in
- * turn) have run: a group-commit window that needs no timer, so it works the
- * same on a fake clock.
- */
-async function coalesce(): Promise<void> {
-  for (let i = 0; i < 4; i++) await Promise.resolve();
 }
