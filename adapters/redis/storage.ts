@@ -199,6 +199,7 @@ export class RedisStorage implements Storage {
   reserve(request: ReserveRequest): Promise<ReserveResult> {
     return promised(() => {
       checkReserve(request);
+      this.#waits.reserving(request.queues);
       return reserve(this.#slots, request);
     });
   }

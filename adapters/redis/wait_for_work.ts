@@ -50,9 +50,12 @@ export class WorkWaits {
   // Work this storage made itself (enqueue, retry, resume) wakes its own
   // waits at once, not a round trip later through the markers: on a
   // FakeClock that round trip is real time the clock does not wait for.
+  // Counters: work made (per queue, and on any queue), and per queue the
+  // count at the last reserve or wait that has accounted for it.
   #made = 0;
   #madeAll = 0;
   #madeIn = new Map<string, number>();
+  #seen = new Map<string, number>();
   #localWaits = new Set<{ queues: readonly string[]; wake: () => void }>();
 
   /** Waits on the queues' slots of `slots`. */
@@ -75,11 +78,13 @@ export class WorkWaits {
     signal: AbortSignal,
   ): Promise<void> {
     if (signal.aborted || maxWaitMs <= 0 || queues.length === 0) return;
-    const since = this.#made;
     await this.#slots.connection.ready();
     if (signal.aborted) return; // aborted meanwhile
-    // Work this storage made while the connection got ready counts too.
-    if (this.#madeSince(queues, since)) return;
+    // Work this storage made since the caller's last reserve: no wait.
+    if (this.#unseenWork(queues)) {
+      this.reserving(queues);
+      return;
+    }
     const groups = new Map<string, string[]>();
     for (const queue of queues) {
       const tag = this.#slots.tag(queue);
@@ -125,10 +130,26 @@ export class WorkWaits {
     }
   }
 
-  /** Whether this storage made work on `queues` after its counter read `since`. */
-  #madeSince(queues: readonly string[], since: number): boolean {
-    if (this.#madeAll > since) return true;
-    return queues.some((queue) => (this.#madeIn.get(queue) ?? 0) > since);
+  /**
+   * Marks the work made so far on `queues` as seen: a reserve that starts
+   * now sees it, so a wait after it need not return for it.
+   *
+   * @example
+   * ```ts ignore
+   * waits.reserving(request.queues); // as a reserve is sent
+   * ```
+   */
+  reserving(queues: readonly string[]): void {
+    for (const queue of queues) this.#seen.set(queue, this.#made);
+  }
+
+  /** Whether this storage made work on one of `queues` that no reserve has seen. */
+  #unseenWork(queues: readonly string[]): boolean {
+    for (const queue of queues) {
+      const seen = this.#seen.get(queue) ?? 0;
+      if (this.#madeAll > seen || (this.#madeIn.get(queue) ?? 0) > seen) return true;
+    }
+    return false;
   }
 
   /** One wait on the blocker of `keys` (all in one slot). */
