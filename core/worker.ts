@@ -8,7 +8,6 @@
 import { type Clock, sleepUnlessAborted } from "./clock.ts";
 import {
   JobTimeoutError,
-  LeaseLostError,
   type StorageWarning,
   toJobError,
   UnrecoverableError,
@@ -18,6 +17,7 @@ import { Emitter } from "./events.ts";
 import type { WorkerEvents } from "./events.ts";
 import { RateMeter, SampleWindow, type WorkerMetrics } from "./metrics.ts";
 import { HeldJob } from "./held_job.ts";
+import { type LeaseHost, LeaseKeeper } from "./lease_keeper.ts";
 import { compose, Context, type Middleware } from "./middleware.ts";
 import { Notifier } from "./notifier.ts";
 import { prefetchFor } from "./prefetch.ts";
@@ -140,6 +140,7 @@ export class Worker {
   #idle = new Notifier();
   #resumed = new Notifier();
   readonly #settles: SettleBatch;
+  readonly #leases: LeaseKeeper;
   /** Consecutive failed storage calls per duty. */
   #failures: Record<WorkerDuty, number> = {
     reserve: 0,
@@ -194,6 +195,7 @@ export class Worker {
       this.#retention,
       this.#settleHost(),
     );
+    this.#leases = new LeaseKeeper(this.#storage, this.#clock, this.#leaseMs, this.#leaseHost());
   }
 
   /** This worker's id. */
@@ -779,69 +781,40 @@ export class Worker {
 
   // ---- periodic duties ----
 
-  async #heartbeat(): Promise<void> {
+  /** Each heartbeat: the clock skew now and then, then the leases (see `LeaseKeeper`). */
+  #heartbeat(): Promise<void> {
     const now = this.#clock.now();
     if (this.#skewCheckedAt === null || now - this.#skewCheckedAt >= SKEW_CHECK_MS) {
       void this.#checkSkew();
     }
-    const live = this.#heldInOrder().filter((h) =>
-      h.state === "reserved" || h.state === "running" || h.state === "settling"
-    );
-    let kept: boolean[] = [];
-    if (live.length > 0) {
-      try {
-        kept = await this.#storage.extendLeases(
-          live.map((h) => ({ id: h.job.id, token: h.token })),
-          this.#leaseMs,
-          now,
-        );
-      } catch (error) {
-        this.#failures["lease renewal"]++;
-        this.#events.emit("error", { error, during: "lease renewal" });
-        // Leases that ran out meanwhile are another worker's to take now.
-        const at = this.#clock.now();
-        this.#lose(
-          live.filter((h) =>
-            h.expiresAt <= at && (h.state === "reserved" || h.state === "running")
-          ),
-        );
-        return;
-      }
-    }
-    if (this.#failures["lease renewal"] > 0) {
-      this.#failures["lease renewal"] = 0;
-      this.#slotFreed.notify(); // the fetch loop waits for renewals to work again
-    }
-    const expiresAt = now + this.#leaseMs;
-    const lost: HeldJob[] = [];
-    for (let i = 0; i < live.length; i++) {
-      if (kept[i]) live[i].expiresAt = expiresAt;
-      else lost.push(live[i]);
-    }
-    this.#lose(lost);
-    this.#lastHeartbeatAt = now;
-    this.#events.emit("heartbeat", { workerId: this.#id, active: this.#running, at: now });
+    return this.#leases.renew(now);
   }
 
-  /**
-   * Lets go of jobs whose leases are gone. All are marked lost (and the
-   * unstarted ones dropped) before any running handler is aborted: an abort
-   * frees a slot, and the next job started there must not be one of these.
-   */
-  #lose(lost: readonly HeldJob[]): void {
-    if (lost.length === 0) return;
-    const running: HeldJob[] = [];
-    for (const held of lost) {
-      const b = this.#buffer.indexOf(held);
-      if (b >= 0) {
+  /** What the lease keeper asks of this worker (one object, made once: see `LeaseHost`). */
+  #leaseHost(): LeaseHost {
+    return {
+      held: () => this.#heldInOrder(),
+      dropIfUnstarted: (held, reason) => {
+        const b = this.#buffer.indexOf(held);
+        if (b < 0) return false;
         this.#buffer.splice(b, 1);
-        this.#dropUnstarted(held, "lease lost before the job started");
-      } else {
-        held.lose();
-        running.push(held);
-      }
-    }
-    for (const held of running) held.abort(new LeaseLostError(held.job.id));
+        this.#dropUnstarted(held, reason);
+        return true;
+      },
+      failed: (error) => {
+        this.#failures["lease renewal"]++;
+        this.#events.emit("error", { error, during: "lease renewal" });
+      },
+      recovered: () => {
+        if (this.#failures["lease renewal"] === 0) return;
+        this.#failures["lease renewal"] = 0;
+        this.#slotFreed.notify(); // the fetch loop waits for renewals to work again
+      },
+      renewed: (now) => {
+        this.#lastHeartbeatAt = now;
+        this.#events.emit("heartbeat", { workerId: this.#id, active: this.#running, at: now });
+      },
+    };
   }
 
   // ---- storage checks (warnings, never fatal) ----
