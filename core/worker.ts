@@ -6,31 +6,21 @@
  */
 
 import { type Clock, sleepUnlessAborted } from "./clock.ts";
-import {
-  JobTimeoutError,
-  type StorageWarning,
-  toJobError,
-  UnrecoverableError,
-  WorkerStoppedError,
-} from "./errors.ts";
+import { type StorageWarning, WorkerStoppedError } from "./errors.ts";
 import { Emitter } from "./events.ts";
 import type { WorkerEvents } from "./events.ts";
-import { RateMeter, SampleWindow, type WorkerMetrics } from "./metrics.ts";
+import { RateMeter, type WorkerMetrics } from "./metrics.ts";
+import { type AttemptHost, AttemptRunner } from "./attempt.ts";
 import { HeldJob } from "./held_job.ts";
 import { type LeaseHost, LeaseKeeper } from "./lease_keeper.ts";
-import { compose, Context, type Middleware } from "./middleware.ts";
 import { Notifier } from "./notifier.ts";
 import { prefetchFor } from "./prefetch.ts";
 import { SKEW_CHECK_MS, skewWarning } from "./skew.ts";
 import { coalesce, completedRecord, SettleBatch, type SettleHost } from "./settle_batch.ts";
-import { defaultRetry } from "./retry.ts";
 import { every, failureBackoff, waitFirst } from "./scheduler.ts";
 import type { Retention, Settlement, Storage, TaskSettings } from "./storage.ts";
 import { trackedStorage } from "./_tracked_storage.ts";
-import type { JsonValue, Task, TaskContext } from "./task.ts";
-import { checkInt, checkJson, checkKeys, toJson } from "./_validate.ts";
-
-const pathOfRoot = (root: string) => root;
+import { checkInt, checkKeys } from "./_validate.ts";
 
 export type { Middleware, MiddlewareContext } from "./middleware.ts";
 export { AUTO_PREFETCH_MAX, AUTO_PREFETCH_MS } from "./prefetch.ts";
@@ -99,26 +89,17 @@ export type WorkerState = "idle" | "running" | "paused" | "stopping" | "stopped"
 export class Worker {
   readonly #storage: Storage;
   readonly #clock: Clock;
-  // deno-lint-ignore no-explicit-any
-  readonly #tasks: Map<string, Task<any, any>>;
-  // deno-lint-ignore no-explicit-any
-  readonly #composed = new Map<string, (payload: any, ctx: TaskContext) => Promise<unknown>>();
   /** The tasks' settings, for jobs enqueued by name (built once: see `ReserveRequest.taskDefaults`). */
   readonly #taskDefaults = new Map<string, TaskSettings>();
   readonly #queues: readonly string[];
   readonly #concurrency: number;
   /** A fixed prefetch, or null for auto (see `#prefetch`). */
   readonly #fixedPrefetch: number | null;
-  /** Recent mean handler duration in ms (moving average), or null before the first. */
-  #meanDuration: number | null = null;
   readonly #id: string;
   readonly #leaseMs: number;
   readonly #heartbeatMs: number;
   readonly #maxTasks: number;
   readonly #retention: Retention;
-  readonly #unknownTasks: "fail" | "wait";
-  readonly #unknownTaskDelay: number;
-  readonly #middleware: readonly Middleware[];
   readonly #idleWaitMs: number;
   readonly #sweepMs: number;
   readonly #events = new Emitter<WorkerEvents>();
@@ -141,6 +122,7 @@ export class Worker {
   #resumed = new Notifier();
   readonly #settles: SettleBatch;
   readonly #leases: LeaseKeeper;
+  readonly #attempts: AttemptRunner;
   /** Consecutive failed storage calls per duty. */
   #failures: Record<WorkerDuty, number> = {
     reserve: 0,
@@ -157,8 +139,6 @@ export class Worker {
   #succeeded = 0;
   #failed = 0;
   #retried = 0;
-  #durations = new SampleWindow();
-  #waits = new SampleWindow();
   #rate: RateMeter;
 
   /** Creates a worker; it does nothing until {@linkcode Worker.start}. */
@@ -167,7 +147,6 @@ export class Worker {
     this.#clock = read.clock;
     // On a FakeClock, the clock waits for this worker's storage calls.
     this.#storage = trackedStorage(read.storage, this.#clock);
-    this.#tasks = read.tasks;
     this.#queues = read.queues;
     this.#concurrency = read.concurrency;
     this.#fixedPrefetch = read.fixedPrefetch;
@@ -176,13 +155,9 @@ export class Worker {
     this.#heartbeatMs = read.heartbeatMs;
     this.#maxTasks = read.maxTasks;
     this.#retention = read.retention;
-    this.#unknownTasks = read.unknownTasks;
-    this.#unknownTaskDelay = read.unknownTaskDelay;
-    this.#middleware = read.middleware;
     this.#idleWaitMs = read.idleWaitMs;
     this.#sweepMs = read.sweepMs;
-    for (const task of this.#tasks.values()) {
-      this.#composed.set(task.name, compose(task, this.#middleware));
+    for (const task of read.tasks.values()) {
       const { maxAttempts, maxStalls, timeout } = task;
       this.#taskDefaults.set(task.name, Object.freeze({ maxAttempts, maxStalls, timeout }));
     }
@@ -194,6 +169,14 @@ export class Worker {
       this.#clock,
       this.#retention,
       this.#settleHost(),
+    );
+    this.#attempts = new AttemptRunner(
+      this.#storage,
+      this.#clock,
+      this.#events,
+      this.#settles,
+      read,
+      this.#attemptHost(),
     );
     this.#leases = new LeaseKeeper(this.#storage, this.#clock, this.#leaseMs, this.#leaseHost());
   }
@@ -312,11 +295,14 @@ export class Worker {
       retried: this.#retried,
       inFlight: this.#held.length,
       duration: {
-        p50: this.#durations.percentile(50),
-        p95: this.#durations.percentile(95),
-        p99: this.#durations.percentile(99),
+        p50: this.#attempts.durations.percentile(50),
+        p95: this.#attempts.durations.percentile(95),
+        p99: this.#attempts.durations.percentile(99),
       },
-      queueWait: { p50: this.#waits.percentile(50), p95: this.#waits.percentile(95) },
+      queueWait: {
+        p50: this.#attempts.waits.percentile(50),
+        p95: this.#attempts.waits.percentile(95),
+      },
       throughput: this.#rate.rate(this.#clock.now()),
     };
   }
@@ -461,7 +447,7 @@ export class Worker {
   }
 
   #prefetch(): number {
-    return prefetchFor(this.#fixedPrefetch, this.#concurrency, this.#meanDuration);
+    return prefetchFor(this.#fixedPrefetch, this.#concurrency, this.#attempts.meanDuration);
   }
 
   #wakeLoop(): void {
@@ -482,7 +468,7 @@ export class Worker {
         continue;
       }
       this.#running++;
-      void this.#execute(held);
+      this.#attempts.run(held);
     }
   }
 
@@ -495,43 +481,7 @@ export class Worker {
     this.#slotFreed.notify(); // the fetch loop may reserve in its place
   }
 
-  // ---- running ----
-
-  /**
-   * Starts the handler. Its outcome (or an abort, whichever comes first)
-   * arrives in `#ran`, through callbacks rather than an async function
-   * racing a fresh promise: that saves a promise and four closures per job.
-   */
-  #execute(held: HeldJob): void {
-    const { job } = held;
-    held.start();
-    const task = this.#tasks.get(job.name);
-    const startedAt = held.startedAt = this.#clock.now();
-    if (task === undefined) {
-      this.#unknownTask(held);
-      this.#slotDone();
-      return;
-    }
-    // A storage that does not apply `taskDefaults` leaves a by-name job's
-    // settings null: the task's hold for this attempt all the same.
-    if (job.maxAttempts === null || job.timeout === null || job.maxStalls === null) {
-      job.maxAttempts ??= task.maxAttempts;
-      job.timeout ??= task.timeout;
-      job.maxStalls ??= task.maxStalls;
-    }
-    this.#waits.add(Math.max(0, startedAt - job.runAt));
-    if (this.#events.has("active")) this.#events.emit("active", { job });
-    if (job.timeout! > 0) held.timeoutCancel = this.#armTimeout(held, job.timeout!);
-    const work = this.#composed.get(job.name)!(
-      job.payload,
-      new Context(held, task, this.#report),
-    );
-    // A handler that ignores its signal is not waited for once aborted
-    // (timeout, lost lease, forced stop): abort ends the wait at once.
-    work.then((value) => this.#ran(held, true, value), (error) => this.#ran(held, false, error));
-    if (held.aborted) this.#ran(held, false, held.reason);
-    else held.onAbort = this.#ran;
-  }
+  // ---- running (see `AttemptRunner`) ----
 
   /** A running handler's slot is free: start the next job, wake the fetch loop. */
   #slotDone(): void {
@@ -540,137 +490,7 @@ export class Worker {
     this.#slotFreed.notify();
   }
 
-  /** The handler of `held` returned `value` (`ok`) or threw it (or was aborted with it). */
-  readonly #ran = (held: HeldJob, ok: boolean, value: unknown): void => {
-    const state = held.state;
-    // The handler ended after an abort, or the other way round: the first
-    // of the two moved it on (a released or lost job's handler only once).
-    if (state !== "running" && state !== "released" && state !== "lost") return;
-    held.onAbort = undefined;
-    held.timeoutCancel?.abort();
-    this.#slotDone();
-    const { job } = held;
-    if (state !== "running") {
-      held.drop();
-      if (state === "lost") {
-        this.#events.emit("stalled", { job, reason: "lease lost while running" });
-      }
-      this.#forget(held);
-      return;
-    }
-    const now = this.#clock.now();
-    const duration = now - held.startedAt;
-    this.#durations.add(duration);
-    // Moving average over about the last 16 handlers: recent enough to follow
-    // a change of workload, smooth enough that one outlier moves it little.
-    const mean = this.#meanDuration;
-    this.#meanDuration = mean === null ? duration : mean + (duration - mean) / 16;
-    if (!ok) return this.#failAttempt(held, value, now, duration);
-    const timeout = job.timeout!; // filled in by `#execute`
-    if (timeout > 0 && duration > timeout) {
-      // It returned, but past its timeout: a handler that keeps the event
-      // loop busy (synchronous work) leaves the timer no turn to abort it.
-      return this.#failAttempt(held, new JobTimeoutError(timeout, duration), now, duration);
-    }
-    try {
-      // Storage copies the result as JSON as it stores it; check it is JSON.
-      if (value !== undefined) checkJson(value, "result", pathOfRoot, "Cannot store result");
-    } catch (error) {
-      return this.#failAttempt(held, error, now, duration);
-    }
-    held.settledAt = now;
-    held.duration = duration;
-    this.#settle(held, { kind: "complete", id: job.id, token: held.token, result: value });
-  };
-
-  #failAttempt(held: HeldJob, thrown: unknown, now: number, duration: number): void {
-    const { job } = held;
-    const task = this.#tasks.get(job.name)!;
-    const error = toJobError(thrown, job.attempt, now);
-    let retry = !(thrown instanceof UnrecoverableError) && job.attempt < job.maxAttempts!;
-    if (retry && task.retryIf) {
-      try {
-        retry = Boolean(task.retryIf(thrown, job.attempt));
-      } catch (e) {
-        this.#events.emit("error", { error: e, during: `retryIf of task "${task.name}"` });
-      }
-    }
-    if (retry) {
-      let delay = 0;
-      try {
-        delay = (task.retry ?? defaultRetry)(job.attempt, thrown);
-      } catch (e) {
-        this.#events.emit("error", { error: e, during: `retry strategy of task "${task.name}"` });
-      }
-      if (typeof delay !== "number" || !Number.isFinite(delay) || delay < 0) delay = 0;
-      const runAt = now + Math.ceil(delay);
-      held.delay = delay;
-      this.#settle(held, { kind: "retry", id: job.id, token: held.token, error, runAt });
-    } else {
-      held.settledAt = now;
-      held.duration = duration;
-      this.#settle(held, { kind: "fail", id: job.id, token: held.token, error });
-    }
-  }
-
-  #unknownTask(held: HeldJob): void {
-    const { job } = held;
-    const now = this.#clock.now();
-    if (this.#unknownTasks === "wait") {
-      this.#settle(held, {
-        kind: "release",
-        id: job.id,
-        token: held.token,
-        runAt: now + this.#unknownTaskDelay,
-      });
-      return;
-    }
-    const known = [...this.#tasks.keys()].join(", ");
-    const error = {
-      name: "UnknownTaskError",
-      message:
-        `No task named "${job.name}" is registered on worker ${this.#id} (it knows: ${known})`,
-      attempt: job.attempt,
-      at: now,
-    };
-    held.settledAt = now;
-    held.duration = 0;
-    this.#settle(held, { kind: "fail", id: job.id, token: held.token, error });
-  }
-
-  #armTimeout(held: HeldJob, timeout: number): AbortController {
-    const cancel = new AbortController();
-    this.#clock.sleep(timeout, cancel.signal).then(
-      () => held.abort(new JobTimeoutError(timeout)),
-      () => {}, // cancelled: the handler finished first
-    );
-    return cancel;
-  }
-
-  /** Records a handler's progress (`ctx.progress`) and emits `progress`. */
-  readonly #report = async (held: HeldJob, value: JsonValue): Promise<void> => {
-    const { job } = held;
-    const progress = JSON.parse(toJson(value, "progress", "Cannot record progress")) as JsonValue;
-    const kept = await this.#storage.setProgress(job.id, held.token, progress);
-    if (kept) this.#events.emit("progress", { job: { ...job, progress }, progress });
-  };
-
   // ---- settling (group commit: settles that arrive while one is in flight go in the next batch) ----
-
-  /**
-   * Queues the outcome of `held`. What happens once storage accepts it
-   * (counters, events) is decided by its kind in `#accepted`, from fields on
-   * `held`: no closure or wrapper object per job.
-   */
-  #settle(held: HeldJob, settlement: Settlement): void {
-    held.settle(settlement);
-    this.#queue(held);
-  }
-
-  /** Queues the settlement already set on `held` for the next batch. */
-  #queue(held: HeldJob): void {
-    this.#settles.add(held);
-  }
 
   #accepted(held: HeldJob, settlement: Settlement): void {
     const { job } = held;
@@ -710,6 +530,14 @@ export class Worker {
       case "release":
         return;
     }
+  }
+
+  /** What an attempt tells this worker (one object, made once: see `AttemptHost`). */
+  #attemptHost(): AttemptHost {
+    return {
+      slotDone: () => this.#slotDone(),
+      forget: (held) => this.#forget(held),
+    };
   }
 
   /** What the settle batch reports back (one object, made once: see `SettleHost`). */
@@ -907,6 +735,6 @@ export class Worker {
 
   #release(held: HeldJob): void {
     held.release({ kind: "release", id: held.job.id, token: held.token });
-    this.#queue(held);
+    this.#settles.add(held);
   }
 }
