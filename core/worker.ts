@@ -6,19 +6,21 @@
  */
 
 import { type Clock, sleepUnlessAborted } from "./clock.ts";
-import { type StorageWarning, WorkerStoppedError } from "./errors.ts";
+import { WorkerStoppedError } from "./errors.ts";
 import { Emitter } from "./events.ts";
 import type { WorkerEvents } from "./events.ts";
-import { RateMeter, type WorkerMetrics } from "./metrics.ts";
+import type { WorkerMetrics } from "./metrics.ts";
+import { Outcomes } from "./outcomes.ts";
 import { type AttemptHost, AttemptRunner } from "./attempt.ts";
-import { HeldJob } from "./held_job.ts";
+import type { HeldJob } from "./held_job.ts";
+import { HeldJobs } from "./held_jobs.ts";
 import { type LeaseHost, LeaseKeeper } from "./lease_keeper.ts";
 import { Notifier } from "./notifier.ts";
 import { prefetchFor } from "./prefetch.ts";
-import { SKEW_CHECK_MS, skewWarning } from "./skew.ts";
-import { coalesce, completedRecord, SettleBatch, type SettleHost } from "./settle_batch.ts";
+import { SkewCheck } from "./skew.ts";
+import { coalesce, SettleBatch, type SettleHost } from "./settle_batch.ts";
 import { every, failureBackoff, waitFirst } from "./scheduler.ts";
-import type { Retention, Settlement, Storage, TaskSettings } from "./storage.ts";
+import type { Retention, Storage, TaskSettings } from "./storage.ts";
 import { trackedStorage } from "./_tracked_storage.ts";
 import { checkInt, checkKeys } from "./_validate.ts";
 
@@ -26,6 +28,8 @@ export type { Middleware, MiddlewareContext } from "./middleware.ts";
 export { AUTO_PREFETCH_MAX, AUTO_PREFETCH_MS } from "./prefetch.ts";
 export { STOP_GRACE_MS } from "./worker_options.ts";
 export type { StopOptions, WorkerOptions } from "./worker_options.ts";
+export type { WorkerDuty, WorkerHealth, WorkerState } from "./worker_health.ts";
+import type { WorkerDuty, WorkerHealth, WorkerState } from "./worker_health.ts";
 import {
   readWorkerOptions,
   STOP_GRACE_MS,
@@ -33,37 +37,6 @@ import {
   type StopOptions,
   type WorkerOptions,
 } from "./worker_options.ts";
-
-/** A storage duty of the worker that can fail (see {@linkcode WorkerHealth.failing}). */
-export type WorkerDuty = "reserve" | "wait for work" | "settle" | "lease renewal";
-
-/** What `worker.health()` reports. */
-export interface WorkerHealth {
-  /** The worker's id. */
-  workerId: string;
-  /** Lifecycle state. */
-  state: WorkerState;
-  /** True when running (or paused) and no storage duty is failing. */
-  healthy: boolean;
-  /** Handlers running now. */
-  running: number;
-  /** Consecutive failures of the duty failing longest (0 when storage is fine). */
-  storageFailures: number;
-  /**
-   * The duties whose last storage call failed. While settles or lease
-   * renewals fail the worker reserves nothing: jobs it cannot finish would
-   * only pile up as leases it cannot keep.
-   */
-  failing: WorkerDuty[];
-  /**
-   * Clock time the worker last knew its leases were kept: its start, then
-   * each heartbeat whose renewal succeeded (or had nothing to renew).
-   */
-  lastHeartbeatAt: number | null;
-}
-
-/** A worker's lifecycle. */
-export type WorkerState = "idle" | "running" | "paused" | "stopping" | "stopped";
 
 /**
  * Runs jobs. Start it, and it reserves jobs from its queues (most important
@@ -107,13 +80,8 @@ export class Worker {
   #state: WorkerState = "idle";
   #life = new AbortController(); // aborted when the worker has fully stopped
   #interrupt = new AbortController(); // aborted to wake the fetch loop (pause, stop)
-  /**
-   * Jobs held, in no order: an array with swap-remove (each `HeldJob` knows its
-   * index) rather than a map by id, since every job is added and removed
-   * once and the hot path never looks one up by id. See `#hold`.
-   */
-  #held: HeldJob[] = [];
-  #heldSeq = 0;
+  /** Every job this worker holds a lease on, started or not (see `HeldJobs`). */
+  readonly #held = new HeldJobs();
   #buffer: HeldJob[] = [];
   #running = 0;
   #reserved = 0;
@@ -122,6 +90,7 @@ export class Worker {
   #resumed = new Notifier();
   readonly #settles: SettleBatch;
   readonly #leases: LeaseKeeper;
+  readonly #skew: SkewCheck;
   readonly #attempts: AttemptRunner;
   /** Consecutive failed storage calls per duty. */
   #failures: Record<WorkerDuty, number> = {
@@ -131,15 +100,10 @@ export class Worker {
     "lease renewal": 0,
   };
   #lastHeartbeatAt: number | null = null;
-  /** Clock time of the last skew measurement that started (null: none yet). */
-  #skewCheckedAt: number | null = null;
   #stopping: Promise<void> | null = null;
   #stopped: { promise: Promise<void>; resolve: () => void };
 
-  #succeeded = 0;
-  #failed = 0;
-  #retried = 0;
-  #rate: RateMeter;
+  readonly #outcomes: Outcomes;
 
   /** Creates a worker; it does nothing until {@linkcode Worker.start}. */
   constructor(options: WorkerOptions) {
@@ -163,7 +127,7 @@ export class Worker {
     }
     let resolve!: () => void;
     this.#stopped = { promise: new Promise<void>((r) => (resolve = r)), resolve };
-    this.#rate = new RateMeter(this.#clock.now());
+    this.#outcomes = new Outcomes(this.#events, this.#clock.now());
     this.#settles = new SettleBatch(
       this.#storage,
       this.#clock,
@@ -177,6 +141,14 @@ export class Worker {
       this.#settles,
       read,
       this.#attemptHost(),
+    );
+    this.#skew = new SkewCheck(
+      this.#storage,
+      this.#clock,
+      this.#id,
+      this.#leaseMs,
+      this.#heartbeatMs,
+      this.#events,
     );
     this.#leases = new LeaseKeeper(this.#storage, this.#clock, this.#leaseMs, this.#leaseHost());
   }
@@ -288,12 +260,13 @@ export class Worker {
 
   /** A snapshot of counters and recent latencies. */
   metrics(): WorkerMetrics {
+    const outcomes = this.#outcomes;
     return {
-      processed: this.#succeeded + this.#failed + this.#retried,
-      succeeded: this.#succeeded,
-      failed: this.#failed,
-      retried: this.#retried,
-      inFlight: this.#held.length,
+      processed: outcomes.succeeded + outcomes.failed + outcomes.retried,
+      succeeded: outcomes.succeeded,
+      failed: outcomes.failed,
+      retried: outcomes.retried,
+      inFlight: this.#held.size,
       duration: {
         p50: this.#attempts.durations.percentile(50),
         p95: this.#attempts.durations.percentile(95),
@@ -303,7 +276,7 @@ export class Worker {
         p50: this.#attempts.waits.percentile(50),
         p95: this.#attempts.waits.percentile(95),
       },
-      throughput: this.#rate.rate(this.#clock.now()),
+      throughput: outcomes.throughput(this.#clock.now()),
     };
   }
 
@@ -340,7 +313,7 @@ export class Worker {
       if (left <= 0) {
         // maxTasks reserved: once they are finished and stored, stop. A
         // prefetched job lost before it started frees its place again.
-        if (this.#held.length === 0 && !this.#settles.flushing) {
+        if (this.#held.size === 0 && !this.#settles.flushing) {
           void this.stop();
           return;
         }
@@ -379,8 +352,7 @@ export class Worker {
         // frozen server would hold stop) is handed back whole.
         const stopping = this.#stopping !== null;
         for (const job of result.jobs) {
-          const held = new HeldJob(job, ++this.#heldSeq);
-          this.#hold(held);
+          const held = this.#held.hold(job);
           if (stopping) {
             this.#release(held);
             continue;
@@ -492,46 +464,6 @@ export class Worker {
 
   // ---- settling (group commit: settles that arrive while one is in flight go in the next batch) ----
 
-  #accepted(held: HeldJob, settlement: Settlement): void {
-    const { job } = held;
-    switch (settlement.kind) {
-      case "complete": {
-        this.#succeeded++;
-        if (!this.#events.has("completed")) return;
-        const result = settlement.result;
-        this.#events.emit("completed", {
-          job: completedRecord(job, result, held.settledAt),
-          result,
-          duration: held.duration,
-        });
-        return;
-      }
-      case "retry": {
-        this.#retried++;
-        const { error, runAt } = settlement;
-        this.#events.emit("retrying", {
-          job: { ...job, state: "delayed", runAt, error },
-          error,
-          runAt,
-          delay: held.delay,
-        });
-        return;
-      }
-      case "fail": {
-        this.#failed++;
-        const { error } = settlement;
-        this.#events.emit("failed", {
-          job: { ...job, state: "failed", error, finishedAt: held.settledAt },
-          error,
-          duration: held.duration,
-        });
-        return;
-      }
-      case "release":
-        return;
-    }
-  }
-
   /** What an attempt tells this worker (one object, made once: see `AttemptHost`). */
   #attemptHost(): AttemptHost {
     return {
@@ -559,8 +491,7 @@ export class Worker {
         const settlement = held.settlement!;
         this.#forget(held);
         if (accepted) {
-          if (settlement.kind !== "release") this.#rate.mark(now);
-          this.#accepted(held, settlement);
+          this.#outcomes.accepted(held, settlement, now);
         } else if (settlement.kind !== "release") {
           this.#events.emit("stalled", {
             job: held.job,
@@ -572,39 +503,9 @@ export class Worker {
     };
   }
 
-  #hold(held: HeldJob): void {
-    const job = held.job;
-    // A job can come back while its old `HeldJob` stays here for long only if
-    // its lease expired meanwhile (the reclaim counted a stall): the new
-    // reservation replaces the old one, as one entry per id did. (A job
-    // retried or released can come back only in the microtasks before its
-    // old `HeldJob` is forgotten.) Other jobs need no search.
-    if (job.stalls > 0) {
-      const old = this.#held.find((h) => h.job.id === job.id);
-      if (old !== undefined) this.#unhold(old);
-    }
-    held.index = this.#held.length;
-    this.#held.push(held);
-  }
-
-  #unhold(held: HeldJob): void {
-    const list = this.#held;
-    const last = list.pop()!;
-    if (last !== held) {
-      list[held.index] = last;
-      last.index = held.index;
-    }
-    held.index = -1;
-  }
-
-  /** The held jobs in reservation order (as one entry per id in a `Map` kept them). */
-  #heldInOrder(): HeldJob[] {
-    return this.#held.slice().sort((a, b) => a.seq - b.seq);
-  }
-
   #forget(held: HeldJob): void {
-    if (held.index >= 0) this.#unhold(held);
-    if (this.#held.length === 0) this.#idle.notify();
+    this.#held.remove(held);
+    if (this.#held.size === 0) this.#idle.notify();
   }
 
   // ---- periodic duties ----
@@ -612,16 +513,14 @@ export class Worker {
   /** Each heartbeat: the clock skew now and then, then the leases (see `LeaseKeeper`). */
   #heartbeat(): Promise<void> {
     const now = this.#clock.now();
-    if (this.#skewCheckedAt === null || now - this.#skewCheckedAt >= SKEW_CHECK_MS) {
-      void this.#checkSkew();
-    }
+    if (this.#skew.due(now)) void this.#skew.check();
     return this.#leases.renew(now);
   }
 
   /** What the lease keeper asks of this worker (one object, made once: see `LeaseHost`). */
   #leaseHost(): LeaseHost {
     return {
-      held: () => this.#heldInOrder(),
+      held: () => this.#held.inOrder(),
       dropIfUnstarted: (held, reason) => {
         const b = this.#buffer.indexOf(held);
         if (b < 0) return false;
@@ -657,32 +556,7 @@ export class Worker {
     } catch {
       // Storage unreachable: the fetch loop reports that, with backoff.
     }
-    await this.#checkSkew();
-  }
-
-  /** Warns when this worker's clock is too far from the storage's (see `skewWarning`). */
-  async #checkSkew(): Promise<void> {
-    // A manual clock (FakeClock) is off on purpose, and storage takes every
-    // time from it, so its skew means nothing.
-    const storage = this.#storage;
-    if (storage.serverTime === undefined || this.#clock.manual) return;
-    const before = this.#clock.now();
-    this.#skewCheckedAt = before;
-    let warning: StorageWarning | null;
-    try {
-      warning = await skewWarning(
-        () => storage.serverTime!(),
-        this.#clock,
-        before,
-        this.#id,
-        this.#leaseMs,
-        this.#heartbeatMs,
-      );
-    } catch {
-      this.#skewCheckedAt = null; // look again at the next heartbeat
-      return;
-    }
-    if (warning !== null) this.#events.emit("error", { error: warning, during: "clock skew" });
+    await this.#skew.check();
   }
 
   async #sweep(): Promise<void> {
@@ -711,7 +585,7 @@ export class Worker {
       }
       // Out of time: hand back what still runs, then abort it.
       // A snapshot: aborting a handler may forget its job at once.
-      for (const held of this.#heldInOrder()) {
+      for (const held of this.#held.inOrder()) {
         if (held.index < 0) continue;
         if (held.state === "reserved" || held.state === "running") {
           this.#release(held);
