@@ -1,6 +1,9 @@
 /**
  * The consumer side: a Worker reserves jobs, runs their handlers with
  * concurrency, leases, timeouts and retries, and reports what happened.
+ * Here: its lifecycle and the fetch loop; one attempt is `attempt.ts`, lease
+ * renewal `lease_keeper.ts`, storing outcomes `settle_batch.ts` (counted in
+ * `outcomes.ts`), the held jobs `held_jobs.ts`, health `worker_health.ts`.
  *
  * @module
  */
@@ -29,7 +32,13 @@ export { AUTO_PREFETCH_MAX, AUTO_PREFETCH_MS } from "./prefetch.ts";
 export { STOP_GRACE_MS } from "./worker_options.ts";
 export type { StopOptions, WorkerOptions } from "./worker_options.ts";
 export type { WorkerDuty, WorkerHealth, WorkerState } from "./worker_health.ts";
-import type { WorkerDuty, WorkerHealth, WorkerState } from "./worker_health.ts";
+import {
+  type DutyFailures,
+  healthOf,
+  noFailures,
+  type WorkerHealth,
+  type WorkerState,
+} from "./worker_health.ts";
 import {
   readWorkerOptions,
   STOP_GRACE_MS,
@@ -93,12 +102,7 @@ export class Worker {
   readonly #skew: SkewCheck;
   readonly #attempts: AttemptRunner;
   /** Consecutive failed storage calls per duty. */
-  #failures: Record<WorkerDuty, number> = {
-    reserve: 0,
-    "wait for work": 0,
-    settle: 0,
-    "lease renewal": 0,
-  };
+  readonly #failures: DutyFailures = noFailures();
   #lastHeartbeatAt: number | null = null;
   #stopping: Promise<void> | null = null;
   #stopped: { promise: Promise<void>; resolve: () => void };
@@ -282,17 +286,7 @@ export class Worker {
 
   /** Whether the worker is running and its storage answers. */
   health(): WorkerHealth {
-    const failures = this.#failures;
-    const failing = (Object.keys(failures) as WorkerDuty[]).filter((duty) => failures[duty] > 0);
-    return {
-      workerId: this.#id,
-      state: this.#state,
-      healthy: (this.#state === "running" || this.#state === "paused") && failing.length === 0,
-      running: this.#running,
-      storageFailures: Math.max(0, ...failing.map((duty) => failures[duty])),
-      failing,
-      lastHeartbeatAt: this.#lastHeartbeatAt,
-    };
+    return healthOf(this.#id, this.#state, this.#running, this.#failures, this.#lastHeartbeatAt);
   }
 
   // ---- fetching ----
@@ -462,8 +456,6 @@ export class Worker {
     this.#slotFreed.notify();
   }
 
-  // ---- settling (group commit: settles that arrive while one is in flight go in the next batch) ----
-
   /** What an attempt tells this worker (one object, made once: see `AttemptHost`). */
   #attemptHost(): AttemptHost {
     return {
@@ -471,6 +463,8 @@ export class Worker {
       forget: (held) => this.#forget(held),
     };
   }
+
+  // ---- settling (group commit: settles that arrive while one is in flight go in the next batch) ----
 
   /** What the settle batch reports back (one object, made once: see `SettleHost`). */
   #settleHost(): SettleHost {
