@@ -66,7 +66,7 @@ export class HeldJob {
   expiresAt: number;
   /**
    * Set while the handler runs: ends the wait for it at once on abort. One
-   * function shared by every job (the worker's), not a closure per job.
+   * function shared by every job (the `AttemptRunner`'s), not a closure per job.
    */
   onAbort: ((held: HeldJob, ok: boolean, value: unknown) => void) | undefined = undefined;
   /** Cancels the job's timeout timer, if it has one. */

@@ -44,7 +44,7 @@ export type ReportProgress = (held: HeldJob, value: JsonValue) => Promise<void>;
  *
  * @example
  * ```ts ignore
- * const ctx = new Context(held, task, report); // one per attempt, made by the worker
+ * const ctx = new Context(held, task, report); // one per attempt, made by the AttemptRunner
  * ```
  */
 export class Context implements MiddlewareContext {

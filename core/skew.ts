@@ -1,11 +1,14 @@
 /**
- * How far a worker's clock is from its storage's, and when that is too far.
+ * How far a worker's clock is from its storage's, and when that is too far:
+ * measured at start and now and then on heartbeats, warned about as `error`.
  *
  * @module
  */
 
 import type { Clock } from "./clock.ts";
 import { StorageWarning } from "./errors.ts";
+import type { Emitter, WorkerEvents } from "./events.ts";
+import type { Storage } from "./storage.ts";
 
 /**
  * The worker warns when its clock's skew from the storage's exceeds this
@@ -57,4 +60,71 @@ export async function skewWarning(
       `heartbeatMs ${heartbeatMs} = ${bound} ms of skew between workers; beyond that ` +
       `jobs run twice or fail as stalled. Sync the clocks (NTP) or use a longer leaseMs.`,
   );
+}
+
+/**
+ * A worker's skew measurements: when the next is due, and the measurement
+ * itself, whose warning is emitted as an `error` event (never fatal).
+ *
+ * @example
+ * ```ts ignore
+ * const skew = new SkewCheck(storage, clock, "w1", 30_000, 10_000, events);
+ * if (skew.due(clock.now())) void skew.check(); // on a heartbeat
+ * ```
+ */
+export class SkewCheck {
+  readonly #storage: Storage;
+  readonly #clock: Clock;
+  readonly #workerId: string;
+  readonly #leaseMs: number;
+  readonly #heartbeatMs: number;
+  readonly #events: Emitter<WorkerEvents>;
+  /** Clock time of the last measurement that started (null: none yet). */
+  #checkedAt: number | null = null;
+
+  constructor(
+    storage: Storage,
+    clock: Clock,
+    workerId: string,
+    leaseMs: number,
+    heartbeatMs: number,
+    events: Emitter<WorkerEvents>,
+  ) {
+    this.#storage = storage;
+    this.#clock = clock;
+    this.#workerId = workerId;
+    this.#leaseMs = leaseMs;
+    this.#heartbeatMs = heartbeatMs;
+    this.#events = events;
+  }
+
+  /** Whether a measurement is due at `now` (every {@linkcode SKEW_CHECK_MS}). */
+  due(now: number): boolean {
+    return this.#checkedAt === null || now - this.#checkedAt >= SKEW_CHECK_MS;
+  }
+
+  /** Warns when this worker's clock is too far from the storage's (see `skewWarning`). */
+  async check(): Promise<void> {
+    // A manual clock (FakeClock) is off on purpose, and storage takes every
+    // time from it, so its skew means nothing.
+    const storage = this.#storage;
+    if (storage.serverTime === undefined || this.#clock.manual) return;
+    const before = this.#clock.now();
+    this.#checkedAt = before;
+    let warning: StorageWarning | null;
+    try {
+      warning = await skewWarning(
+        () => storage.serverTime!(),
+        this.#clock,
+        before,
+        this.#workerId,
+        this.#leaseMs,
+        this.#heartbeatMs,
+      );
+    } catch {
+      this.#checkedAt = null; // look again at the next heartbeat
+      return;
+    }
+    if (warning !== null) this.#events.emit("error", { error: warning, during: "clock skew" });
+  }
 }

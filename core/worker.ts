@@ -1,41 +1,44 @@
 /**
  * The consumer side: a Worker reserves jobs, runs their handlers with
  * concurrency, leases, timeouts and retries, and reports what happened.
+ * Here: its lifecycle and the fetch loop; one attempt is `attempt.ts`, lease
+ * renewal `lease_keeper.ts`, storing outcomes `settle_batch.ts` (counted in
+ * `outcomes.ts`), the held jobs `held_jobs.ts`, health `worker_health.ts`.
  *
  * @module
  */
 
 import { type Clock, sleepUnlessAborted } from "./clock.ts";
-import {
-  JobTimeoutError,
-  LeaseLostError,
-  type StorageWarning,
-  toJobError,
-  UnrecoverableError,
-  WorkerStoppedError,
-} from "./errors.ts";
+import { WorkerStoppedError } from "./errors.ts";
 import { Emitter } from "./events.ts";
 import type { WorkerEvents } from "./events.ts";
-import { RateMeter, SampleWindow, type WorkerMetrics } from "./metrics.ts";
-import { HeldJob } from "./held_job.ts";
-import { compose, Context, type Middleware } from "./middleware.ts";
+import type { WorkerMetrics } from "./metrics.ts";
+import { Outcomes } from "./outcomes.ts";
+import { type AttemptHost, AttemptRunner } from "./attempt.ts";
+import type { HeldJob } from "./held_job.ts";
+import { HeldJobs } from "./held_jobs.ts";
+import { type LeaseHost, LeaseKeeper } from "./lease_keeper.ts";
 import { Notifier } from "./notifier.ts";
 import { prefetchFor } from "./prefetch.ts";
-import { SKEW_CHECK_MS, skewWarning } from "./skew.ts";
-import { coalesce, completedRecord, SettleBatch, type SettleHost } from "./settle_batch.ts";
-import { defaultRetry } from "./retry.ts";
+import { SkewCheck } from "./skew.ts";
+import { coalesce, SettleBatch, type SettleHost } from "./settle_batch.ts";
 import { every, failureBackoff, waitFirst } from "./scheduler.ts";
-import type { Retention, Settlement, Storage, TaskSettings } from "./storage.ts";
+import type { Retention, Storage, TaskSettings } from "./storage.ts";
 import { trackedStorage } from "./_tracked_storage.ts";
-import type { JsonValue, Task, TaskContext } from "./task.ts";
-import { checkInt, checkJson, checkKeys, toJson } from "./_validate.ts";
-
-const pathOfRoot = (root: string) => root;
+import { checkInt, checkKeys } from "./_validate.ts";
 
 export type { Middleware, MiddlewareContext } from "./middleware.ts";
 export { AUTO_PREFETCH_MAX, AUTO_PREFETCH_MS } from "./prefetch.ts";
 export { STOP_GRACE_MS } from "./worker_options.ts";
 export type { StopOptions, WorkerOptions } from "./worker_options.ts";
+export type { WorkerDuty, WorkerHealth, WorkerState } from "./worker_health.ts";
+import {
+  type DutyFailures,
+  healthOf,
+  noFailures,
+  type WorkerHealth,
+  type WorkerState,
+} from "./worker_health.ts";
 import {
   readWorkerOptions,
   STOP_GRACE_MS,
@@ -43,37 +46,6 @@ import {
   type StopOptions,
   type WorkerOptions,
 } from "./worker_options.ts";
-
-/** A storage duty of the worker that can fail (see {@linkcode WorkerHealth.failing}). */
-export type WorkerDuty = "reserve" | "wait for work" | "settle" | "lease renewal";
-
-/** What `worker.health()` reports. */
-export interface WorkerHealth {
-  /** The worker's id. */
-  workerId: string;
-  /** Lifecycle state. */
-  state: WorkerState;
-  /** True when running (or paused) and no storage duty is failing. */
-  healthy: boolean;
-  /** Handlers running now. */
-  running: number;
-  /** Consecutive failures of the duty failing longest (0 when storage is fine). */
-  storageFailures: number;
-  /**
-   * The duties whose last storage call failed. While settles or lease
-   * renewals fail the worker reserves nothing: jobs it cannot finish would
-   * only pile up as leases it cannot keep.
-   */
-  failing: WorkerDuty[];
-  /**
-   * Clock time the worker last knew its leases were kept: its start, then
-   * each heartbeat whose renewal succeeded (or had nothing to renew).
-   */
-  lastHeartbeatAt: number | null;
-}
-
-/** A worker's lifecycle. */
-export type WorkerState = "idle" | "running" | "paused" | "stopping" | "stopped";
 
 /**
  * Runs jobs. Start it, and it reserves jobs from its queues (most important
@@ -99,26 +71,17 @@ export type WorkerState = "idle" | "running" | "paused" | "stopping" | "stopped"
 export class Worker {
   readonly #storage: Storage;
   readonly #clock: Clock;
-  // deno-lint-ignore no-explicit-any
-  readonly #tasks: Map<string, Task<any, any>>;
-  // deno-lint-ignore no-explicit-any
-  readonly #composed = new Map<string, (payload: any, ctx: TaskContext) => Promise<unknown>>();
   /** The tasks' settings, for jobs enqueued by name (built once: see `ReserveRequest.taskDefaults`). */
   readonly #taskDefaults = new Map<string, TaskSettings>();
   readonly #queues: readonly string[];
   readonly #concurrency: number;
   /** A fixed prefetch, or null for auto (see `#prefetch`). */
   readonly #fixedPrefetch: number | null;
-  /** Recent mean handler duration in ms (moving average), or null before the first. */
-  #meanDuration: number | null = null;
   readonly #id: string;
   readonly #leaseMs: number;
   readonly #heartbeatMs: number;
   readonly #maxTasks: number;
   readonly #retention: Retention;
-  readonly #unknownTasks: "fail" | "wait";
-  readonly #unknownTaskDelay: number;
-  readonly #middleware: readonly Middleware[];
   readonly #idleWaitMs: number;
   readonly #sweepMs: number;
   readonly #events = new Emitter<WorkerEvents>();
@@ -126,13 +89,8 @@ export class Worker {
   #state: WorkerState = "idle";
   #life = new AbortController(); // aborted when the worker has fully stopped
   #interrupt = new AbortController(); // aborted to wake the fetch loop (pause, stop)
-  /**
-   * Jobs held, in no order: an array with swap-remove (each `HeldJob` knows its
-   * index) rather than a map by id, since every job is added and removed
-   * once and the hot path never looks one up by id. See `#hold`.
-   */
-  #held: HeldJob[] = [];
-  #heldSeq = 0;
+  /** Every job this worker holds a lease on, started or not (see `HeldJobs`). */
+  readonly #held = new HeldJobs();
   #buffer: HeldJob[] = [];
   #running = 0;
   #reserved = 0;
@@ -140,25 +98,16 @@ export class Worker {
   #idle = new Notifier();
   #resumed = new Notifier();
   readonly #settles: SettleBatch;
+  readonly #leases: LeaseKeeper;
+  readonly #skew: SkewCheck;
+  readonly #attempts: AttemptRunner;
   /** Consecutive failed storage calls per duty. */
-  #failures: Record<WorkerDuty, number> = {
-    reserve: 0,
-    "wait for work": 0,
-    settle: 0,
-    "lease renewal": 0,
-  };
+  readonly #failures: DutyFailures = noFailures();
   #lastHeartbeatAt: number | null = null;
-  /** Clock time of the last skew measurement that started (null: none yet). */
-  #skewCheckedAt: number | null = null;
   #stopping: Promise<void> | null = null;
   #stopped: { promise: Promise<void>; resolve: () => void };
 
-  #succeeded = 0;
-  #failed = 0;
-  #retried = 0;
-  #durations = new SampleWindow();
-  #waits = new SampleWindow();
-  #rate: RateMeter;
+  readonly #outcomes: Outcomes;
 
   /** Creates a worker; it does nothing until {@linkcode Worker.start}. */
   constructor(options: WorkerOptions) {
@@ -166,7 +115,6 @@ export class Worker {
     this.#clock = read.clock;
     // On a FakeClock, the clock waits for this worker's storage calls.
     this.#storage = trackedStorage(read.storage, this.#clock);
-    this.#tasks = read.tasks;
     this.#queues = read.queues;
     this.#concurrency = read.concurrency;
     this.#fixedPrefetch = read.fixedPrefetch;
@@ -175,25 +123,38 @@ export class Worker {
     this.#heartbeatMs = read.heartbeatMs;
     this.#maxTasks = read.maxTasks;
     this.#retention = read.retention;
-    this.#unknownTasks = read.unknownTasks;
-    this.#unknownTaskDelay = read.unknownTaskDelay;
-    this.#middleware = read.middleware;
     this.#idleWaitMs = read.idleWaitMs;
     this.#sweepMs = read.sweepMs;
-    for (const task of this.#tasks.values()) {
-      this.#composed.set(task.name, compose(task, this.#middleware));
+    for (const task of read.tasks.values()) {
       const { maxAttempts, maxStalls, timeout } = task;
       this.#taskDefaults.set(task.name, Object.freeze({ maxAttempts, maxStalls, timeout }));
     }
     let resolve!: () => void;
     this.#stopped = { promise: new Promise<void>((r) => (resolve = r)), resolve };
-    this.#rate = new RateMeter(this.#clock.now());
+    this.#outcomes = new Outcomes(this.#events, this.#clock.now());
     this.#settles = new SettleBatch(
       this.#storage,
       this.#clock,
       this.#retention,
       this.#settleHost(),
     );
+    this.#attempts = new AttemptRunner(
+      this.#storage,
+      this.#clock,
+      this.#events,
+      this.#settles,
+      read,
+      this.#attemptHost(),
+    );
+    this.#skew = new SkewCheck(
+      this.#storage,
+      this.#clock,
+      this.#id,
+      this.#leaseMs,
+      this.#heartbeatMs,
+      this.#events,
+    );
+    this.#leases = new LeaseKeeper(this.#storage, this.#clock, this.#leaseMs, this.#leaseHost());
   }
 
   /** This worker's id. */
@@ -303,35 +264,29 @@ export class Worker {
 
   /** A snapshot of counters and recent latencies. */
   metrics(): WorkerMetrics {
+    const outcomes = this.#outcomes;
     return {
-      processed: this.#succeeded + this.#failed + this.#retried,
-      succeeded: this.#succeeded,
-      failed: this.#failed,
-      retried: this.#retried,
-      inFlight: this.#held.length,
+      processed: outcomes.succeeded + outcomes.failed + outcomes.retried,
+      succeeded: outcomes.succeeded,
+      failed: outcomes.failed,
+      retried: outcomes.retried,
+      inFlight: this.#held.size,
       duration: {
-        p50: this.#durations.percentile(50),
-        p95: this.#durations.percentile(95),
-        p99: this.#durations.percentile(99),
+        p50: this.#attempts.durations.percentile(50),
+        p95: this.#attempts.durations.percentile(95),
+        p99: this.#attempts.durations.percentile(99),
       },
-      queueWait: { p50: this.#waits.percentile(50), p95: this.#waits.percentile(95) },
-      throughput: this.#rate.rate(this.#clock.now()),
+      queueWait: {
+        p50: this.#attempts.waits.percentile(50),
+        p95: this.#attempts.waits.percentile(95),
+      },
+      throughput: outcomes.throughput(this.#clock.now()),
     };
   }
 
   /** Whether the worker is running and its storage answers. */
   health(): WorkerHealth {
-    const failures = this.#failures;
-    const failing = (Object.keys(failures) as WorkerDuty[]).filter((duty) => failures[duty] > 0);
-    return {
-      workerId: this.#id,
-      state: this.#state,
-      healthy: (this.#state === "running" || this.#state === "paused") && failing.length === 0,
-      running: this.#running,
-      storageFailures: Math.max(0, ...failing.map((duty) => failures[duty])),
-      failing,
-      lastHeartbeatAt: this.#lastHeartbeatAt,
-    };
+    return healthOf(this.#id, this.#state, this.#running, this.#failures, this.#lastHeartbeatAt);
   }
 
   // ---- fetching ----
@@ -352,7 +307,7 @@ export class Worker {
       if (left <= 0) {
         // maxTasks reserved: once they are finished and stored, stop. A
         // prefetched job lost before it started frees its place again.
-        if (this.#held.length === 0 && !this.#settles.flushing) {
+        if (this.#held.size === 0 && !this.#settles.flushing) {
           void this.stop();
           return;
         }
@@ -391,8 +346,7 @@ export class Worker {
         // frozen server would hold stop) is handed back whole.
         const stopping = this.#stopping !== null;
         for (const job of result.jobs) {
-          const held = new HeldJob(job, ++this.#heldSeq);
-          this.#hold(held);
+          const held = this.#held.hold(job);
           if (stopping) {
             this.#release(held);
             continue;
@@ -459,7 +413,7 @@ export class Worker {
   }
 
   #prefetch(): number {
-    return prefetchFor(this.#fixedPrefetch, this.#concurrency, this.#meanDuration);
+    return prefetchFor(this.#fixedPrefetch, this.#concurrency, this.#attempts.meanDuration);
   }
 
   #wakeLoop(): void {
@@ -480,7 +434,7 @@ export class Worker {
         continue;
       }
       this.#running++;
-      void this.#execute(held);
+      this.#attempts.run(held);
     }
   }
 
@@ -493,43 +447,7 @@ export class Worker {
     this.#slotFreed.notify(); // the fetch loop may reserve in its place
   }
 
-  // ---- running ----
-
-  /**
-   * Starts the handler. Its outcome (or an abort, whichever comes first)
-   * arrives in `#ran`, through callbacks rather than an async function
-   * racing a fresh promise: that saves a promise and four closures per job.
-   */
-  #execute(held: HeldJob): void {
-    const { job } = held;
-    held.start();
-    const task = this.#tasks.get(job.name);
-    const startedAt = held.startedAt = this.#clock.now();
-    if (task === undefined) {
-      this.#unknownTask(held);
-      this.#slotDone();
-      return;
-    }
-    // A storage that does not apply `taskDefaults` leaves a by-name job's
-    // settings null: the task's hold for this attempt all the same.
-    if (job.maxAttempts === null || job.timeout === null || job.maxStalls === null) {
-      job.maxAttempts ??= task.maxAttempts;
-      job.timeout ??= task.timeout;
-      job.maxStalls ??= task.maxStalls;
-    }
-    this.#waits.add(Math.max(0, startedAt - job.runAt));
-    if (this.#events.has("active")) this.#events.emit("active", { job });
-    if (job.timeout! > 0) held.timeoutCancel = this.#armTimeout(held, job.timeout!);
-    const work = this.#composed.get(job.name)!(
-      job.payload,
-      new Context(held, task, this.#report),
-    );
-    // A handler that ignores its signal is not waited for once aborted
-    // (timeout, lost lease, forced stop): abort ends the wait at once.
-    work.then((value) => this.#ran(held, true, value), (error) => this.#ran(held, false, error));
-    if (held.aborted) this.#ran(held, false, held.reason);
-    else held.onAbort = this.#ran;
-  }
+  // ---- running (see `AttemptRunner`) ----
 
   /** A running handler's slot is free: start the next job, wake the fetch loop. */
   #slotDone(): void {
@@ -538,177 +456,15 @@ export class Worker {
     this.#slotFreed.notify();
   }
 
-  /** The handler of `held` returned `value` (`ok`) or threw it (or was aborted with it). */
-  readonly #ran = (held: HeldJob, ok: boolean, value: unknown): void => {
-    const state = held.state;
-    // The handler ended after an abort, or the other way round: the first
-    // of the two moved it on (a released or lost job's handler only once).
-    if (state !== "running" && state !== "released" && state !== "lost") return;
-    held.onAbort = undefined;
-    held.timeoutCancel?.abort();
-    this.#slotDone();
-    const { job } = held;
-    if (state !== "running") {
-      held.drop();
-      if (state === "lost") {
-        this.#events.emit("stalled", { job, reason: "lease lost while running" });
-      }
-      this.#forget(held);
-      return;
-    }
-    const now = this.#clock.now();
-    const duration = now - held.startedAt;
-    this.#durations.add(duration);
-    // Moving average over about the last 16 handlers: recent enough to follow
-    // a change of workload, smooth enough that one outlier moves it little.
-    const mean = this.#meanDuration;
-    this.#meanDuration = mean === null ? duration : mean + (duration - mean) / 16;
-    if (!ok) return this.#failAttempt(held, value, now, duration);
-    const timeout = job.timeout!; // filled in by `#execute`
-    if (timeout > 0 && duration > timeout) {
-      // It returned, but past its timeout: a handler that keeps the event
-      // loop busy (synchronous work) leaves the timer no turn to abort it.
-      return this.#failAttempt(held, new JobTimeoutError(timeout, duration), now, duration);
-    }
-    try {
-      // Storage copies the result as JSON as it stores it; check it is JSON.
-      if (value !== undefined) checkJson(value, "result", pathOfRoot, "Cannot store result");
-    } catch (error) {
-      return this.#failAttempt(held, error, now, duration);
-    }
-    held.settledAt = now;
-    held.duration = duration;
-    this.#settle(held, { kind: "complete", id: job.id, token: held.token, result: value });
-  };
-
-  #failAttempt(held: HeldJob, thrown: unknown, now: number, duration: number): void {
-    const { job } = held;
-    const task = this.#tasks.get(job.name)!;
-    const error = toJobError(thrown, job.attempt, now);
-    let retry = !(thrown instanceof UnrecoverableError) && job.attempt < job.maxAttempts!;
-    if (retry && task.retryIf) {
-      try {
-        retry = Boolean(task.retryIf(thrown, job.attempt));
-      } catch (e) {
-        this.#events.emit("error", { error: e, during: `retryIf of task "${task.name}"` });
-      }
-    }
-    if (retry) {
-      let delay = 0;
-      try {
-        delay = (task.retry ?? defaultRetry)(job.attempt, thrown);
-      } catch (e) {
-        this.#events.emit("error", { error: e, during: `retry strategy of task "${task.name}"` });
-      }
-      if (typeof delay !== "number" || !Number.isFinite(delay) || delay < 0) delay = 0;
-      const runAt = now + Math.ceil(delay);
-      held.delay = delay;
-      this.#settle(held, { kind: "retry", id: job.id, token: held.token, error, runAt });
-    } else {
-      held.settledAt = now;
-      held.duration = duration;
-      this.#settle(held, { kind: "fail", id: job.id, token: held.token, error });
-    }
-  }
-
-  #unknownTask(held: HeldJob): void {
-    const { job } = held;
-    const now = this.#clock.now();
-    if (this.#unknownTasks === "wait") {
-      this.#settle(held, {
-        kind: "release",
-        id: job.id,
-        token: held.token,
-        runAt: now + this.#unknownTaskDelay,
-      });
-      return;
-    }
-    const known = [...this.#tasks.keys()].join(", ");
-    const error = {
-      name: "UnknownTaskError",
-      message:
-        `No task named "${job.name}" is registered on worker ${this.#id} (it knows: ${known})`,
-      attempt: job.attempt,
-      at: now,
+  /** What an attempt tells this worker (one object, made once: see `AttemptHost`). */
+  #attemptHost(): AttemptHost {
+    return {
+      slotDone: () => this.#slotDone(),
+      forget: (held) => this.#forget(held),
     };
-    held.settledAt = now;
-    held.duration = 0;
-    this.#settle(held, { kind: "fail", id: job.id, token: held.token, error });
   }
-
-  #armTimeout(held: HeldJob, timeout: number): AbortController {
-    const cancel = new AbortController();
-    this.#clock.sleep(timeout, cancel.signal).then(
-      () => held.abort(new JobTimeoutError(timeout)),
-      () => {}, // cancelled: the handler finished first
-    );
-    return cancel;
-  }
-
-  /** Records a handler's progress (`ctx.progress`) and emits `progress`. */
-  readonly #report = async (held: HeldJob, value: JsonValue): Promise<void> => {
-    const { job } = held;
-    const progress = JSON.parse(toJson(value, "progress", "Cannot record progress")) as JsonValue;
-    const kept = await this.#storage.setProgress(job.id, held.token, progress);
-    if (kept) this.#events.emit("progress", { job: { ...job, progress }, progress });
-  };
 
   // ---- settling (group commit: settles that arrive while one is in flight go in the next batch) ----
-
-  /**
-   * Queues the outcome of `held`. What happens once storage accepts it
-   * (counters, events) is decided by its kind in `#accepted`, from fields on
-   * `held`: no closure or wrapper object per job.
-   */
-  #settle(held: HeldJob, settlement: Settlement): void {
-    held.settle(settlement);
-    this.#queue(held);
-  }
-
-  /** Queues the settlement already set on `held` for the next batch. */
-  #queue(held: HeldJob): void {
-    this.#settles.add(held);
-  }
-
-  #accepted(held: HeldJob, settlement: Settlement): void {
-    const { job } = held;
-    switch (settlement.kind) {
-      case "complete": {
-        this.#succeeded++;
-        if (!this.#events.has("completed")) return;
-        const result = settlement.result;
-        this.#events.emit("completed", {
-          job: completedRecord(job, result, held.settledAt),
-          result,
-          duration: held.duration,
-        });
-        return;
-      }
-      case "retry": {
-        this.#retried++;
-        const { error, runAt } = settlement;
-        this.#events.emit("retrying", {
-          job: { ...job, state: "delayed", runAt, error },
-          error,
-          runAt,
-          delay: held.delay,
-        });
-        return;
-      }
-      case "fail": {
-        this.#failed++;
-        const { error } = settlement;
-        this.#events.emit("failed", {
-          job: { ...job, state: "failed", error, finishedAt: held.settledAt },
-          error,
-          duration: held.duration,
-        });
-        return;
-      }
-      case "release":
-        return;
-    }
-  }
 
   /** What the settle batch reports back (one object, made once: see `SettleHost`). */
   #settleHost(): SettleHost {
@@ -729,8 +485,7 @@ export class Worker {
         const settlement = held.settlement!;
         this.#forget(held);
         if (accepted) {
-          if (settlement.kind !== "release") this.#rate.mark(now);
-          this.#accepted(held, settlement);
+          this.#outcomes.accepted(held, settlement, now);
         } else if (settlement.kind !== "release") {
           this.#events.emit("stalled", {
             job: held.job,
@@ -742,106 +497,45 @@ export class Worker {
     };
   }
 
-  #hold(held: HeldJob): void {
-    const job = held.job;
-    // A job can come back while its old `HeldJob` stays here for long only if
-    // its lease expired meanwhile (the reclaim counted a stall): the new
-    // reservation replaces the old one, as one entry per id did. (A job
-    // retried or released can come back only in the microtasks before its
-    // old `HeldJob` is forgotten.) Other jobs need no search.
-    if (job.stalls > 0) {
-      const old = this.#held.find((h) => h.job.id === job.id);
-      if (old !== undefined) this.#unhold(old);
-    }
-    held.index = this.#held.length;
-    this.#held.push(held);
-  }
-
-  #unhold(held: HeldJob): void {
-    const list = this.#held;
-    const last = list.pop()!;
-    if (last !== held) {
-      list[held.index] = last;
-      last.index = held.index;
-    }
-    held.index = -1;
-  }
-
-  /** The held jobs in reservation order (as one entry per id in a `Map` kept them). */
-  #heldInOrder(): HeldJob[] {
-    return this.#held.slice().sort((a, b) => a.seq - b.seq);
-  }
-
   #forget(held: HeldJob): void {
-    if (held.index >= 0) this.#unhold(held);
-    if (this.#held.length === 0) this.#idle.notify();
+    this.#held.remove(held);
+    if (this.#held.size === 0) this.#idle.notify();
   }
 
   // ---- periodic duties ----
 
-  async #heartbeat(): Promise<void> {
+  /** Each heartbeat: the clock skew now and then, then the leases (see `LeaseKeeper`). */
+  #heartbeat(): Promise<void> {
     const now = this.#clock.now();
-    if (this.#skewCheckedAt === null || now - this.#skewCheckedAt >= SKEW_CHECK_MS) {
-      void this.#checkSkew();
-    }
-    const live = this.#heldInOrder().filter((h) =>
-      h.state === "reserved" || h.state === "running" || h.state === "settling"
-    );
-    let kept: boolean[] = [];
-    if (live.length > 0) {
-      try {
-        kept = await this.#storage.extendLeases(
-          live.map((h) => ({ id: h.job.id, token: h.token })),
-          this.#leaseMs,
-          now,
-        );
-      } catch (error) {
-        this.#failures["lease renewal"]++;
-        this.#events.emit("error", { error, during: "lease renewal" });
-        // Leases that ran out meanwhile are another worker's to take now.
-        const at = this.#clock.now();
-        this.#lose(
-          live.filter((h) =>
-            h.expiresAt <= at && (h.state === "reserved" || h.state === "running")
-          ),
-        );
-        return;
-      }
-    }
-    if (this.#failures["lease renewal"] > 0) {
-      this.#failures["lease renewal"] = 0;
-      this.#slotFreed.notify(); // the fetch loop waits for renewals to work again
-    }
-    const expiresAt = now + this.#leaseMs;
-    const lost: HeldJob[] = [];
-    for (let i = 0; i < live.length; i++) {
-      if (kept[i]) live[i].expiresAt = expiresAt;
-      else lost.push(live[i]);
-    }
-    this.#lose(lost);
-    this.#lastHeartbeatAt = now;
-    this.#events.emit("heartbeat", { workerId: this.#id, active: this.#running, at: now });
+    if (this.#skew.due(now)) void this.#skew.check();
+    return this.#leases.renew(now);
   }
 
-  /**
-   * Lets go of jobs whose leases are gone. All are marked lost (and the
-   * unstarted ones dropped) before any running handler is aborted: an abort
-   * frees a slot, and the next job started there must not be one of these.
-   */
-  #lose(lost: readonly HeldJob[]): void {
-    if (lost.length === 0) return;
-    const running: HeldJob[] = [];
-    for (const held of lost) {
-      const b = this.#buffer.indexOf(held);
-      if (b >= 0) {
+  /** What the lease keeper asks of this worker (one object, made once: see `LeaseHost`). */
+  #leaseHost(): LeaseHost {
+    return {
+      held: () => this.#held.inOrder(),
+      dropIfUnstarted: (held, reason) => {
+        const b = this.#buffer.indexOf(held);
+        if (b < 0) return false;
         this.#buffer.splice(b, 1);
-        this.#dropUnstarted(held, "lease lost before the job started");
-      } else {
-        held.lose();
-        running.push(held);
-      }
-    }
-    for (const held of running) held.abort(new LeaseLostError(held.job.id));
+        this.#dropUnstarted(held, reason);
+        return true;
+      },
+      failed: (error) => {
+        this.#failures["lease renewal"]++;
+        this.#events.emit("error", { error, during: "lease renewal" });
+      },
+      recovered: () => {
+        if (this.#failures["lease renewal"] === 0) return;
+        this.#failures["lease renewal"] = 0;
+        this.#slotFreed.notify(); // the fetch loop waits for renewals to work again
+      },
+      renewed: (now) => {
+        this.#lastHeartbeatAt = now;
+        this.#events.emit("heartbeat", { workerId: this.#id, active: this.#running, at: now });
+      },
+    };
   }
 
   // ---- storage checks (warnings, never fatal) ----
@@ -856,32 +550,7 @@ export class Worker {
     } catch {
       // Storage unreachable: the fetch loop reports that, with backoff.
     }
-    await this.#checkSkew();
-  }
-
-  /** Warns when this worker's clock is too far from the storage's (see `skewWarning`). */
-  async #checkSkew(): Promise<void> {
-    // A manual clock (FakeClock) is off on purpose, and storage takes every
-    // time from it, so its skew means nothing.
-    const storage = this.#storage;
-    if (storage.serverTime === undefined || this.#clock.manual) return;
-    const before = this.#clock.now();
-    this.#skewCheckedAt = before;
-    let warning: StorageWarning | null;
-    try {
-      warning = await skewWarning(
-        () => storage.serverTime!(),
-        this.#clock,
-        before,
-        this.#id,
-        this.#leaseMs,
-        this.#heartbeatMs,
-      );
-    } catch {
-      this.#skewCheckedAt = null; // look again at the next heartbeat
-      return;
-    }
-    if (warning !== null) this.#events.emit("error", { error: warning, during: "clock skew" });
+    await this.#skew.check();
   }
 
   async #sweep(): Promise<void> {
@@ -910,7 +579,7 @@ export class Worker {
       }
       // Out of time: hand back what still runs, then abort it.
       // A snapshot: aborting a handler may forget its job at once.
-      for (const held of this.#heldInOrder()) {
+      for (const held of this.#held.inOrder()) {
         if (held.index < 0) continue;
         if (held.state === "reserved" || held.state === "running") {
           this.#release(held);
@@ -934,6 +603,6 @@ export class Worker {
 
   #release(held: HeldJob): void {
     held.release({ kind: "release", id: held.job.id, token: held.token });
-    this.#queue(held);
+    this.#settles.add(held);
   }
 }

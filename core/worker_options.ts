@@ -100,8 +100,6 @@ export interface StopOptions {
   timeout?: number;
 }
 
-/** A storage duty of the worker that can fail (see {@linkcode WorkerHealth.failing}). */
-
 // Every option name (a compile error names one left out): others are refused.
 const WORKER_OPTIONS = optionNames<WorkerOptions>()([
   "storage",
