@@ -174,7 +174,7 @@ export class RedisStorage implements Storage {
     return promised(() => {
       checkEnqueue(jobs, now);
       return enqueue(this.#slots, jobs, now).then((results) => {
-        this.#waits.madeWork(jobs.map((job) => job.queue));
+        this.#waits.madeWorkFor(jobs);
         return results;
       });
     });

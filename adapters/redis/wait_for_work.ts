@@ -143,6 +143,26 @@ export class WorkWaits {
     for (const queue of queues) this.#seen.set(queue, this.#made);
   }
 
+  /**
+   * {@linkcode WorkWaits.madeWork} on the queues of enqueued `jobs`, without
+   * an array per batch (a batch is usually all one queue).
+   *
+   * @example
+   * ```ts ignore
+   * waits.madeWorkFor(jobs); // after they were enqueued
+   * ```
+   */
+  madeWorkFor(jobs: readonly { queue: string }[]): void {
+    let last: string | undefined;
+    for (let i = 0; i < jobs.length; i++) {
+      const queue = jobs[i].queue;
+      if (queue === last) continue;
+      last = queue;
+      if (this.#localWaits.size === 0) this.#madeIn.set(queue, ++this.#made);
+      else this.madeWork([queue]);
+    }
+  }
+
   /** Whether this storage made work on one of `queues` that no reserve has seen. */
   #unseenWork(queues: readonly string[]): boolean {
     for (const queue of queues) {
