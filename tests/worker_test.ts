@@ -256,7 +256,7 @@ function workerSuite(name: string, factory: StorageFactory): void {
         await stopAll();
       });
 
-      test("a fixed prefetch is kept whatever the handlers' durations", async (t) => {
+      test("a fixed prefetch is kept whatever the handlers' durations", async () => {
         // Memory only for now, like the test above (held counts vary on Redis).
         const { held, queue, start, clock, stopAll } = setupCountingHeld();
         const task = defineTask({ name: "t", handler: () => {} });
