@@ -35,8 +35,6 @@ after(async () => {
 /** Makes the suite's storage for a test; the suite being run sets it. */
 type StorageFactory = (clock: FakeClock) => Storage;
 let newStorage: StorageFactory = (clock) => new MemoryStorage({ clock });
-/** Whether the suite running is the Redis one. */
-const onRedis = () => newStorage === redisStorage;
 /** Storages made in the current test, closed (and their data dropped) after it. */
 let made: { storage: Storage; prefix?: string }[] = [];
 let prefixes = 0;
@@ -212,49 +210,64 @@ function workerSuite(name: string, factory: StorageFactory): void {
         await stopAll();
       });
 
-      test('prefetch "auto" (the default): concurrency ahead until a job finishes, then about 20 ms of work', async (t) => {
-        // Memory only: with instant handlers, every reserve and settle of the
-        // instant-handler phase happens at one fake instant, and on Redis their
-        // replies come back in whatever order the sockets deliver them, so the
-        // peak held count (96 to 102) depends on that order, not on time. The
-        // timed phases (2 ms and 1 s handlers) are the same on both; the fixed
-        // prefetch test below covers Redis.
-        if (onRedis()) return t.skip("the instant-handler phase depends on reply order on Redis");
-        const { held, queue, start, clock, stopAll } = setupCountingHeld();
-        let ms = 2; // how long each handler takes, in fake time
-        const task = defineTask({ name: "t", handler: () => ms > 0 ? clock.sleep(ms) : undefined });
-        await start([task], { concurrency: 2 });
-        assert.deepEqual(held, [0], "nothing to hold yet");
-        await queue.enqueueMany(task, [null, null, null, null, null]);
-        await clock.flush();
-        assert.equal(held[1], 4, "before any job has run: concurrency running + concurrency ahead");
+      // Memory only: with instant handlers, every reserve and settle of the
+      // instant-handler phase happens at one fake instant, and on Redis their
+      // replies come back in whatever order the sockets deliver them, so the
+      // peak held count (96 to 102) depends on that order, not on time. The
+      // timed phases (2 ms and 1 s handlers) are the same on both; the fixed
+      // prefetch test below covers Redis. Skipped by option, so every runtime
+      // reports it skipped (a t.skip() inside the body counts as passed on Deno).
+      const replyOrderSkip = factory === redisStorage &&
+        "the instant-handler phase depends on reply order on Redis";
+      test(
+        'prefetch "auto" (the default): concurrency ahead until a job finishes, then about 20 ms of work',
+        {
+          skip: replyOrderSkip,
+        },
+        async () => {
+          const { held, queue, start, clock, stopAll } = setupCountingHeld();
+          let ms = 2; // how long each handler takes, in fake time
+          const task = defineTask({
+            name: "t",
+            handler: () => ms > 0 ? clock.sleep(ms) : undefined,
+          });
+          await start([task], { concurrency: 2 });
+          assert.deepEqual(held, [0], "nothing to hold yet");
+          await queue.enqueueMany(task, [null, null, null, null, null]);
+          await clock.flush();
+          assert.equal(
+            held[1],
+            4,
+            "before any job has run: concurrency running + concurrency ahead",
+          );
 
-        // 2 ms handlers at concurrency 2: 20 ms of work ahead is 20 * 2 / 2 = 20 jobs.
-        await queue.enqueueMany(task, Array.from({ length: 300 }, () => null));
-        await clock.advance(400);
-        assert.equal((await queue.counts()).completed, 305);
-        assert.equal(Math.max(...held), 2 + 20, `2 running + 20 ahead; held ${held}`);
+          // 2 ms handlers at concurrency 2: 20 ms of work ahead is 20 * 2 / 2 = 20 jobs.
+          await queue.enqueueMany(task, Array.from({ length: 300 }, () => null));
+          await clock.advance(400);
+          assert.equal((await queue.counts()).completed, 305);
+          assert.equal(Math.max(...held), 2 + 20, `2 running + 20 ahead; held ${held}`);
 
-        // Instant handlers: once the mean has moved, the cap, max(concurrency, AUTO_PREFETCH_MAX).
-        ms = 0;
-        held.length = 0;
-        await queue.enqueueMany(task, Array.from({ length: 400 }, () => null));
-        await clock.flush();
-        assert.equal((await queue.counts()).completed, 705);
-        assert.equal(Math.max(...held), 2 + AUTO_PREFETCH_MAX);
+          // Instant handlers: once the mean has moved, the cap, max(concurrency, AUTO_PREFETCH_MAX).
+          ms = 0;
+          held.length = 0;
+          await queue.enqueueMany(task, Array.from({ length: 400 }, () => null));
+          await clock.flush();
+          assert.equal((await queue.counts()).completed, 705);
+          assert.equal(Math.max(...held), 2 + AUTO_PREFETCH_MAX);
 
-        // Slow handlers: the mean moves over about 16 jobs, then only concurrency ahead again.
-        ms = 1_000;
-        await queue.enqueueMany(task, Array.from({ length: 200 }, () => null));
-        await clock.advance(60_000);
-        held.length = 0;
-        const before = (await queue.counts()).completed;
-        await clock.advance(5_000);
-        assert.equal((await queue.counts()).completed, before + 10, "2 at a time, 1 s each");
-        assert.ok(held.length > 0);
-        assert.equal(Math.max(...held), 4, `slow jobs: 2 running + 2 ahead; held ${held}`);
-        await stopAll();
-      });
+          // Slow handlers: the mean moves over about 16 jobs, then only concurrency ahead again.
+          ms = 1_000;
+          await queue.enqueueMany(task, Array.from({ length: 200 }, () => null));
+          await clock.advance(60_000);
+          held.length = 0;
+          const before = (await queue.counts()).completed;
+          await clock.advance(5_000);
+          assert.equal((await queue.counts()).completed, before + 10, "2 at a time, 1 s each");
+          assert.ok(held.length > 0);
+          assert.equal(Math.max(...held), 4, `slow jobs: 2 running + 2 ahead; held ${held}`);
+          await stopAll();
+        },
+      );
 
       test("a fixed prefetch is kept whatever the handlers' durations", async () => {
         // Memory only for now, like the test above (held counts vary on Redis).
