@@ -55,7 +55,7 @@ import { checkInt, describe } from "./_validate.ts";
  * ```ts
  * import { checkTime } from "./storage_checks.ts";
  *
- * checkTime(Date.now(), "Cannot prune jobs: now"); // fine
+ * checkTime(1_700_000_000_000, "Cannot prune jobs: now"); // fine: the now a Clock gave
  * try {
  *   checkTime(NaN, "Cannot prune jobs: now");
  * } catch (error) {
@@ -446,7 +446,7 @@ export function checkList(
  * ```ts
  * import { checkRetryFailed } from "./storage_checks.ts";
  *
- * checkRetryFailed(Date.now());
+ * checkRetryFailed(1_700_000_000_000); // the now a Clock gave
  * ```
  */
 export function checkRetryFailed(now: number): void {
@@ -461,7 +461,7 @@ export function checkRetryFailed(now: number): void {
  * import { DEFAULT_RETENTION } from "./storage.ts";
  * import { checkPrune } from "./storage_checks.ts";
  *
- * checkPrune(DEFAULT_RETENTION, Date.now());
+ * checkPrune(DEFAULT_RETENTION, 1_700_000_000_000); // the now a Clock gave
  * ```
  */
 export function checkPrune(retention: Retention, now: number): void {
