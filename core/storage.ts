@@ -87,6 +87,27 @@
  * - `taskDefaults`: the same map object comes on every reserve of a worker;
  *   an adapter may check and encode it once per map (a `WeakMap`), so it
  *   must not be changed after its first use.
+ * - Events (see `storage_events.ts`): every change a method makes to a
+ *   job or a queue adds its event to the queue's stream in the same atomic
+ *   step, so no event tells of a change that did not happen and no change
+ *   happens without its event: `enqueue` (an `enqueued` per created job),
+ *   `reserve` (a `stalled` per reclaim, then `failed` if it failed the job;
+ *   an `active` per reserved job), `settle` (`completed`, `retrying`,
+ *   `failed`, or `waiting` for a release), `setProgress`, `retryFailed`
+ *   (`waiting`), `remove` and `removeFailed` (`removed`), `pause` and
+ *   `resume` (only when they change the flag). Promotions of delayed jobs
+ *   and retention make none. Each stream keeps at least its last
+ *   `eventBacklog` events (an adapter option, default 10 000) and drops
+ *   older ones; 0 turns events off (nothing is written, `readEvents`
+ *   returns nothing).
+ * - Workers: `registerWorker` records a worker as alive until `now + ttlMs`
+ *   and adds its `online` or `heartbeat` event; `unregisterWorker` removes
+ *   it at once with an `offline` (reason "stopped"). A registration that
+ *   was not renewed in time is removed, with an `offline` (reason
+ *   "expired"), by the next `registerWorker` or `workers` call whose `now`
+ *   is past it: `workers(now)` never lists it.
+ * - Queues: `queues()` names every queue that was ever enqueued to, paused
+ *   or resumed in the store, in name order, without scanning keys.
  * - `close()`: pending waits resolve at once, and later ones resolve at
  *   once too. What other calls do after it is the adapter's (MemoryStorage
  *   keeps serving; RedisStorage has closed its connections).
@@ -95,6 +116,7 @@
  */
 
 import type { StorageWarning } from "./errors.ts";
+import type { EventPage, EventRead, QueueSummary, WorkerInfo } from "./storage_events.ts";
 import type { JobError, JobRecord, JobState, JsonValue } from "./task.ts";
 
 /** A job to store, as built by `Queue.enqueue`. */
@@ -313,7 +335,7 @@ export interface Storage {
    * Records a handler's progress on an active job. False if the lease token
    * no longer matches.
    */
-  setProgress(id: string, token: string, progress: JsonValue): Promise<boolean>;
+  setProgress(id: string, token: string, progress: JsonValue, now?: number): Promise<boolean>;
 
   /**
    * Resolves when work may have arrived on one of `queues` (a job enqueued,
@@ -355,21 +377,26 @@ export interface Storage {
    */
   retryFailed(id: string, now: number): Promise<boolean>;
 
-  /** Deletes a job that is not active. False if it is missing or active. */
-  remove(id: string): Promise<boolean>;
+  /**
+   * Deletes a job that is not active. False if it is missing or active.
+   * `now` dates its `removed` event (as in `setProgress`, `pause` and
+   * `resume`: the core always passes it; without it, an adapter dates the
+   * event by its own clock).
+   */
+  remove(id: string, now?: number): Promise<boolean>;
 
   /**
    * Deletes a job only if it is failed, in one atomic step (the dead-letter
    * set's "remove"): a job retried or revived meanwhile is left alone. False
    * if it is missing or not failed.
    */
-  removeFailed(id: string): Promise<boolean>;
+  removeFailed(id: string, now?: number): Promise<boolean>;
 
   /** Stops reservations from a queue (enqueue still works). */
-  pause(queue: string): Promise<void>;
+  pause(queue: string, now?: number): Promise<void>;
 
   /** Lets reservations from a queue happen again, and wakes waiting workers. */
-  resume(queue: string): Promise<void>;
+  resume(queue: string, now?: number): Promise<void>;
 
   /** Whether a queue is paused. */
   isPaused(queue: string): Promise<boolean>;
@@ -379,6 +406,42 @@ export interface Storage {
 
   /** Releases what the adapter opened itself. Idempotent. */
   close(): Promise<void>;
+
+  /**
+   * Reads events after the request's cursors (see `storage_events.ts` and
+   * the module doc). Resolves at once with what there is; when there is
+   * nothing, waits up to `maxWaitMs` of real time for an event, or until
+   * `signal` aborts. Every stream read gets a cursor in the page. Delivery
+   * is at least once and in order per stream: ids count 1, 2, ... without
+   * gaps, so a jump from the cursor means events were dropped from the
+   * backlog before they were read.
+   */
+  readEvents(request: EventRead): Promise<EventPage>;
+
+  /**
+   * Records `worker` as alive until `now + ttlMs`, replacing what it said
+   * before, and adds an `online` event (`kind`) or a `heartbeat` event.
+   * Removes registrations that expired at or before `now` (each with an
+   * `offline` event, reason "expired").
+   */
+  registerWorker(
+    worker: WorkerInfo,
+    kind: "online" | "heartbeat",
+    ttlMs: number,
+    now: number,
+  ): Promise<void>;
+
+  /** Removes a worker's registration at once, with an `offline` event (reason "stopped"). */
+  unregisterWorker(id: string, now: number): Promise<void>;
+
+  /** Workers registered and not expired at `now`, by id (removing the expired, as `registerWorker`). */
+  workers(now: number): Promise<WorkerInfo[]>;
+
+  /** Every queue the store knows (see the module doc), with its counts and paused flag. */
+  queues(): Promise<QueueSummary[]>;
+
+  /** Events kept per stream: 0 when events are off (see the module doc). */
+  readonly eventBacklog: number;
 
   /**
    * Optional. Checks the backing store's setup for what fails no call but
