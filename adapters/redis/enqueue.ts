@@ -9,20 +9,23 @@ import type { EnqueueResult, NewJob } from "../../core/storage.ts";
 import { getJob } from "./admin.ts";
 import { packData, toRecord } from "./codec.ts";
 import type { Reply } from "./connection.ts";
+import type { QueueSet } from "./registry.ts";
 import { SCRIPTS } from "./scripts.ts";
 import type { Slots } from "./slots.ts";
 
 /**
  * Stores new jobs (see RedisStorage.enqueue): with `queueTags`, after one
- * id-index call that claims each id for its queue.
+ * id-index call that claims each id for its queue; a queue new to this
+ * storage is added to `queues` first.
  *
  * @example
  * ```ts ignore
- * const results = await enqueue(slots, jobs, Date.now());
+ * const results = await enqueue(slots, queueSet, jobs, Date.now());
  * ```
  */
 export async function enqueue(
   slots: Slots,
+  queues: QueueSet,
   jobs: readonly NewJob[],
   now: number,
 ): Promise<EnqueueResult[]> {
@@ -40,6 +43,8 @@ export async function enqueue(
     checked = jobs[i].queue;
   }
   const payloads = jobs.map((job) => JSON.stringify(job.payload) ?? "null");
+  const registering = queues.add("enqueue jobs", jobs);
+  if (registering !== undefined) await registering;
   const results: EnqueueResult[] = new Array(jobs.length);
   // Which jobs go to which slot: everything together, or per queue.
   const groups = new Map<string, number[]>();

@@ -196,13 +196,10 @@ export class RedisStorage implements Storage {
   enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
     return promised(() => {
       checkEnqueue(jobs, now);
-      const stored = () =>
-        enqueue(this.#slots, jobs, now).then((results) => {
-          this.#waits.madeWorkFor(jobs);
-          return results;
-        });
-      const registering = this.#queueSet.add("enqueue jobs", jobs);
-      return registering === undefined ? stored() : registering.then(stored);
+      return enqueue(this.#slots, this.#queueSet, jobs, now).then((results) => {
+        this.#waits.madeWorkFor(jobs);
+        return results;
+      });
     });
   }
 
@@ -294,7 +291,12 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  setProgress(id: string, token: string, progress: JsonValue, now = Date.now()): Promise<boolean> {
+  setProgress(
+    id: string,
+    token: string,
+    progress: JsonValue,
+    now: number = Date.now(),
+  ): Promise<boolean> {
     return setProgress(this.#slots, id, token, progress, now);
   }
 
@@ -425,7 +427,7 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  remove(id: string, now = Date.now()): Promise<boolean> {
+  remove(id: string, now: number = Date.now()): Promise<boolean> {
     return remove(this.#slots, id, false, now);
   }
 
@@ -442,7 +444,7 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  removeFailed(id: string, now = Date.now()): Promise<boolean> {
+  removeFailed(id: string, now: number = Date.now()): Promise<boolean> {
     return remove(this.#slots, id, true, now);
   }
 
@@ -458,7 +460,7 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  pause(queue: string, now = Date.now()): Promise<void> {
+  pause(queue: string, now: number = Date.now()): Promise<void> {
     return promised(async () => {
       checkQueueName(queue, "Cannot pause queue");
       await this.#queueSet.add("pause queue", [{ queue }]);
@@ -478,7 +480,7 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  resume(queue: string, now = Date.now()): Promise<void> {
+  resume(queue: string, now: number = Date.now()): Promise<void> {
     return promised(async () => {
       checkQueueName(queue, "Cannot resume queue");
       await this.#queueSet.add("resume queue", [{ queue }]);
