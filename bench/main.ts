@@ -37,9 +37,14 @@ const REDIS_SYSTEMS = [
     label: "taskmill, keeping 1 000",
     run: (url: string, n: number, c: number) => tm.run(url, n, c, { keepCompleted: true }),
   },
+  {
+    key: "taskmillNoEvents",
+    label: "taskmill, events off",
+    run: (url: string, n: number, c: number) => tm.run(url, n, c, { events: false }),
+  },
   { key: "bullmq", label: `BullMQ ${versionOf("bullmq")}`, run: bull.run },
   { key: "beequeue", label: `bee-queue ${versionOf("bee-queue")}`, run: bee.run },
-].filter((s) => options.systems.has(s.key === "taskmillKeep" ? "taskmill" : s.key));
+].filter((s) => options.systems.has(s.key.startsWith("taskmill") ? "taskmill" : s.key));
 
 const taskmillVersion = JSON.parse(
   readFileSync(new URL("../deno.json", import.meta.url), "utf8"),

@@ -18,6 +18,8 @@ export interface RunOptions {
   prefetch?: number;
   /** Keep completed jobs by the default retention instead of deleting them. */
   keepCompleted?: boolean;
+  /** Events on (the default) or off (`eventBacklog: 0`). */
+  events?: boolean;
 }
 
 /** Enqueues `n` no-op jobs, then processes them at concurrency `c`. */
@@ -27,7 +29,11 @@ export async function run(
   c: number,
   options: RunOptions = {},
 ): Promise<RedisRun> {
-  const storage = new RedisStorage({ url, prefix: "bench" });
+  const storage = new RedisStorage({
+    url,
+    prefix: "bench",
+    eventBacklog: options.events === false ? 0 : undefined,
+  });
   const queue = new Queue({ storage });
   let start = performance.now();
   for (const batch of batches(n, ENQUEUE_BATCH)) await queue.enqueueMany(noop, batch);

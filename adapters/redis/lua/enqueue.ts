@@ -69,8 +69,8 @@ while r <= #ARGV do
   if tonumber(runAt) > nowN then zk, score = qkey(q, 'delayed'), runAt end
   local zadd, n = {}, 0
   -- The task name, for the events: d's part after its 7th "|" (names may hold "|").
-  local evHead = nil
-  if eventBacklog > 0 then
+  local evHead, evl = nil, eventsOf(q)
+  if evl ~= nil then
     local at = 0
     for _ = 1, 7 do at = string.find(d, '|', at + 1, true) end
     evHead = ',' .. runAt .. ',' .. jstr(string.sub(d, at + 1, -2)) .. ']'
@@ -94,7 +94,7 @@ while r <= #ARGV do
       zadd[n + 2] = s .. id
       n = n + 2
       redis.call('HSET', k, 'd', d .. s, 'payload', ARGV[j + 1])
-      if evHead then emit(q, '["e",' .. jstr(id) .. evHead) end
+      if evl ~= nil then evl[#evl + 1] = '["e",' .. jstr(id) .. evHead end
     end
   end
   if n > 0 then

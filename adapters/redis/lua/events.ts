@@ -5,7 +5,8 @@ import { type Snippet, snippet } from "./snippet.ts";
 
 /**
  * `emit(q, text)` buffers one event (a JSON array, see ../event_codec.ts)
- * for queue `q`'s stream, `emitTo(streamBase, text)` for any stream (the
+ * for queue `q`'s stream (`eventsOf(q)` is that buffer, nil when events are
+ * off, for hot loops), `emitTo(streamBase, text)` for any stream (the
  * workers' is `base .. 'w:'`), and `flushEvents(now)` writes them all at the
  * end of the script: per stream one INCRBY of its event counter and one
  * XADD per 200 events, each entry holding its events as one JSON array and
@@ -19,21 +20,39 @@ import { type Snippet, snippet } from "./snippet.ts";
  * ```
  */
 export const EVENTS: Snippet = snippet(
-  ["emit", "emitTo", "flushEvents", "jstr"],
+  ["emit", "emitTo", "eventsOf", "flushEvents", "jstr"],
   [FMT],
   `
-local evStreams, evOrder = {}, {}
-local function emitTo(sb, text)
-  if eventBacklog == 0 then return end
+local evStreams, evOrder, evQueues = {}, {}, {}
+-- The list of events buffered for the stream under key base sb.
+local function listOf(sb)
   local l = evStreams[sb]
   if l == nil then
     l = {}
     evStreams[sb] = l
     evOrder[#evOrder + 1] = sb
   end
+  return l
+end
+local function emitTo(sb, text)
+  if eventBacklog == 0 then return end
+  local l = listOf(sb)
   l[#l + 1] = text
 end
-local function emit(q, text) emitTo(base .. 'q:' .. q .. ':', text) end
+-- Queue q's list (nil when events are off), for hot loops that append to it.
+local function eventsOf(q)
+  if eventBacklog == 0 then return nil end
+  local l = evQueues[q]
+  if l == nil then
+    l = listOf(base .. 'q:' .. q .. ':')
+    evQueues[q] = l
+  end
+  return l
+end
+local function emit(q, text)
+  local l = eventsOf(q)
+  if l ~= nil then l[#l + 1] = text end
+end
 local function jstr(s)
   if string.find(s, '["\\\\%c]') then return cjson.encode(s) end
   return '"' .. s .. '"'
