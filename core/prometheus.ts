@@ -247,10 +247,11 @@ export interface MetricsHandlerOptions {
  *
  * @example
  * ```ts
- * import { MemoryStorage, metricsHandler, Worker } from "@taskmill/taskmill";
+ * import { defineTask, MemoryStorage, metricsHandler, Worker } from "@taskmill/taskmill";
  *
  * const storage = new MemoryStorage();
- * const worker = new Worker({ storage, tasks: [] });
+ * const noop = defineTask({ name: "noop", handler: () => {} });
+ * const worker = new Worker({ storage, tasks: [noop] });
  * const handler = metricsHandler({ workers: [worker] });
  * const response = await handler(new Request("http://localhost/metrics"));
  * console.log(response.status); // 200

@@ -295,8 +295,9 @@ export class Worker {
    *
    * @example
    * ```ts
-   * import { MemoryStorage, Worker } from "@taskmill/taskmill";
-   * const worker = new Worker({ storage: new MemoryStorage(), tasks: [] });
+   * import { defineTask, MemoryStorage, Worker } from "@taskmill/taskmill";
+   * const noop = defineTask({ name: "noop", handler: () => {} });
+   * const worker = new Worker({ storage: new MemoryStorage(), tasks: [noop] });
    * console.log(worker.metricSeries()); // [] until a job finishes
    * ```
    */
