@@ -102,14 +102,19 @@ export async function retryFailed(slots: Slots, id: string, now: number): Promis
  *
  * @example
  * ```ts ignore
- * await remove(slots, "a", false);
+ * await remove(slots, "a", false, Date.now());
  * ```
  */
-export async function remove(slots: Slots, id: string, onlyFailed: boolean): Promise<boolean> {
+export async function remove(
+  slots: Slots,
+  id: string,
+  onlyFailed: boolean,
+  now: number,
+): Promise<boolean> {
   const what = onlyFailed ? "remove failed job" : "remove job";
   const queue = await slots.queueOf(what, id);
   if (queue === null) return false;
-  const args = [id, onlyFailed ? "failed" : ""];
+  const args = [id, onlyFailed ? "failed" : "", now];
   const removed = await slots.run(what, SCRIPTS.remove, queue, args) === 1;
   if (removed) await slots.forgetIds(what, [id]);
   return removed;
@@ -120,16 +125,11 @@ export async function remove(slots: Slots, id: string, onlyFailed: boolean): Pro
  *
  * @example
  * ```ts ignore
- * await pause(slots, "default");
+ * await pause(slots, "default", Date.now());
  * ```
  */
-export async function pause(slots: Slots, queue: string): Promise<void> {
-  try {
-    await slots.connection.ready();
-    await slots.connection.client.sadd(`${slots.tag(queue)}:paused`, queue);
-  } catch (error) {
-    throw slots.connection.error("pause queue", error);
-  }
+export async function pause(slots: Slots, queue: string, now: number): Promise<void> {
+  await slots.run("pause queue", SCRIPTS.pause, queue, [`${slots.tag(queue)}:paused`, queue, now]);
 }
 
 /**
@@ -137,11 +137,15 @@ export async function pause(slots: Slots, queue: string): Promise<void> {
  *
  * @example
  * ```ts ignore
- * await resume(slots, "default");
+ * await resume(slots, "default", Date.now());
  * ```
  */
-export async function resume(slots: Slots, queue: string): Promise<void> {
-  await slots.run("resume queue", SCRIPTS.resume, queue, [`${slots.tag(queue)}:paused`, queue]);
+export async function resume(slots: Slots, queue: string, now: number): Promise<void> {
+  await slots.run("resume queue", SCRIPTS.resume, queue, [
+    `${slots.tag(queue)}:paused`,
+    queue,
+    now,
+  ]);
 }
 
 /**

@@ -4,7 +4,8 @@
  * @module
  */
 
-import { checkKeys, optionNames } from "../../core/_validate.ts";
+import { checkInt, checkKeys, optionNames } from "../../core/_validate.ts";
+import { DEFAULT_EVENT_BACKLOG } from "../../core/storage_events.ts";
 import type { StorageWarning } from "../../core/errors.ts";
 import { passwordOf, redactRedisUrl } from "./redact.ts";
 
@@ -75,6 +76,15 @@ export interface RedisStorageOptions {
    * as `error` events (during "storage check") when it starts.
    */
   onWarning?: (warning: StorageWarning) => void;
+  /**
+   * Events kept per stream (each queue's, and the workers'): an integer from
+   * 0 to 10 000 000. Default 10 000 (`DEFAULT_EVENT_BACKLOG`). Every script
+   * that changes jobs writes their events to the queue's stream in the same
+   * call; 0 turns events off (nothing is written, and `Queue.result()`
+   * polls). Trimming removes whole stream blocks, so a stream may hold up to
+   * about 100 entries (of up to 200 events each) more than this.
+   */
+  eventBacklog?: number;
 }
 
 /** Every option RedisStorage knows (others are refused: a misspelt one would be ignored). */
@@ -85,6 +95,7 @@ const REDIS_OPTIONS = optionNames<RedisStorageOptions>()([
   "queueTags",
   "redisOptions",
   "onWarning",
+  "eventBacklog",
 ]);
 
 /**
@@ -104,6 +115,7 @@ export interface CheckedOptions {
   queueTags: boolean;
   redisOptions: RedisConnectionOptions | undefined;
   onWarning: (warning: StorageWarning) => void;
+  eventBacklog: number;
 }
 
 /**
@@ -133,6 +145,8 @@ export function checkOptions(options: RedisStorageOptions): CheckedOptions {
   if (options.onWarning !== undefined && typeof options.onWarning !== "function") {
     throw new TypeError("Cannot create RedisStorage: onWarning must be a function");
   }
+  const eventBacklog = options.eventBacklog ?? DEFAULT_EVENT_BACKLOG;
+  checkInt(eventBacklog, 0, 10_000_000, "Cannot create RedisStorage: eventBacklog");
   const secret = passwordOf(url);
   if (client !== undefined) {
     if (typeof client !== "object" || client === null || typeof client.evalsha !== "function") {
@@ -153,6 +167,7 @@ export function checkOptions(options: RedisStorageOptions): CheckedOptions {
     secret,
     prefix,
     queueTags: options.queueTags ?? false,
+    eventBacklog,
     redisOptions: options.redisOptions,
     onWarning: options.onWarning ??
       ((warning) => console.warn(`taskmill: ${warning.message}`)),

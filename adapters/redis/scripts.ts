@@ -18,6 +18,7 @@ import { EXIST } from "./lua/exist.ts";
 import { EXTEND } from "./lua/extend.ts";
 import { FORGET_STALE } from "./lua/forget_stale.ts";
 import { LIST } from "./lua/list.ts";
+import { PAUSE } from "./lua/pause.ts";
 import { PROGRESS } from "./lua/progress.ts";
 import { PRUNE } from "./lua/prune.ts";
 import { REMOVE } from "./lua/remove.ts";
@@ -26,6 +27,7 @@ import { RESUME } from "./lua/resume.ts";
 import { RETRY_FAILED } from "./lua/retry_failed.ts";
 import { SETTLE } from "./lua/settle.ts";
 import { checkIncludes } from "./lua/snippet.ts";
+import { LIST_WORKERS, REGISTER_WORKER, UNREGISTER_WORKER } from "./lua/workers.ts";
 
 /**
  * A script's text and its SHA-1 (for EVALSHA).
@@ -73,7 +75,11 @@ export const SCRIPTS = {
   list: loadScript("LIST", LIST),
   retryFailed: loadScript("RETRY_FAILED", RETRY_FAILED),
   remove: loadScript("REMOVE", REMOVE),
+  pause: loadScript("PAUSE", PAUSE),
   resume: loadScript("RESUME", RESUME),
+  registerWorker: loadScript("REGISTER_WORKER", REGISTER_WORKER),
+  unregisterWorker: loadScript("UNREGISTER_WORKER", UNREGISTER_WORKER),
+  listWorkers: loadScript("LIST_WORKERS", LIST_WORKERS),
   prune: loadScript("PRUNE", PRUNE),
   bury: loadScript("BURY", BURY),
   claimIds: loadScript("CLAIM_IDS", CLAIM_IDS),

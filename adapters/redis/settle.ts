@@ -89,6 +89,7 @@ export async function setProgress(
   id: string,
   token: string,
   progress: JsonValue,
+  now: number,
 ): Promise<boolean> {
   const queue = await slots.queueOf("record progress", id);
   if (queue === null) return false;
@@ -96,6 +97,7 @@ export async function setProgress(
     id,
     token,
     JSON.stringify(progress),
+    now,
   ]);
   if (reply !== 1) slots.leased.delete(id);
   return reply === 1;

@@ -31,13 +31,24 @@ export class Slots {
   // queueTags mode: queues of the jobs this instance holds leases on (a
   // cache in front of the id index: see remember).
   readonly leased: Map<string, string> = new Map();
+  /** Events kept per stream (0: none written). */
+  readonly eventBacklog: number;
+  /** What follows the key base in a script's ARGV[1]: the backlog (see lua/snippet.ts). */
+  readonly #baseSuffix: string;
 
   /** Routes by `prefix`, one tag per queue when `queueTags`. */
-  constructor(connection: RedisConnection, prefix: string, queueTags: boolean) {
+  constructor(
+    connection: RedisConnection,
+    prefix: string,
+    queueTags: boolean,
+    eventBacklog = 0,
+  ) {
     this.connection = connection;
     this.prefix = prefix;
     this.queueTags = queueTags;
     this.indexKey = `{${prefix}}:ids`;
+    this.eventBacklog = eventBacklog;
+    this.#baseSuffix = eventBacklog > 0 ? `\n${eventBacklog}` : "";
   }
 
   /**
@@ -67,7 +78,27 @@ export class Slots {
     args: (string | number)[],
   ): Promise<Reply> {
     const tag = this.tag(queue);
-    return this.connection.call(what, script, `${tag}:seq`, [`${tag}:`, ...args]);
+    return this.connection.call(what, script, `${tag}:seq`, [
+      `${tag}:${this.#baseSuffix}`,
+      ...args,
+    ]);
+  }
+
+  /**
+   * Runs a script in the slot of the prefix's own tag `{prefix}` (the id
+   * index's, and the worker registry's).
+   *
+   * @example
+   * ```ts ignore
+   * await slots.runShared("list workers", SCRIPTS.listWorkers, [Date.now()]);
+   * ```
+   */
+  runShared(what: string, script: LoadedScript, args: (string | number)[]): Promise<Reply> {
+    const tag = `{${this.prefix}}`;
+    return this.connection.call(what, script, `${tag}:seq`, [
+      `${tag}:${this.#baseSuffix}`,
+      ...args,
+    ]);
   }
 
   /**

@@ -33,6 +33,15 @@ import {
   promised,
 } from "../../core/storage_checks.ts";
 import type { JobRecord, JobState, JsonValue } from "../../core/task.ts";
+import type { EventPage, EventRead, QueueSummary, WorkerInfo } from "../../core/storage_events.ts";
+import {
+  checkReadEvents,
+  checkRegisterWorker,
+  checkUnregisterWorker,
+  checkWorkersNow,
+} from "../../core/storage_event_checks.ts";
+import { EventReads } from "./events.ts";
+import { listWorkers, QueueSet, registerWorker, unregisterWorker } from "./registry.ts";
 import { counts, getJob, isPaused, list, pause, remove, resume, retryFailed } from "./admin.ts";
 import { RedisConnection } from "./connection.ts";
 import { enqueue } from "./enqueue.ts";
@@ -76,14 +85,28 @@ export class RedisStorage implements Storage {
   #waits: WorkWaits;
   // queueTags mode: the id-index sweep (see IndexSweep).
   #sweep: IndexSweep;
+  // Dedicated blocking connections for readEvents.
+  #reads: EventReads;
+  // The prefix's queue set.
+  #queueSet: QueueSet;
+  /** Events kept per stream (0: events are off). */
+  readonly eventBacklog: number;
 
   /** Creates the storage; the connection opens on first use. */
   constructor(options: RedisStorageOptions) {
     const checked = checkOptions(options);
     this.#connection = new RedisConnection(checked);
-    this.#slots = new Slots(this.#connection, checked.prefix, checked.queueTags);
+    this.eventBacklog = checked.eventBacklog;
+    this.#slots = new Slots(
+      this.#connection,
+      checked.prefix,
+      checked.queueTags,
+      checked.eventBacklog,
+    );
     this.#waits = new WorkWaits(this.#slots);
     this.#sweep = new IndexSweep(this.#slots);
+    this.#reads = new EventReads(this.#slots);
+    this.#queueSet = new QueueSet(this.#slots);
   }
 
   /**
@@ -173,10 +196,13 @@ export class RedisStorage implements Storage {
   enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
     return promised(() => {
       checkEnqueue(jobs, now);
-      return enqueue(this.#slots, jobs, now).then((results) => {
-        this.#waits.madeWorkFor(jobs);
-        return results;
-      });
+      const stored = () =>
+        enqueue(this.#slots, jobs, now).then((results) => {
+          this.#waits.madeWorkFor(jobs);
+          return results;
+        });
+      const registering = this.#queueSet.add("enqueue jobs", jobs);
+      return registering === undefined ? stored() : registering.then(stored);
     });
   }
 
@@ -268,8 +294,8 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  setProgress(id: string, token: string, progress: JsonValue): Promise<boolean> {
-    return setProgress(this.#slots, id, token, progress);
+  setProgress(id: string, token: string, progress: JsonValue, now = Date.now()): Promise<boolean> {
+    return setProgress(this.#slots, id, token, progress, now);
   }
 
   /**
@@ -399,8 +425,8 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  remove(id: string): Promise<boolean> {
-    return remove(this.#slots, id, false);
+  remove(id: string, now = Date.now()): Promise<boolean> {
+    return remove(this.#slots, id, false, now);
   }
 
   /**
@@ -416,8 +442,8 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  removeFailed(id: string): Promise<boolean> {
-    return remove(this.#slots, id, true);
+  removeFailed(id: string, now = Date.now()): Promise<boolean> {
+    return remove(this.#slots, id, true, now);
   }
 
   /**
@@ -432,10 +458,11 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  pause(queue: string): Promise<void> {
-    return promised(() => {
+  pause(queue: string, now = Date.now()): Promise<void> {
+    return promised(async () => {
       checkQueueName(queue, "Cannot pause queue");
-      return pause(this.#slots, queue);
+      await this.#queueSet.add("pause queue", [{ queue }]);
+      return pause(this.#slots, queue, now);
     });
   }
 
@@ -451,10 +478,11 @@ export class RedisStorage implements Storage {
    * await storage.close();
    * ```
    */
-  resume(queue: string): Promise<void> {
-    return promised(() => {
+  resume(queue: string, now = Date.now()): Promise<void> {
+    return promised(async () => {
       checkQueueName(queue, "Cannot resume queue");
-      return resume(this.#slots, queue).then(() => this.#waits.madeWork([queue]));
+      await this.#queueSet.add("resume queue", [{ queue }]);
+      return resume(this.#slots, queue, now).then(() => this.#waits.madeWork([queue]));
     });
   }
 
@@ -496,6 +524,114 @@ export class RedisStorage implements Storage {
   }
 
   /**
+   * Reads events of queues' streams (and the workers'): a non-blocking
+   * XREAD, then, when there is nothing, an XREAD BLOCK per hash tag on a
+   * dedicated connection, joined by every read of the same streams from the
+   * same ids (see events.ts).
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const { events, cursors } = await storage.readEvents({
+   *   queues: ["default"], after: { default: "0" }, limit: 100, maxWaitMs: 0,
+   * });
+   * await storage.close();
+   * ```
+   */
+  readEvents(request: EventRead): Promise<EventPage> {
+    return promised(() => {
+      checkReadEvents(request);
+      return this.#reads.read(request);
+    });
+  }
+
+  /**
+   * Records a live worker until `now + ttlMs`, with its event, in one
+   * script call (which also expires the silent ones).
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const now = Date.now();
+   * await storage.registerWorker({
+   *   id: "w1", host: "box", pid: 1, runtime: "node", runtimeVersion: "24.0.0", queues: ["default"],
+   *   concurrency: 10, running: 0, processed: 0, failed: 0, startedAt: now, lastSeen: now,
+   * }, "online", 15_000, now);
+   * await storage.close();
+   * ```
+   */
+  registerWorker(
+    worker: WorkerInfo,
+    kind: "online" | "heartbeat",
+    ttlMs: number,
+    now: number,
+  ): Promise<void> {
+    return promised(() => {
+      checkRegisterWorker(worker, kind, ttlMs, now);
+      return registerWorker(this.#slots, worker, kind, ttlMs, now);
+    });
+  }
+
+  /**
+   * Removes a worker's registration at once, with its `offline` event.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.unregisterWorker("w1", Date.now());
+   * await storage.close();
+   * ```
+   */
+  unregisterWorker(id: string, now: number): Promise<void> {
+    return promised(() => {
+      checkUnregisterWorker(id, now);
+      return unregisterWorker(this.#slots, id, now);
+    });
+  }
+
+  /**
+   * The workers alive at `now`, by id.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * for (const worker of await storage.workers(Date.now())) console.log(worker.id, worker.host);
+   * await storage.close();
+   * ```
+   */
+  workers(now: number): Promise<WorkerInfo[]> {
+    return promised(() => {
+      checkWorkersNow(now);
+      return listWorkers(this.#slots, now);
+    });
+  }
+
+  /**
+   * Every queue of the prefix (from its queue set: no key scan), with its
+   * counts and paused flag.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * for (const { name, counts } of await storage.queues()) console.log(name, counts);
+   * await storage.close();
+   * ```
+   */
+  queues(): Promise<QueueSummary[]> {
+    return this.#queueSet.list();
+  }
+
+  /**
    * Closes the connections this storage opened (never a client you passed
    * in; the blocking connections it duplicated from yours are closed).
    * Returns within about 1 s whatever the server does: a server that does
@@ -513,6 +649,7 @@ export class RedisStorage implements Storage {
     if (this.#connection.closed) return;
     this.#connection.closed = true;
     this.#waits.close();
+    this.#reads.close();
     this.#slots.leased.clear();
     this.#sweep.clear();
     await this.#connection.close();

@@ -1,7 +1,8 @@
 // Lua script BURY. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1] being
-// the key base "{tag}:". Includes (and what they need, see snippet.ts): JKEY, QKEY, TO_FINISHED.
+// the key base "{tag}:". Includes (and what they need, see snippet.ts): JKEY, QKEY, TO_FINISHED, EVENTS.
 
 import { SEQ_WIDTH } from "../codec.ts";
+import { EVENTS } from "./events.ts";
 import { JKEY, QKEY } from "./keys.ts";
 import { script } from "./snippet.ts";
 import { TO_FINISHED } from "./states.ts";
@@ -17,7 +18,7 @@ import { TO_FINISHED } from "./states.ts";
  * ```
  */
 export const BURY: string = script(
-  [JKEY, QKEY, TO_FINISHED],
+  [JKEY, QKEY, TO_FINISHED, EVENTS],
   `
 local now = ARGV[2]
 local out = {}
@@ -31,12 +32,15 @@ while i <= #ARGV do
     redis.call('DEL', k)
     redis.call('HSET', k, unpack(ARGV, i + 4, i + 3 + 2 * n))
     toFinished(k, id, q, 'failed', now)
+    local err = redis.call('HGET', k, 'error')
+    if err then emit(q, '["f",' .. jstr(id) .. ',' .. err .. ']') end
     out[#out + 1] = 1
   else
     out[#out + 1] = 0
   end
   i = i + 4 + 2 * n
 end
+flushEvents(now)
 return out
 `,
 );

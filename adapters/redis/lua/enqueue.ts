@@ -1,9 +1,10 @@
 // Lua script ENQUEUE. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
 // being the key base "{tag}:". Includes (and what they need, see snippet.ts): FIELDS_LIST, QKEY,
-// SEQ, PADDED, MEMBER, WAIT_SCORE, BATCH, MARKS.
+// SEQ, PADDED, MEMBER, WAIT_SCORE, BATCH, MARKS, EVENTS.
 
 import { SEQ_WIDTH } from "../codec.ts";
 import { BATCH } from "./batch.ts";
+import { EVENTS } from "./events.ts";
 import { FIELDS_LIST } from "./fields.ts";
 import { QKEY } from "./keys.ts";
 import { MARKS } from "./marks.ts";
@@ -27,7 +28,7 @@ import { WAIT_SCORE } from "./states.ts";
  * ```
  */
 export const ENQUEUE: string = script(
-  [FIELDS_LIST, QKEY, SEQ, PADDED, MEMBER, WAIT_SCORE, BATCH, MARKS],
+  [FIELDS_LIST, QKEY, SEQ, PADDED, MEMBER, WAIT_SCORE, BATCH, MARKS, EVENTS],
   `
 local now = ARGV[2]
 local nowN = tonumber(now)
@@ -67,6 +68,13 @@ while r <= #ARGV do
   local zk, score = qkey(q, 'wait'), waitScore(ARGV[r + 1])
   if tonumber(runAt) > nowN then zk, score = qkey(q, 'delayed'), runAt end
   local zadd, n = {}, 0
+  -- The task name, for the events: d's part after its 7th "|" (names may hold "|").
+  local evHead = nil
+  if eventBacklog > 0 then
+    local at = 0
+    for _ = 1, 7 do at = string.find(d, '|', at + 1, true) end
+    evHead = ',' .. runAt .. ',' .. jstr(string.sub(d, at + 1, -2)) .. ']'
+  end
   for j = r + 5, last, 2 do
     no = no + 1
     local id, k = ARGV[j], keys[no]
@@ -86,6 +94,7 @@ while r <= #ARGV do
       zadd[n + 2] = s .. id
       n = n + 2
       redis.call('HSET', k, 'd', d .. s, 'payload', ARGV[j + 1])
+      if evHead then emit(q, '["e",' .. jstr(id) .. evHead) end
     end
   end
   if n > 0 then
@@ -95,6 +104,7 @@ while r <= #ARGV do
   r = last + 1
 end
 flushMarks()
+flushEvents(now)
 return out
 `,
 );

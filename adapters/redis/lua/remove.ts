@@ -1,8 +1,9 @@
 // Lua script REMOVE. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
 // being the key base "{tag}:". Includes (and what they need, see snippet.ts): FIELDS_LIST, JKEY,
-// QKEY, MEMBER, D_PARTS.
+// QKEY, MEMBER, D_PARTS, EVENTS.
 
 import { D_PARTS, FIELDS_LIST } from "./fields.ts";
+import { EVENTS } from "./events.ts";
 import { JKEY, QKEY } from "./keys.ts";
 import { MEMBER } from "./seq.ts";
 import { script } from "./snippet.ts";
@@ -17,7 +18,7 @@ import { script } from "./snippet.ts";
  * ```
  */
 export const REMOVE: string = script(
-  [FIELDS_LIST, JKEY, QKEY, MEMBER, D_PARTS],
+  [FIELDS_LIST, JKEY, QKEY, MEMBER, D_PARTS, EVENTS],
   `
 local id = ARGV[2]
 local k = jkey(id)
@@ -35,6 +36,10 @@ if q ~= nil then
   redis.call('ZREM', qkey(q, 'failed'), m)
 end
 redis.call('DEL', k)
+if q ~= nil then
+  emit(q, '["x",' .. jstr(id) .. ']')
+  flushEvents(ARGV[4])
+end
 return 1
 `,
 );

@@ -1,11 +1,12 @@
 // Lua script RESERVE. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
 // being the key base "{tag}:". Includes (and what they need, see snippet.ts): JKEY, QKEY, SEQ,
 // FMT, PADDED, MEMBER, WAIT_SCORE, D_PARTS, WITH_DEFAULTS, BATCH, MARKS, APPEND_ERROR, TO_WAITING,
-// TO_FINISHED, NOT_HASH.
+// TO_FINISHED, NOT_HASH, EVENTS.
 
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS } from "../../../core/task.ts";
 import { RESERVE_FIELDS, RESERVE_FIRST } from "../codec.ts";
 import { BATCH } from "./batch.ts";
+import { EVENTS } from "./events.ts";
 import { APPEND_ERROR, D_PARTS } from "./fields.ts";
 import { FMT } from "./fmt.ts";
 import { JKEY, QKEY } from "./keys.ts";
@@ -47,6 +48,7 @@ export const RESERVE: string = script(
     TO_WAITING,
     TO_FINISHED,
     NOT_HASH,
+    EVENTS,
   ],
   `
 local RFIRST = {${RESERVE_FIELDS.slice(0, RESERVE_FIRST).map((f) => `'${f}'`).join(", ")}}
@@ -60,6 +62,7 @@ local reclaimMax, promoteMax = tonumber(ARGV[6]), tonumber(ARGV[7])
 local pausedKey = ARGV[8]
 local nq = tonumber(ARGV[9])
 local defs = ARGV[10 + nq] or ''
+local ownerJ = jstr(owner)
 local out, no = {false}, 1
 local got = 0
 local nextAt = nil
@@ -105,8 +108,11 @@ for i = 10, 9 + nq do
             fmt(attempt) .. ',"at":' .. now .. '}'
           redis.call('HSET', k, 'error', err, 'errors', appendError(h[4], err))
           toFinished(k, id, q, 'failed', now)
+          emit(q, '["s",' .. jstr(id) .. ',1]')
+          emit(q, '["f",' .. jstr(id) .. ',' .. err .. ']')
         else
           toWaiting(k, id, q, priority)
+          emit(q, '["s",' .. jstr(id) .. ',0]')
         end
       end
     end
@@ -162,6 +168,7 @@ for i = 10, 9 + nq do
             'owner', owner, 'token', token, 'expiresAt', expiresAt)
           defer('ZADD', activeKey, expiresAt, seq .. id)
           h[${RESERVE_ATTEMPT}] = attempt
+          emit(q, '["a",' .. jstr(id) .. ',' .. attempt .. ',' .. ownerJ .. ']')
           out[no + 1] = id
           out[no + 2] = q
           out[no + 3] = token
@@ -180,6 +187,7 @@ for i = 10, 9 + nq do
 end
 if nextAt ~= nil then out[1] = fmt(nextAt) end
 flushMarks()
+flushEvents(now)
 return out
 `,
 );

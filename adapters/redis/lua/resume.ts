@@ -1,6 +1,7 @@
 // Lua script RESUME. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
-// being the key base "{tag}:". Includes (and what they need, see snippet.ts): MARKS.
+// being the key base "{tag}:". Includes (and what they need, see snippet.ts): MARKS, EVENTS.
 
+import { EVENTS } from "./events.ts";
 import { MARKS } from "./marks.ts";
 import { script } from "./snippet.ts";
 
@@ -13,11 +14,12 @@ import { script } from "./snippet.ts";
  * ```
  */
 export const RESUME: string = script(
-  [MARKS],
+  [MARKS, EVENTS],
   `
-redis.call('SREM', ARGV[2], ARGV[3])
+if redis.call('SREM', ARGV[2], ARGV[3]) == 1 then emit(ARGV[3], '["R"]') end
 mark(ARGV[3])
 flushMarks()
+flushEvents(ARGV[4])
 return 1
 `,
 );

@@ -1,8 +1,9 @@
 // Lua script RETRY_FAILED. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below,
 // ARGV[1] being the key base "{tag}:". Includes (and what they need, see snippet.ts): JKEY, QKEY,
-// MEMBER, D_PARTS, MARKS, TO_WAITING.
+// MEMBER, D_PARTS, MARKS, TO_WAITING, EVENTS.
 
 import { D_PARTS } from "./fields.ts";
+import { EVENTS } from "./events.ts";
 import { JKEY, QKEY } from "./keys.ts";
 import { MARKS } from "./marks.ts";
 import { MEMBER } from "./seq.ts";
@@ -18,7 +19,7 @@ import { TO_WAITING } from "./states.ts";
  * ```
  */
 export const RETRY_FAILED: string = script(
-  [JKEY, QKEY, MEMBER, D_PARTS, MARKS, TO_WAITING],
+  [JKEY, QKEY, MEMBER, D_PARTS, MARKS, TO_WAITING, EVENTS],
   `
 local id, now = ARGV[2], ARGV[3]
 local k = jkey(id)
@@ -31,6 +32,8 @@ redis.call('HSET', k, 'attempt', 0, 'stalls', 0, 'runAt', now)
 redis.call('HDEL', k, 'finishedAt')
 toWaiting(k, id, q, prioOf(h[3]))
 flushMarks()
+emit(q, '["w",' .. jstr(id) .. ',1]')
+flushEvents(now)
 return 1
 `,
 );

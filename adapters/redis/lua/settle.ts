@@ -1,10 +1,11 @@
 // Lua script SETTLE. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
 // being the key base "{tag}:". Includes (and what they need, see snippet.ts): JKEY, QKEY, SEQ,
 // PADDED, MEMBER, D_PARTS, BATCH, MARKS, APPEND_ERROR, TO_WAITING, TO_DELAYED, TO_FINISHED,
-// PRUNE_SET.
+// PRUNE_SET, EVENTS.
 
 import { SEQ_WIDTH } from "../codec.ts";
 import { BATCH } from "./batch.ts";
+import { EVENTS } from "./events.ts";
 import { APPEND_ERROR, D_PARTS } from "./fields.ts";
 import { JKEY, QKEY } from "./keys.ts";
 import { MARKS } from "./marks.ts";
@@ -41,6 +42,7 @@ export const SETTLE: string = script(
     TO_DELAYED,
     TO_FINISHED,
     PRUNE_SET,
+    EVENTS,
   ],
   `
 local now = ARGV[3]
@@ -81,6 +83,8 @@ while i <= last do
       dropped[#dropped + 1] = k
       removed[#removed + 1] = id
       touched[q] = true -- completed jobs stored before are pruned as usual
+      if a == '' then emit(q, '["c",' .. jstr(id) .. ']')
+      else emit(q, '["c",' .. jstr(id) .. ',' .. a .. ']') end
     elseif kind == 'c' then
       -- The hot path: one write. The last lease's owner, token and expiry
       -- stay in the hash (they only count while the state is 'active', and
@@ -93,6 +97,8 @@ while i <= last do
         redis.call('HSET', k, 'state', 'completed', 'seq', seq, 'finishedAt', now, 'result', a)
       end
       touched[q] = true
+      if a == '' then emit(q, '["c",' .. jstr(id) .. ']')
+      else emit(q, '["c",' .. jstr(id) .. ',' .. a .. ']') end
     else
       redis.call('HDEL', k, 'owner', 'token', 'expiresAt')
       local more = redis.call('HMGET', k, 'd', 'errors', 'attempt')
@@ -102,11 +108,15 @@ while i <= last do
         if kind == 'f' then
           toFinished(k, id, q, 'failed', now)
           touched[q] = true
-        elseif tonumber(b) <= nowN then
-          redis.call('HSET', k, 'runAt', b)
-          toWaiting(k, id, q, priority)
+          emit(q, '["f",' .. jstr(id) .. ',' .. a .. ']')
         else
-          toDelayed(k, id, q, b)
+          if tonumber(b) <= nowN then
+            redis.call('HSET', k, 'runAt', b)
+            toWaiting(k, id, q, priority)
+          else
+            toDelayed(k, id, q, b)
+          end
+          emit(q, '["r",' .. jstr(id) .. ',' .. a .. ',' .. b .. ']')
         end
       else
         -- release: the attempt did not count
@@ -119,6 +129,7 @@ while i <= last do
           if b ~= '' then redis.call('HSET', k, 'runAt', b) end
           toWaiting(k, id, q, priority)
         end
+        emit(q, '["w",' .. jstr(id) .. ',0]')
       end
     end
     results[#results + 1] = 1
@@ -134,6 +145,7 @@ if ARGV[4] ~= '' then
   end
 end
 flushMarks()
+flushEvents(now)
 if ARGV[2] == '1' then return {results, removed} end
 return {results, #removed}
 `,

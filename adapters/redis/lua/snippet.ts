@@ -3,7 +3,8 @@
  *
  * Every script gets KEYS[1] = the slot's sequence counter ("{tag}:seq"),
  * which routes the call in Redis Cluster, and ARGV[1] = the key base
- * "{tag}:". Every other key a script touches is built from that base, so it
+ * "{tag}:" (followed by a newline and the event backlog when the script
+ * writes events: see events.ts). Every other key a script touches is built from that base, so it
  * lives in the same hash slot. Times come only from ARGV (the core's clock);
  * scripts never call TIME. Numbers that leave Lua as strings go through
  * string.format("%.0f"), because tostring() keeps only 14 significant digits.
@@ -59,8 +60,15 @@ export const SNIPPETS: Snippet[] = [];
 
 /** What every script starts with (see the module doc). */
 const HEAD = `
-local base = ARGV[1]
+local base, eventBacklog = ARGV[1], 0
 local seqKey = KEYS[1]
+do
+  local cut = string.find(base, '\\n', 1, true)
+  if cut then
+    eventBacklog = tonumber(string.sub(base, cut + 1))
+    base = string.sub(base, 1, cut - 1)
+  end
+end
 `;
 
 /**

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { EVENTS } from "./events.ts";
 import { FMT } from "./fmt.ts";
 import { QKEY } from "./keys.ts";
 import { MARKS } from "./marks.ts";
@@ -113,7 +114,7 @@ end
  */
 export const NOT_HASH: Snippet = snippet(
   ["notHash"],
-  [TO_FINISHED],
+  [TO_FINISHED, EVENTS],
   `
 -- A job key that holds something other than a hash (written by hand or by
 -- another program) makes HMGET fail with WRONGTYPE halfway through a script,
@@ -133,6 +134,7 @@ local function notHash(k, id, q, now)
     'attempt', '0', 'stalls', '0', 'runAt', now, 'startedAt', now, 'error', err, 'errors', err,
     'raw', '{"type":' .. cjson.encode(t) .. ',"value":' .. cjson.encode(value) .. '}')
   toFinished(k, id, q, 'failed', now)
+  emit(q, '["f",' .. jstr(id) .. ',' .. err .. ']')
   return true
 end
 `,
