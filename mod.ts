@@ -74,6 +74,7 @@ export {
   prometheusText,
 } from "./core/prometheus.ts";
 export type { MetricsHandlerOptions, MetricSource, PrometheusInput } from "./core/prometheus.ts";
+export type { QueueSummary, WorkerInfo } from "./core/storage_events.ts";
 export { DEFAULT_RETENTION, MAX_ERROR_HISTORY } from "./core/storage.ts";
 export type {
   Counts,
