@@ -65,6 +65,16 @@ export type {
 export { Emitter } from "./core/events.ts";
 export type { Listener, WorkerEvents } from "./core/events.ts";
 export type { WorkerMetrics } from "./core/metrics.ts";
+export { DURATION_BUCKETS, QUEUE_WAIT_BUCKETS } from "./core/metric_registry.ts";
+export type { HistogramSnapshot, TaskSeriesSnapshot } from "./core/metric_registry.ts";
+export {
+  escapeLabelValue,
+  metricsHandler,
+  PROMETHEUS_CONTENT_TYPE,
+  prometheusText,
+} from "./core/prometheus.ts";
+export type { MetricsHandlerOptions, MetricSource, PrometheusInput } from "./core/prometheus.ts";
+export type { QueueSummary, WorkerInfo } from "./core/storage_events.ts";
 export { DEFAULT_RETENTION, MAX_ERROR_HISTORY } from "./core/storage.ts";
 export type {
   Counts,

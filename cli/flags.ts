@@ -18,6 +18,8 @@ export const COMMAND_FLAGS: Record<string, FlagSpec> = {
     "lease-ms": "int",
     "stop-timeout": "int",
     "log-level": "string",
+    "metrics-port": "int",
+    "metrics-host": "string",
   },
   enqueue: {
     ...STORAGE_FLAGS,

@@ -31,7 +31,11 @@ export const COMMAND_HELP: Record<string, string> = {
   --lease-ms N         lease length in ms (crash recovery delay). Default 30000.
   --stop-timeout MS    on SIGTERM/SIGINT, wait this long for running jobs before handing
                        them back to the queue. Default 30000. A second signal exits at once.
-  --log-level L        debug, info, warn or error. Default info.`,
+  --log-level L        debug, info, warn or error. Default info.
+  --metrics-port N     serve Prometheus metrics (any path, e.g. /metrics) on port N
+                       (0: a free one, logged): this worker's counters and histograms,
+                       the store's jobs per queue and state, its live workers.
+  --metrics-host H     address to bind the metrics port to. Default 127.0.0.1.`,
   enqueue: `enqueue:
   --tasks FILE         the module the worker runs: TASK must be one of its tasks, and its
                        queue, max attempts and timeout apply (the module is imported).

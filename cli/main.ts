@@ -39,6 +39,7 @@ import { COMMAND_HELP, commandUsage, USAGE } from "./help.ts";
 import { CliError, UsageError } from "./errors.ts";
 import { closest, COMMAND_FLAGS, type FlagValues, nonNegative, parseFlags } from "./flags.ts";
 import { escapeText, firstLine, redact, toJsonLine } from "./output.ts";
+import { serveMetrics } from "./metrics_server.ts";
 
 interface StorageChoice {
   storage: Storage;
@@ -247,6 +248,8 @@ async function worker(flags: FlagValues): Promise<number> {
     ({ error, during }) => log("error", `error during ${during}: ${firstLine(error)}`),
   );
   instance.on("offline", ({ workerId }) => log("info", `worker ${workerId} stopped`));
+  const metrics = await serveMetrics(flags, choice.storage, instance, (l) => log("info", l))
+    .catch((error) => choice.storage.close().catch(() => {}).then(() => Promise.reject(error)));
 
   let stopping = false;
   const removeSignals = rt.onStopSignal((signal) => {
@@ -273,6 +276,7 @@ async function worker(flags: FlagValues): Promise<number> {
       `concurrency ${concurrency ?? 10}, prefetch ${prefetch ?? "auto"}`,
   );
   await instance.stopped();
+  await metrics?.close();
   removeSignals();
   await choice.storage.close().catch(() => {});
   return 0;

@@ -11,6 +11,7 @@ import type { Clock } from "./clock.ts";
 import { JobTimeoutError, toJobError, UnrecoverableError } from "./errors.ts";
 import type { Emitter, WorkerEvents } from "./events.ts";
 import type { HeldJob } from "./held_job.ts";
+import type { MetricRegistry, TaskEntry } from "./metric_registry.ts";
 import { SampleWindow } from "./metrics.ts";
 import { compose, Context, type Middleware } from "./middleware.ts";
 import { defaultRetry } from "./retry.ts";
@@ -20,6 +21,13 @@ import type { JsonValue, Task, TaskContext } from "./task.ts";
 import { checkJson, toJson } from "./_validate.ts";
 
 const pathOfRoot = (root: string) => root;
+
+/** A task as an attempt runs it: looked up once per job, by its name. */
+interface Prepared {
+  // deno-lint-ignore no-explicit-any
+  readonly run: (payload: any, ctx: TaskContext) => Promise<unknown>;
+  readonly metrics: TaskEntry;
+}
 
 /**
  * What an {@linkcode AttemptRunner} tells its worker. One object per worker,
@@ -60,7 +68,7 @@ export interface AttemptSettings {
  *
  * @example
  * ```ts ignore
- * const attempts = new AttemptRunner(storage, clock, events, settles, settings, host);
+ * const attempts = new AttemptRunner(storage, clock, events, settles, settings, host, registry);
  * attempts.run(held); // the worker counted the slot as running
  * ```
  */
@@ -77,8 +85,8 @@ export class AttemptRunner {
   readonly #id: string;
   // deno-lint-ignore no-explicit-any
   readonly #tasks: ReadonlyMap<string, Task<any, any>>;
-  // deno-lint-ignore no-explicit-any
-  readonly #composed = new Map<string, (payload: any, ctx: TaskContext) => Promise<unknown>>();
+  /** Per task name: its handler through the middleware, and its metric series' entry. */
+  readonly #prepared = new Map<string, Prepared>();
   readonly #unknownTasks: "fail" | "wait";
   readonly #unknownTaskDelay: number;
   /** Recent mean handler duration in ms (moving average), or null before the first. */
@@ -91,6 +99,7 @@ export class AttemptRunner {
     settles: SettleBatch,
     settings: AttemptSettings,
     host: AttemptHost,
+    metrics: MetricRegistry,
   ) {
     this.#storage = storage;
     this.#clock = clock;
@@ -102,7 +111,10 @@ export class AttemptRunner {
     this.#unknownTasks = settings.unknownTasks;
     this.#unknownTaskDelay = settings.unknownTaskDelay;
     for (const task of this.#tasks.values()) {
-      this.#composed.set(task.name, compose(task, settings.middleware));
+      this.#prepared.set(task.name, {
+        run: compose(task, settings.middleware),
+        metrics: metrics.task(task.name),
+      });
     }
   }
 
@@ -133,10 +145,14 @@ export class AttemptRunner {
       job.timeout ??= task.timeout;
       job.maxStalls ??= task.maxStalls;
     }
-    this.waits.add(Math.max(0, startedAt - job.runAt));
+    const wait = Math.max(0, startedAt - job.runAt);
+    this.waits.add(wait);
+    const prepared = this.#prepared.get(job.name)!;
+    const series = held.series = prepared.metrics.forQueue(job.queue);
+    series.queueWait.observe(wait);
     if (this.#events.has("active")) this.#events.emit("active", { job });
     if (job.timeout! > 0) held.timeoutCancel = this.#armTimeout(held, job.timeout!);
-    const work = this.#composed.get(job.name)!(
+    const work = prepared.run(
       job.payload,
       new Context(held, task, this.#report),
     );
@@ -168,6 +184,7 @@ export class AttemptRunner {
     const now = this.#clock.now();
     const duration = now - held.startedAt;
     this.durations.add(duration);
+    held.series!.duration.observe(duration); // set by `run` for every started handler
     // Moving average over about the last 16 handlers: recent enough to follow
     // a change of workload, smooth enough that one outlier moves it little.
     const mean = this.#meanDuration;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { TaskSeries } from "./metric_registry.ts";
 import type { Settlement } from "./storage.ts";
 import type { JobRecord } from "./task.ts";
 
@@ -78,6 +79,8 @@ export class HeldJob {
   settledAt = 0;
   duration = 0;
   delay = 0;
+  /** Its (queue, task) metric series, once its handler started. */
+  series: TaskSeries | undefined = undefined;
   #controller: AbortController | undefined = undefined;
   #aborted = false;
   #reason: unknown = undefined;

@@ -7,6 +7,7 @@
 
 import type { Emitter, WorkerEvents } from "./events.ts";
 import type { HeldJob } from "./held_job.ts";
+import type { MetricRegistry } from "./metric_registry.ts";
 import { RateMeter } from "./metrics.ts";
 import { completedRecord } from "./settle_batch.ts";
 import type { Settlement } from "./storage.ts";
@@ -18,7 +19,7 @@ import type { Settlement } from "./storage.ts";
  *
  * @example
  * ```ts ignore
- * const outcomes = new Outcomes(events, clock.now());
+ * const outcomes = new Outcomes(events, clock.now(), new MetricRegistry());
  * outcomes.accepted(held, held.settlement!, clock.now()); // once storage took it
  * console.log(outcomes.succeeded, outcomes.throughput(clock.now()));
  * ```
@@ -29,11 +30,13 @@ export class Outcomes {
   #retried = 0;
   readonly #events: Emitter<WorkerEvents>;
   readonly #rate: RateMeter;
+  readonly #metrics: MetricRegistry;
 
-  /** Counts from `now` on, emitting on `events`. */
-  constructor(events: Emitter<WorkerEvents>, now: number) {
+  /** Counts from `now` on, emitting on `events`, per queue and task in `metrics`. */
+  constructor(events: Emitter<WorkerEvents>, now: number, metrics: MetricRegistry) {
     this.#events = events;
     this.#rate = new RateMeter(now);
+    this.#metrics = metrics;
   }
 
   /** Jobs completed. */
@@ -58,11 +61,15 @@ export class Outcomes {
 
   /** Storage accepted `settlement` for `held` at `now`: count it and emit its event. */
   accepted(held: HeldJob, settlement: Settlement, now: number): void {
-    if (settlement.kind !== "release") this.#rate.mark(now);
+    if (settlement.kind === "release") return;
+    this.#rate.mark(now);
     const { job } = held;
+    // A job of a task this worker does not know never started: no series yet.
+    const series = held.series ?? this.#metrics.series(job.queue, job.name);
     switch (settlement.kind) {
       case "complete": {
         this.#succeeded++;
+        series.completed++;
         if (!this.#events.has("completed")) return;
         const result = settlement.result;
         this.#events.emit("completed", {
@@ -74,6 +81,7 @@ export class Outcomes {
       }
       case "retry": {
         this.#retried++;
+        series.retried++;
         const { error, runAt } = settlement;
         this.#events.emit("retrying", {
           job: { ...job, state: "delayed", runAt, error },
@@ -85,6 +93,7 @@ export class Outcomes {
       }
       case "fail": {
         this.#failed++;
+        series.failed++;
         const { error } = settlement;
         this.#events.emit("failed", {
           job: { ...job, state: "failed", error, finishedAt: held.settledAt },
@@ -93,8 +102,6 @@ export class Outcomes {
         });
         return;
       }
-      case "release":
-        return;
     }
   }
 }

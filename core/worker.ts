@@ -13,6 +13,7 @@ import { WorkerStoppedError } from "./errors.ts";
 import { Emitter } from "./events.ts";
 import type { WorkerEvents } from "./events.ts";
 import type { WorkerMetrics } from "./metrics.ts";
+import { MetricRegistry, type TaskSeriesSnapshot } from "./metric_registry.ts";
 import { Outcomes } from "./outcomes.ts";
 import { type AttemptHost, AttemptRunner } from "./attempt.ts";
 import type { HeldJob } from "./held_job.ts";
@@ -108,6 +109,7 @@ export class Worker {
   #stopped: { promise: Promise<void>; resolve: () => void };
 
   readonly #outcomes: Outcomes;
+  readonly #series = new MetricRegistry();
 
   /** Creates a worker; it does nothing until {@linkcode Worker.start}. */
   constructor(options: WorkerOptions) {
@@ -131,7 +133,9 @@ export class Worker {
     }
     let resolve!: () => void;
     this.#stopped = { promise: new Promise<void>((r) => (resolve = r)), resolve };
-    this.#outcomes = new Outcomes(this.#events, this.#clock.now());
+    this.#outcomes = new Outcomes(this.#events, this.#clock.now(), this.#series);
+    // Stalls are rare: counted from the event, wherever it is emitted.
+    this.#events.on("stalled", ({ job }) => void this.#series.series(job.queue, job.name).stalls++);
     this.#settles = new SettleBatch(
       this.#storage,
       this.#clock,
@@ -145,6 +149,7 @@ export class Worker {
       this.#settles,
       read,
       this.#attemptHost(),
+      this.#series,
     );
     this.#skew = new SkewCheck(
       this.#storage,
@@ -282,6 +287,22 @@ export class Worker {
       },
       throughput: outcomes.throughput(this.#clock.now()),
     };
+  }
+
+  /**
+   * Counters and histograms per queue and task, as plain data (what
+   * `prometheusText({ workers })` exposes).
+   *
+   * @example
+   * ```ts
+   * import { defineTask, MemoryStorage, Worker } from "@taskmill/taskmill";
+   * const noop = defineTask({ name: "noop", handler: () => {} });
+   * const worker = new Worker({ storage: new MemoryStorage(), tasks: [noop] });
+   * console.log(worker.metricSeries()); // [] until a job finishes
+   * ```
+   */
+  metricSeries(): TaskSeriesSnapshot[] {
+    return this.#series.snapshot();
   }
 
   /** Whether the worker is running and its storage answers. */

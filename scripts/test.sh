@@ -16,6 +16,7 @@ node24="$(bash scripts/install_node.sh 24)"
 export PATH="$PWD/node_modules/.bin:$(dirname "$node24"):$PATH"
 echo "node on PATH: $(command -v node) ($(node --version))"
 bash scripts/ensure_redis.sh
+bash scripts/ensure_promtool.sh
 
 LOG_DIR="$(mktemp -d)"
 trap 'rm -rf "$LOG_DIR"' EXIT

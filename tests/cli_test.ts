@@ -25,6 +25,7 @@ import { fileURLToPath } from "node:url";
 import { Queue } from "../mod.ts";
 import { RedisStorage } from "../adapters/redis/mod.ts";
 import { freePort, type RedisServer, startRedis } from "./_redis_server.ts";
+import { promtoolCheck } from "./_promtool.ts";
 
 /** Raw control characters (but not newline) and bidi overrides: what a terminal would act on. */
 // deno-lint-ignore no-control-regex
@@ -435,6 +436,77 @@ describe(`CLI on ${RUNTIME}`, () => {
     terminate(worker.child);
     assert.equal(await worker.exited, 0, worker.stderr());
     assert.match(worker.stdout(), /SIGTERM: stopping/);
+  });
+
+  test("worker --metrics-port serves Prometheus text promtool accepts, on 127.0.0.1 by default", {
+    timeout: 60_000,
+  }, async () => {
+    const p = prefix();
+    const storage = new RedisStorage({ url: redis.url, prefix: p });
+    try {
+      const queue = new Queue({ storage });
+      await queue.enqueueMany("sleepy", [{ ms: 0 }, { ms: 0 }]);
+      await queue.enqueue("broken", null, { maxAttempts: 1 });
+      const worker = runCli(
+        [
+          "worker",
+          "--tasks",
+          TASKS,
+          "--redis-url",
+          redis.url,
+          "--prefix",
+          p,
+          "--metrics-port",
+          "0",
+        ],
+        { TASKMILL_TEST_FAST: "1" },
+      );
+      const line = await worker.waitFor(/ metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/);
+      const url = line.match(/http:\/\/\S+/)![0];
+      await eventually("three jobs finished", () => {
+        const out = worker.stdout();
+        return (out.match(/ completed sleepy /g)?.length ?? 0) === 2 && / failed broken /.test(out);
+      });
+      const response = await fetch(url);
+      const text = await response.text();
+      assert.equal(response.status, 200, text);
+      assert.equal(
+        response.headers.get("content-type"),
+        "text/plain; version=0.0.4; charset=utf-8",
+      );
+      const check = await promtoolCheck(text);
+      assert.equal(check.code, 0, `promtool check metrics:\n${check.output}\n${text}`);
+      assert.match(
+        text,
+        /^taskmill_attempts_total\{queue="default",task="sleepy",outcome="completed"\} 2$/m,
+      );
+      assert.match(
+        text,
+        /^taskmill_attempts_total\{queue="default",task="broken",outcome="failed"\} 1$/m,
+      );
+      assert.match(text, /^taskmill_jobs\{queue="default",state="failed"\} 1$/m);
+      // The worker registers itself once obs-core lands (then: exactly 1).
+      assert.match(text, /^taskmill_workers_alive \d+$/m);
+      const post = await fetch(url, { method: "POST" });
+      assert.equal(post.status, 405);
+      await post.body?.cancel();
+      terminate(worker.child);
+      assert.equal(await worker.exited, 0, worker.stderr());
+      await assert.rejects(fetch(url)); // the server stopped with the worker
+    } finally {
+      await storage.close();
+    }
+  });
+
+  test("--metrics-port out of range, and --metrics-host without a port, are usage errors", {
+    timeout: 60_000,
+  }, async () => {
+    const high = await cli(["worker", "--tasks", TASKS, "--metrics-port", "70000"]);
+    assert.equal(high.code, 2, high.stderr);
+    assert.match(high.stderr, /--metrics-port must be 0-65535, got 70000/);
+    const host = await cli(["worker", "--tasks", TASKS, "--metrics-host", "0.0.0.0"]);
+    assert.equal(host.code, 2, host.stderr);
+    assert.match(host.stderr, /--metrics-host needs --metrics-port/);
   });
 
   test(
