@@ -20,6 +20,9 @@ export type StreamEntry = [id: string, fields: string[]];
 
 type Row = [string, ...unknown[]];
 
+/** Rows that stand for many events, and where their job ids are. */
+const GROUPS: Record<string, number> = { E: 3, A: 1, C: 1 };
+
 /**
  * Appends the events of `entry` (of `stream`: a queue, or `WORKER_STREAM`)
  * numbered above `after`, at most until `out` holds `limit` of this stream's
@@ -49,13 +52,57 @@ export function decodeEntry(
   }
   let added = 0;
   let last = after;
-  const first = lastNo - rows.length + 1;
+  let count = 0;
+  for (const row of rows) count += GROUPS[row[0]] ? (row[GROUPS[row[0]]] as string[]).length : 1;
+  let no = lastNo - count;
   for (let i = 0; i < rows.length && taken + added < limit; i++) {
-    const no = first + i;
-    if (no <= after) continue;
-    out.push(
-      stream === WORKER_STREAM ? workerEvent(rows[i], no, at) : queueEvent(stream, rows[i], no, at),
-    );
+    const row = rows[i];
+    if (row[0] === "E") {
+      // Every job stored by one run of an enqueue: ["E", runAt, name, [ids]].
+      const [, runAt, name, ids] = row as [string, number, string, string[]];
+      for (let j = 0; j < ids.length && taken + added < limit; j++) {
+        if (++no <= after) continue;
+        out.push({
+          type: "enqueued",
+          id: String(no),
+          at,
+          queue: stream,
+          jobId: ids[j],
+          runAt,
+          name,
+        });
+        added++;
+        last = no;
+      }
+      continue;
+    }
+    if (row[0] === "A" || row[0] === "C") {
+      // Jobs reserved by one call (["A", [ids], [attempts], owner]) or
+      // completed without a result (["C", [ids]]), in order.
+      const ids = row[1] as string[];
+      for (let j = 0; j < ids.length && taken + added < limit; j++) {
+        if (++no <= after) continue;
+        const id = String(no);
+        out.push(
+          row[0] === "A"
+            ? {
+              type: "active",
+              id,
+              at,
+              queue: stream,
+              jobId: ids[j],
+              attempt: (row[2] as number[])[j],
+              workerId: row[3] as string,
+            }
+            : { type: "completed", id, at, queue: stream, jobId: ids[j] },
+        );
+        added++;
+        last = no;
+      }
+      continue;
+    }
+    if (++no <= after) continue;
+    out.push(stream === WORKER_STREAM ? workerEvent(row, no, at) : queueEvent(stream, row, no, at));
     added++;
     last = no;
   }
@@ -66,26 +113,6 @@ function queueEvent(queue: string, row: Row, no: number, at: number): QueueEvent
   const id = String(no);
   const jobId = row[1] as string;
   switch (row[0]) {
-    case "e":
-      return {
-        type: "enqueued",
-        id,
-        at,
-        queue,
-        jobId,
-        runAt: row[2] as number,
-        name: row[3] as string,
-      };
-    case "a":
-      return {
-        type: "active",
-        id,
-        at,
-        queue,
-        jobId,
-        attempt: row[2] as number,
-        workerId: row[3] as string,
-      };
     case "p":
       return { type: "progress", id, at, queue, jobId, progress: row[2] as JsonValue };
     case "c":

@@ -69,12 +69,8 @@ while r <= #ARGV do
   if tonumber(runAt) > nowN then zk, score = qkey(q, 'delayed'), runAt end
   local zadd, n = {}, 0
   -- The task name, for the events: d's part after its 7th "|" (names may hold "|").
-  local evHead, evl = nil, eventsOf(q)
-  if evl ~= nil then
-    local at = 0
-    for _ = 1, 7 do at = string.find(d, '|', at + 1, true) end
-    evHead = ',' .. runAt .. ',' .. jstr(string.sub(d, at + 1, -2)) .. ']'
-  end
+  -- The enqueued events of a run are one row ["E", runAt, name, [ids]].
+  local evIds = eventsOf(q) and {}
   for j = r + 5, last, 2 do
     no = no + 1
     local id, k = ARGV[j], keys[no]
@@ -94,12 +90,19 @@ while r <= #ARGV do
       zadd[n + 2] = s .. id
       n = n + 2
       redis.call('HSET', k, 'd', d .. s, 'payload', ARGV[j + 1])
-      if evl ~= nil then evl[#evl + 1] = '["e",' .. jstr(id) .. evHead end
+      if evIds then evIds[#evIds + 1] = id end
     end
   end
   if n > 0 then
     callMany('ZADD', zk, zadd, n)
     mark(q, n / 2)
+    if evIds then
+      -- The task name: d's part after its 7th "|" (names may hold "|").
+      local at = 0
+      for _ = 1, 7 do at = string.find(d, '|', at + 1, true) end
+      emitMany(q, '["E",' .. runAt .. ',' .. jstr(string.sub(d, at + 1, -2)) .. ',' ..
+        jstrs(evIds) .. ']', #evIds)
+    end
   end
   r = last + 1
 end

@@ -20,10 +20,13 @@ import { type Snippet, snippet } from "./snippet.ts";
  * ```
  */
 export const EVENTS: Snippet = snippet(
-  ["emit", "emitTo", "eventsOf", "flushEvents", "jstr"],
+  ["emit", "emitTo", "emitMany", "emitGrouped", "eventsOf", "flushEvents", "jstr", "jstrs"],
   [FMT],
   `
 local evStreams, evOrder, evQueues = {}, {}, {}
+-- Per buffered list: how many events it holds, and the rows that hold more
+-- than one (row index -> events).
+local evCount, evSizes = {}, {}
 -- The list of events buffered for the stream under key base sb.
 local function listOf(sb)
   local l = evStreams[sb]
@@ -31,6 +34,7 @@ local function listOf(sb)
     l = {}
     evStreams[sb] = l
     evOrder[#evOrder + 1] = sb
+    evCount[l] = 0
   end
   return l
 end
@@ -38,8 +42,9 @@ local function emitTo(sb, text)
   if eventBacklog == 0 then return end
   local l = listOf(sb)
   l[#l + 1] = text
+  evCount[l] = evCount[l] + 1
 end
--- Queue q's list (nil when events are off), for hot loops that append to it.
+-- Queue q's list (nil when events are off).
 local function eventsOf(q)
   if eventBacklog == 0 then return nil end
   local l = evQueues[q]
@@ -49,18 +54,82 @@ local function eventsOf(q)
   end
   return l
 end
-local function emit(q, text)
-  local l = eventsOf(q)
-  if l ~= nil then l[#l + 1] = text end
+-- A row that stands for k events (rows "E", "A" and "C": see ../event_codec.ts).
+local function addRow(l, text, k)
+  l[#l + 1] = text
+  evCount[l] = evCount[l] + k
+  if k ~= 1 then
+    local sizes = evSizes[l]
+    if sizes == nil then
+      sizes = {}
+      evSizes[l] = sizes
+    end
+    sizes[#l] = k
+  end
 end
 local function jstr(s)
   if string.find(s, '["\\\\%c]') then return cjson.encode(s) end
   return '"' .. s .. '"'
 end
+local jstrs
+-- Open groups by queue: consecutive events of one kind, written as one row
+-- when another event comes for the queue or at the flush (order is kept).
+local evGroups = {}
+local function closeGroup(q)
+  local g = evGroups[q]
+  if g == nil then return end
+  evGroups[q] = nil
+  local row = '["' .. g.code .. '",' .. jstrs(g.ids)
+  if g.nums then row = row .. ',[' .. table.concat(g.nums, ',') .. ']' end
+  if g.tail ~= '' then row = row .. ',' .. g.tail end
+  addRow(eventsOf(q), row .. ']', #g.ids)
+end
+-- Adds job id (and a number, when the kind has one) to q's open group of
+-- kind code with the same tail (JSON after the lists), opening it if needed.
+local function emitGrouped(q, code, id, num, tail)
+  if eventBacklog == 0 then return end
+  local g = evGroups[q]
+  if g ~= nil and (g.code ~= code or g.tail ~= tail) then
+    closeGroup(q)
+    g = nil
+  end
+  if g == nil then
+    g = { code = code, ids = {}, nums = num and {} or nil, tail = tail }
+    evGroups[q] = g
+  end
+  g.ids[#g.ids + 1] = id
+  if num then g.nums[#g.nums + 1] = num end
+end
+local function emit(q, text)
+  local l = eventsOf(q)
+  if l ~= nil then
+    closeGroup(q)
+    addRow(l, text, 1)
+  end
+end
+-- One row that stands for k events.
+local function emitMany(q, text, k)
+  local l = eventsOf(q)
+  if l == nil or k == 0 then return end
+  closeGroup(q)
+  addRow(l, text, k)
+end
+-- The strings of ids as one JSON array: in one piece when none needs escaping.
+jstrs = function(ids)
+  if #ids == 0 then return '[]' end
+  if not string.find(table.concat(ids), '["\\\\%c]') then
+    return '["' .. table.concat(ids, '","') .. '"]'
+  end
+  local parts = {}
+  for i = 1, #ids do parts[i] = jstr(ids[i]) end
+  return '[' .. table.concat(parts, ',') .. ']'
+end
 local function flushEvents(now)
+  for q in pairs(evGroups) do closeGroup(q) end
   for _, sb in ipairs(evOrder) do
     local l = evStreams[sb]
-    local n = #l
+    local n = evCount[l]
+    local sizes = evSizes[l] or {}
     local sk, ck = sb .. 'events', sb .. 'eseq'
     local last = redis.call('INCRBY', ck, n)
     if last == n and redis.call('EXISTS', sk) == 1 then
@@ -72,15 +141,22 @@ local function flushEvents(now)
         redis.call('SET', ck, fmt(last))
       end
     end
-    local first = last - n + 1
-    local c = 1
-    while c <= n do
-      local e = c + 199
-      if e > n then e = n end
-      local id = first + e - 1
-      local keep = id - eventBacklog + 1
+    -- Entries of about 200 events (a row is never split), each with the
+    -- number of its last event as its id.
+    local done = last - n
+    local c, rows = 1, #l
+    while c <= rows do
+      local e, k = c, 0
+      while e <= rows do
+        k = k + (sizes[e] or 1)
+        if k >= 200 then break end
+        e = e + 1
+      end
+      if e > rows then e = rows end
+      done = done + k
+      local keep = done - eventBacklog + 1
       if keep < 1 then keep = 1 end
-      redis.call('XADD', sk, 'MINID', '~', fmt(keep), fmt(id) .. '-0', 't', now,
+      redis.call('XADD', sk, 'MINID', '~', fmt(keep), fmt(done) .. '-0', 't', now,
         'e', '[' .. table.concat(l, ',', c, e) .. ']')
       c = e + 1
     end

@@ -168,7 +168,7 @@ for i = 10, 9 + nq do
             'owner', owner, 'token', token, 'expiresAt', expiresAt)
           defer('ZADD', activeKey, expiresAt, seq .. id)
           h[${RESERVE_ATTEMPT}] = attempt
-          emit(q, '["a",' .. jstr(id) .. ',' .. attempt .. ',' .. ownerJ .. ']')
+          emitGrouped(q, 'A', id, attempt, ownerJ)
           out[no + 1] = id
           out[no + 2] = q
           out[no + 3] = token

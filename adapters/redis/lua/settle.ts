@@ -83,7 +83,7 @@ while i <= last do
       dropped[#dropped + 1] = k
       removed[#removed + 1] = id
       touched[q] = true -- completed jobs stored before are pruned as usual
-      if a == '' then emit(q, '["c",' .. jstr(id) .. ']')
+      if a == '' then emitGrouped(q, 'C', id, nil, '')
       else emit(q, '["c",' .. jstr(id) .. ',' .. a .. ']') end
     elseif kind == 'c' then
       -- The hot path: one write. The last lease's owner, token and expiry
@@ -97,7 +97,7 @@ while i <= last do
         redis.call('HSET', k, 'state', 'completed', 'seq', seq, 'finishedAt', now, 'result', a)
       end
       touched[q] = true
-      if a == '' then emit(q, '["c",' .. jstr(id) .. ']')
+      if a == '' then emitGrouped(q, 'C', id, nil, '')
       else emit(q, '["c",' .. jstr(id) .. ',' .. a .. ']') end
     else
       redis.call('HDEL', k, 'owner', 'token', 'expiresAt')
