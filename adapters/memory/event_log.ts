@@ -86,9 +86,9 @@ export class EventLog {
     for (const name of names) {
       const stream = this.#streams.get(name);
       if (stream === undefined) continue;
-      const found = stream.after(Number(cursors[name]), limit);
+      const found = stream.after(Number(cursors[name]), limit, copyEvent);
       if (found.length === 0) continue;
-      for (const event of found) events.push(copyEvent(event));
+      for (const event of found) events.push(event);
       cursors[name] = found[found.length - 1].id;
     }
     return events;

@@ -5,7 +5,9 @@ import type { StorageEvent } from "../../core/storage_events.ts";
  * bounded log whose ids count 1, 2, ... without gaps. It keeps exactly its
  * last `backlog` events; older ones are dropped (the array is compacted
  * once the dropped prefix is as long as the backlog, so appends stay O(1)
- * amortized). Events are stored as given, with no copy: readers copy them.
+ * amortized). Events are stored as given, with no copy and without their
+ * id, which their place tells: readers get copies with it (`after`), so a
+ * write costs no string.
  *
  * @example
  * ```ts
@@ -15,7 +17,8 @@ import type { StorageEvent } from "../../core/storage_events.ts";
  * for (const jobId of ["a", "b", "c"]) {
  *   stream.append({ id: "", at: 0, queue: "default", jobId, type: "removed" });
  * }
- * console.log(stream.lastId, stream.after(0, 10).map((event) => event.id)); // 3 ["2", "3"]
+ * const kept = stream.after(0, 10, (event) => ({ ...event }));
+console.log(stream.lastId, kept.map((event) => event.id)); // 3 ["2", "3"]
  * ```
  */
 export class EventStream {
@@ -39,9 +42,9 @@ export class EventStream {
     return this.#lastId;
   }
 
-  /** Gives `event` the next id and keeps it, dropping the oldest beyond the backlog. */
+  /** Keeps `event` as the next one (its `id` is left as given), dropping the oldest beyond the backlog. */
   append(event: StorageEvent): void {
-    event.id = String(++this.#lastId);
+    ++this.#lastId;
     const items = this.#items;
     items.push(event);
     if (items.length - this.#head > this.#backlog) {
@@ -54,12 +57,22 @@ export class EventStream {
     this.#onAppend(this.name);
   }
 
-  /** Up to `limit` kept events with ids above `after`, oldest first (the stored objects). */
-  after(after: number, limit: number): StorageEvent[] {
-    const kept = this.#items.length - this.#head;
-    const firstId = this.#lastId - kept + 1;
-    const start = this.#head + Math.max(0, after + 1 - firstId);
-    const end = Math.min(this.#items.length, start + limit);
-    return start >= end ? [] : this.#items.slice(start, end);
+  /**
+   * Up to `limit` kept events with ids above `after`, oldest first, each a
+   * copy made by `copy` and given its id.
+   */
+  after(after: number, limit: number, copy: (event: StorageEvent) => StorageEvent): StorageEvent[] {
+    const items = this.#items;
+    const firstId = this.#lastId - (items.length - this.#head) + 1;
+    const skip = Math.max(0, after + 1 - firstId);
+    const start = this.#head + skip;
+    const end = Math.min(items.length, start + limit);
+    const found: StorageEvent[] = [];
+    for (let i = start; i < end; i++) {
+      const event = copy(items[i]);
+      event.id = String(firstId + skip + (i - start));
+      found.push(event);
+    }
+    return found;
   }
 }
