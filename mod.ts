@@ -56,9 +56,12 @@ export { EventStream } from "./core/event_stream.ts";
 export type { EventStreamOptions, MissedEvents } from "./core/event_stream.ts";
 export { DEFAULT_EVENT_BACKLOG, WORKER_STREAM } from "./core/storage_events.ts";
 export type {
+  EventBase,
   EventPage,
   EventRead,
+  JobEventBase,
   QueueEvent,
+  QueueEventBase,
   QueueSummary,
   StorageEvent,
   WorkerEvent,

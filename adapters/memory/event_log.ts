@@ -1,9 +1,7 @@
 import type { Clock } from "../../core/clock.ts";
 import type { EventPage, EventRead, StorageEvent } from "../../core/storage_events.ts";
 import { WORKER_STREAM } from "../../core/storage_events.ts";
-import { EventStream } from "./event_stream.ts";
-import { copyJson } from "./json_copy.ts";
-import { copyError } from "./record.ts";
+import { EventStream, type StreamHost } from "./event_stream.ts";
 
 /** A pending blocking read: the streams it reads, and how to end it. */
 interface Reader {
@@ -21,19 +19,22 @@ interface Reader {
  * ```ts
  * import { systemClock } from "../../core/clock.ts";
  * import { EventLog } from "./event_log.ts";
+ * import { Kind } from "./stored_event.ts";
  *
  * const log = new EventLog(100, systemClock);
- * log.stream("default").append({ id: "", at: 0, queue: "default", type: "paused" });
+ * log.stream("default").add(Kind.paused, 0, "", 0, undefined);
  * const page = await log.read({ queues: ["default"], after: { default: "0" }, limit: 10, maxWaitMs: 0 });
  * console.log(page.events[0].type, page.cursors); // "paused" { default: "1" }
  * ```
  */
-export class EventLog {
+export class EventLog implements StreamHost {
   readonly #streams = new Map<string, EventStream>();
   readonly #readers = new Set<Reader>();
   readonly #backlog: number;
   readonly #clock: Clock;
   #closed = false;
+  /** Blocking reads pending (read by every stream on each append: a field, not a getter). */
+  waiting = 0;
 
   /** A log keeping `backlog` (>= 1) events per stream, waiting on `clock`. */
   constructor(backlog: number, clock: Clock) {
@@ -45,7 +46,7 @@ export class EventLog {
   stream(name: string): EventStream {
     let stream = this.#streams.get(name);
     if (stream === undefined) {
-      stream = new EventStream(name, this.#backlog, (changed) => this.#wake(changed));
+      stream = new EventStream(name, this.#backlog, this);
       this.#streams.set(name, stream);
     }
     return stream;
@@ -76,7 +77,7 @@ export class EventLog {
     for (const reader of [...this.#readers]) reader.wake();
   }
 
-  /** Copies of the events after `cursors`, which move to the last one returned. */
+  /** The events after `cursors` (copies), which move to the last one returned. */
   #collect(
     names: readonly string[],
     cursors: Record<string, string>,
@@ -86,7 +87,7 @@ export class EventLog {
     for (const name of names) {
       const stream = this.#streams.get(name);
       if (stream === undefined) continue;
-      const found = stream.after(Number(cursors[name]), limit, copyEvent);
+      const found = stream.after(Number(cursors[name]), limit);
       if (found.length === 0) continue;
       for (const event of found) events.push(event);
       cursors[name] = found[found.length - 1].id;
@@ -102,12 +103,14 @@ export class EventLog {
         streams,
         wake: () => {
           if (!this.#readers.delete(reader)) return;
+          this.waiting--;
           signal?.removeEventListener("abort", reader.wake);
           stopTimer.abort();
           resolve();
         },
       };
       this.#readers.add(reader);
+      this.waiting++;
       signal?.addEventListener("abort", reader.wake, { once: true });
       if (Number.isFinite(maxWaitMs)) {
         this.#clock.sleep(maxWaitMs, stopTimer.signal).then(reader.wake, () => {});
@@ -115,24 +118,10 @@ export class EventLog {
     });
   }
 
-  #wake(stream: string): void {
-    if (this.#readers.size === 0) return; // the common case: nobody listens
+  /** Wakes the blocking reads of `stream` (called by the stream, only when some read waits). */
+  wake(stream: string): void {
     for (const reader of this.#readers) {
       if (reader.streams.includes(stream)) reader.wake();
     }
   }
-}
-
-/**
- * A reader's own copy of a stored event: what it carries that is an object
- * is copied too, so a reader that changes its events changes no one else's.
- * Copying on read, not on write, keeps the write path free of it.
- */
-function copyEvent(event: StorageEvent): StorageEvent {
-  const copy = { ...event } as Record<string, unknown>;
-  if ("error" in event) copy.error = copyError(event.error);
-  if ("result" in event && event.result !== undefined) copy.result = copyJson(event.result);
-  if ("progress" in event) copy.progress = copyJson(event.progress);
-  if ("worker" in event) copy.worker = { ...event.worker, queues: event.worker.queues.slice() };
-  return copy as unknown as StorageEvent;
 }

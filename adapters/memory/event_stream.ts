@@ -1,40 +1,45 @@
 import type { StorageEvent } from "../../core/storage_events.ts";
+import { type KindCode, StoredEvent, toStorageEvent } from "./stored_event.ts";
+
+/** What a stream tells of its appends: whether anyone waits, and how to wake them. */
+export interface StreamHost {
+  /** Blocking reads pending (0: nobody to wake, the common case). */
+  readonly waiting: number;
+  /** Wakes the reads waiting on `stream`. */
+  wake(stream: string): void;
+}
 
 /**
- * One stream of MemoryStorage's events (a queue's, or the workers'): a
- * bounded log whose ids count 1, 2, ... without gaps. It keeps exactly its
- * last `backlog` events; older ones are dropped (the array is compacted
- * once the dropped prefix is as long as the backlog, so appends stay O(1)
- * amortized). Events are stored as given, with no copy and without their
- * id, which their place tells: readers get copies with it (`after`), so a
- * write costs no string.
+ * One stream of MemoryStorage's events (a queue's, or the workers'): a ring
+ * of its last `backlog` events whose ids count 1, 2, ... without gaps. An
+ * event is stored as a small {@linkcode StoredEvent} at the slot its id
+ * gives, overwriting the one `backlog` older; the public event is built
+ * only when read (`after`).
  *
  * @example
  * ```ts
  * import { EventStream } from "./event_stream.ts";
+ * import { Kind } from "./stored_event.ts";
  *
- * const stream = new EventStream("default", 2, () => {});
- * for (const jobId of ["a", "b", "c"]) {
- *   stream.append({ id: "", at: 0, queue: "default", jobId, type: "removed" });
- * }
- * const kept = stream.after(0, 10, (event) => ({ ...event }));
-console.log(stream.lastId, kept.map((event) => event.id)); // 3 ["2", "3"]
+ * const stream = new EventStream("default", 2, { waiting: 0, wake() {} });
+ * for (const jobId of ["a", "b", "c"]) stream.add(Kind.removed, 0, jobId, 0, undefined);
+ * console.log(stream.lastId, stream.after(0, 10).map((event) => event.id)); // 3 ["2", "3"]
  * ```
  */
 export class EventStream {
   readonly name: string;
-  #items: StorageEvent[] = [];
-  /** Index in `#items` of the oldest event kept. */
-  #head = 0;
+  readonly #ring: StoredEvent[] = [];
+  /** The slot the next event takes. */
+  #slot = 0;
   #lastId = 0;
   readonly #backlog: number;
-  readonly #onAppend: (stream: string) => void;
+  readonly #host: StreamHost;
 
-  /** An empty stream keeping `backlog` (>= 1) events; `onAppend` wakes its readers. */
-  constructor(name: string, backlog: number, onAppend: (stream: string) => void) {
+  /** An empty stream keeping `backlog` (>= 1) events; `host` wakes its readers. */
+  constructor(name: string, backlog: number, host: StreamHost) {
     this.name = name;
     this.#backlog = backlog;
-    this.#onAppend = onAppend;
+    this.#host = host;
   }
 
   /** The id of the newest event (0: none yet). */
@@ -42,36 +47,26 @@ export class EventStream {
     return this.#lastId;
   }
 
-  /** Keeps `event` as the next one (its `id` is left as given), dropping the oldest beyond the backlog. */
-  append(event: StorageEvent): void {
-    ++this.#lastId;
-    const items = this.#items;
-    items.push(event);
-    if (items.length - this.#head > this.#backlog) {
-      items[this.#head++] = undefined as unknown as StorageEvent; // let it be collected
-      if (this.#head >= this.#backlog) {
-        this.#items = items.slice(this.#head);
-        this.#head = 0;
-      }
-    }
-    this.#onAppend(this.name);
+  /** Appends an event (see `StoredEvent` for what `n` and `data` are per kind). */
+  add(kind: KindCode, at: number, jobId: string, n: number, data: unknown): void {
+    const event = new StoredEvent(kind, at, jobId, n, data);
+    this.#lastId++;
+    const ring = this.#ring;
+    if (ring.length < this.#backlog) ring.push(event);
+    else ring[this.#slot] = event;
+    if (++this.#slot === this.#backlog) this.#slot = 0;
+    if (this.#host.waiting !== 0) this.#host.wake(this.name);
   }
 
-  /**
-   * Up to `limit` kept events with ids above `after`, oldest first, each a
-   * copy made by `copy` and given its id.
-   */
-  after(after: number, limit: number, copy: (event: StorageEvent) => StorageEvent): StorageEvent[] {
-    const items = this.#items;
-    const firstId = this.#lastId - (items.length - this.#head) + 1;
-    const skip = Math.max(0, after + 1 - firstId);
-    const start = this.#head + skip;
-    const end = Math.min(items.length, start + limit);
+  /** Up to `limit` kept events with ids above `after`, oldest first, as public events (copies). */
+  after(after: number, limit: number): StorageEvent[] {
+    const ring = this.#ring;
+    const firstId = this.#lastId - ring.length + 1;
+    const from = Math.max(after + 1, firstId);
+    const to = Math.min(this.#lastId, from + limit - 1);
     const found: StorageEvent[] = [];
-    for (let i = start; i < end; i++) {
-      const event = copy(items[i]);
-      event.id = String(firstId + skip + (i - start));
-      found.push(event);
+    for (let id = from; id <= to; id++) {
+      found.push(toStorageEvent(ring[(id - 1) % this.#backlog], this.name, String(id)));
     }
     return found;
   }

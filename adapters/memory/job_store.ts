@@ -14,6 +14,7 @@ import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS } from "../../core/task.ts";
 import type { FinishedList } from "./finished_list.ts";
 import type { EventLog } from "./event_log.ts";
 import { copyJson } from "./json_copy.ts";
+import { Kind } from "./stored_event.ts";
 import { LeaseGrant } from "./lease_grant.ts";
 import { QueueData } from "./queue_data.ts";
 import { copyError, toRecord } from "./record.ts";
@@ -110,15 +111,7 @@ export class JobStore {
       }
       if (slot.state === "waiting") this.#toWaiting(slot);
       else this.#toDelayed(slot);
-      slot.queue.events?.append({
-        id: "",
-        at: now,
-        queue: job.queue,
-        jobId: slot.id,
-        type: "enqueued",
-        name: slot.name,
-        runAt: slot.runAt,
-      });
+      slot.queue.events?.add(Kind.enqueued, now, slot.id, slot.runAt, slot.name);
       results[i] = { job: toRecord(slot), created: true };
       // Delayed jobs wake waiters too (see the port's decisions).
       if (woken === undefined) woken = job.queue;
@@ -232,14 +225,7 @@ export class JobStore {
     const slot = this.#held(id, token);
     if (slot === undefined) return false;
     slot.progress = copyJson(progress);
-    slot.queue.events?.append({
-      id: "",
-      at: now,
-      queue: slot.queue.name,
-      jobId: id,
-      type: "progress",
-      progress: slot.progress as JsonValue,
-    });
+    slot.queue.events?.add(Kind.progress, now, id, 0, slot.progress);
     return true;
   }
 
@@ -302,14 +288,7 @@ export class JobStore {
     slot.finishedAt = undefined;
     slot.runAt = now;
     this.#toWaiting(slot);
-    queue.events?.append({
-      id: "",
-      at: now,
-      queue: queue.name,
-      jobId: id,
-      type: "waiting",
-      reason: "retried",
-    });
+    queue.events?.add(Kind.waiting, now, id, 1, undefined);
     this.#onWork(queue.name);
     return true;
   }
@@ -323,13 +302,7 @@ export class JobStore {
     slot.queue.counts[slot.state]--;
     slot.removed = true;
     this.#jobs.delete(id);
-    slot.queue.events?.append({
-      id: "",
-      at: now,
-      queue: slot.queue.name,
-      jobId: id,
-      type: "removed",
-    });
+    slot.queue.events?.add(Kind.removed, now, id, 0, undefined);
     return true;
   }
 
@@ -338,7 +311,7 @@ export class JobStore {
     const data = this.#queue(queue);
     if (data.paused) return;
     data.paused = true;
-    data.events?.append({ id: "", at: now, queue, type: "paused" });
+    data.events?.add(Kind.paused, now, "", 0, undefined);
   }
 
   /** Lets reservations from `queue` happen again (remembered as a queue of the store too). */
@@ -346,7 +319,7 @@ export class JobStore {
     const data = this.#queue(queue);
     if (data.paused) {
       data.paused = false;
-      data.events?.append({ id: "", at: now, queue, type: "resumed" });
+      data.events?.add(Kind.resumed, now, "", 0, undefined);
     }
     this.#onWork(queue);
   }
@@ -419,15 +392,7 @@ export class JobStore {
     this.#active.set(slot.id, slot);
     queue.counts.active++;
     queue.leases.push(grant);
-    queue.events?.append({
-      id: "",
-      at: now,
-      queue: queue.name,
-      jobId: slot.id,
-      type: "active",
-      attempt: slot.attempt,
-      workerId: owner,
-    });
+    queue.events?.add(Kind.active, now, slot.id, slot.attempt, owner);
     return toRecord(slot);
   }
 
@@ -454,26 +419,12 @@ export class JobStore {
         const events = queue.events;
         if (events !== undefined) {
           const jobId = slot.id;
-          events.append({
-            id: "",
-            at: now,
-            queue: queue.name,
-            jobId,
-            type: "stalled",
-            failed: true,
-          });
-          events.append({ id: "", at: now, queue: queue.name, jobId, type: "failed", error });
+          events.add(Kind.stalled, now, jobId, 1, undefined);
+          events.add(Kind.failed, now, jobId, 0, error);
         }
       } else {
         this.#toWaiting(slot);
-        queue.events?.append({
-          id: "",
-          at: now,
-          queue: queue.name,
-          jobId: slot.id,
-          type: "stalled",
-          failed: false,
-        });
+        queue.events?.add(Kind.stalled, now, slot.id, 0, undefined);
       }
       entry = queue.peekLease();
     }
@@ -509,74 +460,35 @@ export class JobStore {
         if (dropCompleted) {
           this.#jobs.delete(slot.id);
           slot.removed = true;
-          if (events !== undefined) this.#completed(slot, copyJson(settlement.result), now);
+          events?.add(Kind.completed, now, slot.id, 0, copyJson(settlement.result));
           return;
         }
         slot.result = copyJson(settlement.result);
         this.#toFinished(slot, "completed", now);
-        if (events !== undefined) this.#completed(slot, slot.result, now);
+        events?.add(Kind.completed, now, slot.id, 0, slot.result);
         return;
       }
       case "fail": {
         const error = this.#recordError(slot, settlement.error);
         this.#toFinished(slot, "failed", now);
-        events?.append({
-          id: "",
-          at: now,
-          queue: queue.name,
-          jobId: slot.id,
-          type: "failed",
-          error,
-        });
+        events?.add(Kind.failed, now, slot.id, 0, error);
         return;
       }
       case "retry": {
         const error = this.#recordError(slot, settlement.error);
         slot.runAt = settlement.runAt;
-        events?.append({
-          id: "",
-          at: now,
-          queue: queue.name,
-          jobId: slot.id,
-          type: "retrying",
-          error,
-          runAt: slot.runAt,
-        });
+        events?.add(Kind.retrying, now, slot.id, slot.runAt, error);
         break;
       }
       case "release":
         slot.attempt--;
         if (settlement.runAt !== undefined) slot.runAt = settlement.runAt;
-        events?.append({
-          id: "",
-          at: now,
-          queue: queue.name,
-          jobId: slot.id,
-          type: "waiting",
-          reason: "released",
-        });
+        events?.add(Kind.waiting, now, slot.id, 0, undefined);
         break;
     }
     if (slot.runAt <= now) this.#toWaiting(slot);
     else this.#toDelayed(slot);
     this.#onWork(slot.queue.name);
-  }
-
-  /** The `completed` event; `result` left out when there is none (as JSON would). */
-  #completed(slot: Slot, result: unknown, now: number): void {
-    const queue = slot.queue;
-    queue.events!.append(
-      result === undefined
-        ? { id: "", at: now, queue: queue.name, jobId: slot.id, type: "completed" }
-        : {
-          id: "",
-          at: now,
-          queue: queue.name,
-          jobId: slot.id,
-          type: "completed",
-          result: result as JsonValue,
-        },
-    );
   }
 
   /** The store's summary of every queue it knows (see `queueNames`). */

@@ -1,5 +1,6 @@
 import type { WorkerInfo } from "../../core/storage_events.ts";
 import type { EventStream } from "./event_stream.ts";
+import { Kind } from "./stored_event.ts";
 
 /** A live registration: what the worker said, and until when it counts. */
 interface Registration {
@@ -39,7 +40,7 @@ export class WorkerRegistry {
     this.#expire(now);
     const info = { ...worker, queues: worker.queues.slice() };
     this.#live.set(info.id, { info, expiresAt: now + ttlMs });
-    this.#stream?.append({ id: "", at: now, type: kind, worker: info });
+    this.#stream?.add(kind === "online" ? Kind.online : Kind.heartbeat, now, "", 0, info);
   }
 
   /** Removes `id`'s registration, with an `offline` event (reason "stopped"). */
@@ -47,13 +48,7 @@ export class WorkerRegistry {
     const registration = this.#live.get(id);
     if (registration === undefined) return;
     this.#live.delete(id);
-    this.#stream?.append({
-      id: "",
-      at: now,
-      type: "offline",
-      worker: registration.info,
-      reason: "stopped",
-    });
+    this.#stream?.add(Kind.offline, now, "", 0, registration.info);
   }
 
   /** Copies of the registrations alive at `now`, by id. */
@@ -68,13 +63,7 @@ export class WorkerRegistry {
     for (const [id, registration] of this.#live) {
       if (registration.expiresAt > now) continue;
       this.#live.delete(id); // deleting the current entry while iterating a Map is safe
-      this.#stream?.append({
-        id: "",
-        at: now,
-        type: "offline",
-        worker: registration.info,
-        reason: "expired",
-      });
+      this.#stream?.add(Kind.offline, now, "", 1, registration.info);
     }
   }
 }
