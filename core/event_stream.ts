@@ -35,7 +35,8 @@ export interface EventStreamOptions {
   /**
    * Where to start, per stream (a queue name or `WORKER_STREAM`): the id of
    * the last event already seen, or "0" for all still kept. A stream left
-   * out starts at its end: only events after the first read.
+   * out starts at its end: only events after the `events()` call (the
+   * iterator notes where each end is as it is made, before any `next()`).
    */
   after?: Readonly<Record<string, string>>;
   /** Ends the iteration (it finishes, it does not throw). */
@@ -154,6 +155,8 @@ export class EventStream implements AsyncIterableIterator<StorageEvent> {
   #turn: Promise<unknown> = Promise.resolve();
   #done = false;
   #missed = 0;
+  /** Notes the ends of the streams left out of `after` (see the constructor). */
+  readonly #ready: Promise<void>;
 
   /** An iterator over `storage`'s events (options as checked by `checkEventStreamOptions`). */
   constructor(storage: Storage, options: EventStreamOptions = {}) {
@@ -167,6 +170,27 @@ export class EventStream implements AsyncIterableIterator<StorageEvent> {
       if (options.signal.aborted) this.#stop.abort();
       else options.signal.addEventListener("abort", () => this.#stop.abort(), { once: true });
     }
+    this.#ready = this.#pin();
+    this.#ready.catch(() => {}); // reported by the first next()
+  }
+
+  /** Gives each stream left out of `after` a cursor at its end now, so "from the end" means from this call. */
+  async #pin(): Promise<void> {
+    if (this.#queues === undefined) {
+      this.#queues = (await this.#storage.queues()).map((queue) => queue.name);
+      this.#relist = false;
+    }
+    const queues = this.#queues.filter((queue) => this.#cursors[queue] === undefined);
+    const workers = this.#workers && this.#cursors[WORKER_STREAM] === undefined;
+    if (queues.length === 0 && !workers) return;
+    const page = await this.#storage.readEvents({
+      queues,
+      workers,
+      after: {},
+      limit: 1,
+      maxWaitMs: 0,
+    });
+    for (const [stream, cursor] of Object.entries(page.cursors)) this.#cursors[stream] ??= cursor;
   }
 
   /** Events dropped from the backlog before this reader got them (see `onMissed`). */
@@ -201,6 +225,7 @@ export class EventStream implements AsyncIterableIterator<StorageEvent> {
   }
 
   async #next(): Promise<IteratorResult<StorageEvent>> {
+    await this.#ready;
     for (;;) {
       if (this.#done || this.#stop.signal.aborted) return this.#finish();
       const event = this.#buffer.shift();

@@ -279,8 +279,8 @@ export class Queue {
    * const queue = new Queue({ storage: new MemoryStorage() });
    * const stop = new AbortController();
    * const events = queue.events({ queues: ["default"], signal: stop.signal });
-   * const first = events.next(); // reading starts from here
-   * await queue.enqueue("send_email", { to: "a@b.c" });
+   * await queue.enqueue("send_email", { to: "a@b.c" }); // after events(): it is seen
+   * const first = events.next();
    * console.log((await first).value?.type); // "enqueued"
    * stop.abort();
    * ```
