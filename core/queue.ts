@@ -253,8 +253,9 @@ export class Queue {
         throw outcome.error;
       }
       if (withEvents) {
-        const left = timeout === undefined ? undefined : Math.max(0, deadline - this.#clock.now());
-        return await this.#results.wait(id, job!.queue, left, signal) as R;
+        const left = deadline - this.#clock.now();
+        if (left <= 0) throw new ResultTimeoutError(id, timeout!);
+        return await this.#results.wait(id, job!.queue, timeout === undefined ? undefined : left, signal) as R;
       }
       // Events are off: poll.
       const now = this.#clock.now();

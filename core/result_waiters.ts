@@ -24,8 +24,13 @@ interface Waiter {
 const READ_LIMIT = 1_000;
 /** Longest blocking read; the reader re-reads after it. */
 const WAIT_MS = 5_000;
-/** Pause after a read that came back empty without waiting (a closed storage), so it does not spin. */
-const QUIET_PAUSE_MS = 100;
+/**
+ * Pause after a read that came back empty before its wait was over by the
+ * clock (a closed storage answers at once), so the reader does not spin.
+ * A read that waited its full time is followed by the next one at once, so
+ * a FakeClock advanced by exactly the wait leaves no pause pending.
+ */
+const EARLY_PAUSE_MS = 100;
 
 /**
  * The `result()` waiters of one Queue and their reader: one blocking
@@ -191,6 +196,7 @@ export class ResultWaiters {
       const interrupt = new AbortController();
       this.#interrupt = interrupt;
       const queues = Object.keys(this.#cursors);
+      const startedAt = this.#clock.now();
       let page: EventPage;
       try {
         page = await this.#storage.readEvents({
@@ -208,8 +214,9 @@ export class ResultWaiters {
       }
       if (run !== this.#run) return;
       this.#apply(page);
-      if (page.events.length === 0 && !interrupt.signal.aborted) {
-        await this.#clock.sleep(QUIET_PAUSE_MS, interrupt.signal).catch(() => {});
+      const early = this.#clock.now() - startedAt < WAIT_MS;
+      if (page.events.length === 0 && !interrupt.signal.aborted && early) {
+        await this.#clock.sleep(EARLY_PAUSE_MS, interrupt.signal).catch(() => {});
       }
     }
   }

@@ -273,6 +273,12 @@ describe("Queue.result from events", () => {
     assert.equal(calls.reading, 0, "no read once no one waits");
   });
 
+  test("timeout 0 on an unfinished job times out at once, as when polling", async () => {
+    const { queue } = setup();
+    const job = await queue.enqueue("t", 1);
+    await assert.rejects(queue.result(job.id, { timeout: 0 }), ResultTimeoutError);
+  });
+
   test("1 000 waiters share one reader: one blocking read at a time", async () => {
     const { clock, storage, queue, calls } = setup();
     const jobs = await queue.enqueueMany("t", Array.from({ length: 1_000 }, (_, i) => i));

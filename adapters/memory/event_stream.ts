@@ -1,5 +1,5 @@
 import type { StorageEvent } from "../../core/storage_events.ts";
-import { type KindCode, StoredEvent, toStorageEvent } from "./stored_event.ts";
+import { buildEvent, type KindCode } from "./stored_event.ts";
 
 /** What a stream tells of its appends: whether anyone waits, and how to wake them. */
 export interface StreamHost {
@@ -9,12 +9,17 @@ export interface StreamHost {
   wake(stream: string): void;
 }
 
+/** Slots of a new stream's typed arrays (most streams stay small). */
+const INITIAL_SLOTS = 16;
+
 /**
  * One stream of MemoryStorage's events (a queue's, or the workers'): a ring
  * of its last `backlog` events whose ids count 1, 2, ... without gaps. An
- * event is stored as a small {@linkcode StoredEvent} at the slot its id
- * gives, overwriting the one `backlog` older; the public event is built
- * only when read (`after`).
+ * event's fields (see `StoredEvent`) go into parallel arrays at the slot
+ * its id gives, overwriting the one `backlog` older: no object per event,
+ * so a write allocates nothing (the arrays grow by doubling up to the
+ * backlog) and the garbage collector has no event objects to promote. The
+ * public event is built only when read (`after`).
  *
  * @example
  * ```ts
@@ -28,7 +33,13 @@ export interface StreamHost {
  */
 export class EventStream {
   readonly name: string;
-  readonly #ring: StoredEvent[] = [];
+  #kinds = new Uint8Array(INITIAL_SLOTS);
+  #ats = new Float64Array(INITIAL_SLOTS);
+  #ns = new Float64Array(INITIAL_SLOTS);
+  #jobIds: string[] = [];
+  #data: unknown[] = [];
+  /** Events kept (up to the backlog). */
+  #size = 0;
   /** The slot the next event takes. */
   #slot = 0;
   #lastId = 0;
@@ -49,24 +60,57 @@ export class EventStream {
 
   /** Appends an event (see `StoredEvent` for what `n` and `data` are per kind). */
   add(kind: KindCode, at: number, jobId: string, n: number, data: unknown): void {
-    const event = new StoredEvent(kind, at, jobId, n, data);
     this.#lastId++;
-    const ring = this.#ring;
-    if (ring.length < this.#backlog) ring.push(event);
-    else ring[this.#slot] = event;
-    if (++this.#slot === this.#backlog) this.#slot = 0;
+    const slot = this.#slot;
+    if (slot === this.#kinds.length) this.#grow();
+    this.#kinds[slot] = kind;
+    this.#ats[slot] = at;
+    this.#ns[slot] = n;
+    if (this.#size < this.#backlog) {
+      this.#size++;
+      this.#jobIds.push(jobId);
+      this.#data.push(data);
+    } else {
+      this.#jobIds[slot] = jobId;
+      this.#data[slot] = data;
+    }
+    this.#slot = slot + 1 === this.#backlog ? 0 : slot + 1;
     if (this.#host.waiting !== 0) this.#host.wake(this.name);
+  }
+
+  /** Doubles the typed arrays (only while the ring is not yet full, so slots keep their places). */
+  #grow(): void {
+    const length = Math.min(this.#backlog, this.#kinds.length * 2);
+    const kinds = new Uint8Array(length);
+    kinds.set(this.#kinds);
+    this.#kinds = kinds;
+    const ats = new Float64Array(length);
+    ats.set(this.#ats);
+    this.#ats = ats;
+    const ns = new Float64Array(length);
+    ns.set(this.#ns);
+    this.#ns = ns;
   }
 
   /** Up to `limit` kept events with ids above `after`, oldest first, as public events (copies). */
   after(after: number, limit: number): StorageEvent[] {
-    const ring = this.#ring;
-    const firstId = this.#lastId - ring.length + 1;
+    const firstId = this.#lastId - this.#size + 1;
     const from = Math.max(after + 1, firstId);
     const to = Math.min(this.#lastId, from + limit - 1);
     const found: StorageEvent[] = [];
     for (let id = from; id <= to; id++) {
-      found.push(toStorageEvent(ring[(id - 1) % this.#backlog], this.name, String(id)));
+      const slot = (id - 1) % this.#backlog;
+      found.push(
+        buildEvent(
+          this.#kinds[slot] as KindCode,
+          this.#ats[slot],
+          this.#jobIds[slot],
+          this.#ns[slot],
+          this.#data[slot],
+          this.name,
+          String(id),
+        ),
+      );
     }
     return found;
   }

@@ -72,9 +72,32 @@ export class StoredEvent {
 
 /** The public event of `stored`, read from the stream `stream`, with copies of what it carries. */
 export function toStorageEvent(stored: StoredEvent, stream: string, id: string): StorageEvent {
-  const { at, jobId, n, data } = stored;
+  return buildEvent(stored.kind, stored.at, stored.jobId, stored.n, stored.data, stream, id);
+}
+
+/**
+ * The public event of a stored one given field by field (as `EventStream`
+ * keeps them, in parallel arrays), with copies of what it carries.
+ *
+ * @example
+ * ```ts
+ * import { buildEvent, Kind } from "./stored_event.ts";
+ *
+ * console.log(buildEvent(Kind.paused, 5, "", 0, undefined, "default", "1"));
+ * // { id: "1", at: 5, queue: "default", type: "paused" }
+ * ```
+ */
+export function buildEvent(
+  kind: KindCode,
+  at: number,
+  jobId: string,
+  n: number,
+  data: unknown,
+  stream: string,
+  id: string,
+): StorageEvent {
   const queue = stream;
-  switch (stored.kind) {
+  switch (kind) {
     case Kind.enqueued:
       return { id, at, queue, jobId, type: "enqueued", name: data as string, runAt: n };
     case Kind.active:
@@ -110,10 +133,10 @@ export function toStorageEvent(stored: StoredEvent, stream: string, id: string):
     default: {
       const info = data as WorkerInfo;
       const worker = { ...info, queues: info.queues.slice() };
-      if (stored.kind === Kind.offline) {
+      if (kind === Kind.offline) {
         return { id, at, type: "offline", worker, reason: n === 1 ? "expired" : "stopped" };
       }
-      return { id, at, type: stored.kind === Kind.online ? "online" : "heartbeat", worker };
+      return { id, at, type: kind === Kind.online ? "online" : "heartbeat", worker };
     }
   }
 }
