@@ -255,7 +255,12 @@ export class Queue {
       if (withEvents) {
         const left = deadline - this.#clock.now();
         if (left <= 0) throw new ResultTimeoutError(id, timeout!);
-        return await this.#results.wait(id, job!.queue, timeout === undefined ? undefined : left, signal) as R;
+        return await this.#results.wait(
+          id,
+          job!.queue,
+          timeout === undefined ? undefined : left,
+          signal,
+        ) as R;
       }
       // Events are off: poll.
       const now = this.#clock.now();
