@@ -52,6 +52,22 @@ export type { Clock } from "./core/clock.ts";
 export { FakeClock } from "./core/fake_clock.ts";
 export { MAX_PRIORITY, Queue } from "./core/queue.ts";
 export type { EnqueueOptions, QueueOptions, ResultOptions, TaskRef } from "./core/queue.ts";
+export { EventStream } from "./core/event_stream.ts";
+export type { EventStreamOptions, MissedEvents } from "./core/event_stream.ts";
+export { DEFAULT_EVENT_BACKLOG, WORKER_STREAM } from "./core/storage_events.ts";
+export type {
+  EventBase,
+  EventPage,
+  EventRead,
+  JobEventBase,
+  QueueEvent,
+  QueueEventBase,
+  QueueSummary,
+  StorageEvent,
+  WorkerEvent,
+  WorkerInfo,
+} from "./core/storage_events.ts";
+export { PRESENCE_HEARTBEATS } from "./core/worker_presence.ts";
 export { AUTO_PREFETCH_MAX, AUTO_PREFETCH_MS, STOP_GRACE_MS, Worker } from "./core/worker.ts";
 export type {
   Middleware,
@@ -74,7 +90,6 @@ export {
   prometheusText,
 } from "./core/prometheus.ts";
 export type { MetricsHandlerOptions, MetricSource, PrometheusInput } from "./core/prometheus.ts";
-export type { QueueSummary, WorkerInfo } from "./core/storage_events.ts";
 export { DEFAULT_RETENTION, MAX_ERROR_HISTORY } from "./core/storage.ts";
 export type {
   Counts,

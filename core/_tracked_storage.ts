@@ -10,7 +10,7 @@ import type { Storage } from "./storage.ts";
 
 /**
  * `storage` itself when `clock` has no `track` (the system clock: no cost),
- * else a view of it whose every call but `waitForWork` is reported to
+ * else a view of it whose every call but `waitForWork` and `readEvents` is reported to
  * `clock.track`. The idle wait is left out: only time or new work ends it,
  * so a clock waiting for it would wait forever.
  *
@@ -34,7 +34,10 @@ export function trackedStorage(storage: Storage, clock: Clock): Storage {
     get(target, key) {
       const value = Reflect.get(target, key, target);
       if (typeof value !== "function") return value;
-      if (key === "waitForWork" || key === "constructor") return value.bind(target);
+      // Blocking reads are waits too: they end by real time or new events.
+      if (key === "waitForWork" || key === "readEvents" || key === "constructor") {
+        return value.bind(target);
+      }
       return (...args: unknown[]) => {
         const result = value.apply(target, args);
         if (result instanceof Promise) track(result);

@@ -275,7 +275,7 @@ export class AttemptRunner {
   readonly #report = async (held: HeldJob, value: JsonValue): Promise<void> => {
     const { job } = held;
     const progress = JSON.parse(toJson(value, "progress", "Cannot record progress")) as JsonValue;
-    const kept = await this.#storage.setProgress(job.id, held.token, progress);
+    const kept = await this.#storage.setProgress(job.id, held.token, progress, this.#clock.now());
     if (kept) this.#events.emit("progress", { job: { ...job, progress }, progress });
   };
 

@@ -6,9 +6,12 @@
  */
 
 import { type Clock, systemClock } from "./clock.ts";
-import { JobFailedError, ResultTimeoutError } from "./errors.ts";
+import { ResultTimeoutError } from "./errors.ts";
 import type { Counts, ListOptions, NewJob, Retention, Storage } from "./storage.ts";
 import { DEFAULT_RETENTION } from "./storage.ts";
+import type { QueueSummary, WorkerInfo } from "./storage_events.ts";
+import { checkEventStreamOptions, EventStream, type EventStreamOptions } from "./event_stream.ts";
+import { finished, ResultWaiters } from "./result_waiters.ts";
 import { trackedStorage } from "./_tracked_storage.ts";
 import type { JobRecord, JobState, Task } from "./task.ts";
 import { JOB_STATES } from "./task.ts";
@@ -65,7 +68,11 @@ export type TaskRef<P> = Task<P, any> | string;
 export interface ResultOptions {
   /** Give up after this many ms (throws `ResultTimeoutError`). Default: wait forever. */
   timeout?: number;
-  /** How often to look, in ms. Default 50. */
+  /**
+   * How often to look, in ms, on a storage with events off
+   * (`eventBacklog` 0), where `result()` polls. Default 50. With events on,
+   * `result()` does not poll: it follows the job's queue's events.
+   */
   pollInterval?: number;
   /** Stop waiting when this aborts (rejects with its reason). */
   signal?: AbortSignal;
@@ -117,6 +124,8 @@ export class Queue {
   readonly #clock: Clock;
   readonly #maxPayloadBytes: number;
   readonly #nextId: (now: number) => string;
+  /** Every pending `result()` of this queue, and their one event reader. */
+  readonly #results: ResultWaiters;
 
   /** Creates a producer over `options.storage`. */
   constructor(options: QueueOptions) {
@@ -130,6 +139,7 @@ export class Queue {
     this.#maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
     checkInt(this.#maxPayloadBytes, 1, 512 * 1024 * 1024, "Cannot create Queue: maxPayloadBytes");
     this.#nextId = createIdGenerator();
+    this.#results = new ResultWaiters(this.#storage, this.#clock);
   }
 
   /** The storage this queue writes to. */
@@ -232,21 +242,94 @@ export class Queue {
     }
     checkNumber(pollInterval, 1, 3_600_000, "Cannot wait for result: pollInterval");
     const deadline = timeout === undefined ? Infinity : this.#clock.now() + timeout;
+    const storage = this.#storage;
+    const withEvents = storage.eventBacklog > 0 && typeof storage.readEvents === "function";
     for (;;) {
       signal?.throwIfAborted();
-      const job = await this.#storage.getJob(id);
-      if (job === null) throw new RangeError(`Cannot wait for result: no job with id "${id}"`);
-      if (job.state === "completed") return job.result as R;
-      if (job.state === "failed") {
-        throw new JobFailedError(
-          id,
-          job.error ?? { message: "failed", name: "Error", attempt: job.attempt, at: 0 },
-        );
+      const job = await storage.getJob(id);
+      const outcome = finished(id, job);
+      if (outcome !== undefined) {
+        if (outcome.ok) return outcome.value as R;
+        throw outcome.error;
       }
+      if (withEvents) {
+        const left = deadline - this.#clock.now();
+        if (left <= 0) throw new ResultTimeoutError(id, timeout!);
+        return await this.#results.wait(
+          id,
+          job!.queue,
+          timeout === undefined ? undefined : left,
+          signal,
+        ) as R;
+      }
+      // Events are off: poll.
       const now = this.#clock.now();
       if (now >= deadline) throw new ResultTimeoutError(id, timeout!);
       await this.#clock.sleep(Math.min(pollInterval, deadline - now), signal);
     }
+  }
+
+  /**
+   * The storage's events as they happen: job lifecycles and pause/resume of
+   * queues, and with `workers: true` the workers' `online`, `heartbeat` and
+   * `offline`. Without `queues` it follows every queue of the store,
+   * including queues that appear later. It ends when `signal` aborts or
+   * the loop breaks; a reader that falls more than the storage's
+   * `eventBacklog` behind is told by `onMissed` (and the iterator's
+   * `missed` count). Throws a TypeError on a storage with events off.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage, Queue } from "@taskmill/taskmill";
+   *
+   * const queue = new Queue({ storage: new MemoryStorage() });
+   * const stop = new AbortController();
+   * const events = queue.events({ queues: ["default"], signal: stop.signal });
+   * await queue.enqueue("send_email", { to: "a@b.c" }); // after events(): it is seen
+   * const first = events.next();
+   * console.log((await first).value?.type); // "enqueued"
+   * stop.abort();
+   * ```
+   */
+  events(options: EventStreamOptions = {}): EventStream {
+    checkEventStreamOptions(options);
+    if (!(this.#storage.eventBacklog > 0)) {
+      throw new TypeError("Cannot read events: the storage keeps none (its eventBacklog is 0)");
+    }
+    return new EventStream(this.#storage, options);
+  }
+
+  /**
+   * The workers alive now (registered and not expired), by id. A worker
+   * killed without `stop()` leaves the list within 3 of its heartbeats.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage, Queue } from "@taskmill/taskmill";
+   *
+   * const queue = new Queue({ storage: new MemoryStorage() });
+   * console.log(await queue.workers()); // []
+   * ```
+   */
+  async workers(): Promise<WorkerInfo[]> {
+    return await this.#storage.workers(this.#clock.now());
+  }
+
+  /**
+   * Every queue of the store (enqueued to, paused or resumed), by name,
+   * with its counts and whether it is paused.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage, Queue } from "@taskmill/taskmill";
+   *
+   * const queue = new Queue({ storage: new MemoryStorage() });
+   * await queue.pause("mail");
+   * console.log((await queue.queues()).map((q) => [q.name, q.paused])); // [["mail", true]]
+   * ```
+   */
+  async queues(): Promise<QueueSummary[]> {
+    return await this.#storage.queues();
   }
 
   /** Moves a failed job back to waiting with a fresh budget of attempts. False if it is not failed. */
@@ -258,7 +341,7 @@ export class Queue {
   /** Deletes a job that is not running. False if it is missing or active. */
   async remove(id: string): Promise<boolean> {
     validateJobId(id, "Cannot remove job: id");
-    return await this.#storage.remove(id);
+    return await this.#storage.remove(id, this.#clock.now());
   }
 
   /**
@@ -268,19 +351,19 @@ export class Queue {
    */
   async removeFailed(id: string): Promise<boolean> {
     validateJobId(id, "Cannot remove job: id");
-    return await this.#storage.removeFailed(id);
+    return await this.#storage.removeFailed(id, this.#clock.now());
   }
 
   /** Stops workers from taking jobs from `queue`; enqueueing still works. */
   async pause(queue = "default"): Promise<void> {
     validateName(queue, "Cannot pause queue", "queue");
-    return await this.#storage.pause(queue);
+    return await this.#storage.pause(queue, this.#clock.now());
   }
 
   /** Lets workers take jobs from `queue` again. */
   async resume(queue = "default"): Promise<void> {
     validateName(queue, "Cannot resume queue", "queue");
-    return await this.#storage.resume(queue);
+    return await this.#storage.resume(queue, this.#clock.now());
   }
 
   /** Whether `queue` is paused. */

@@ -40,6 +40,9 @@ export function checkReadEvents(request: EventRead): void {
     throw new TypeError(`${where}: queues must be an array of queue names`);
   }
   for (const queue of request.queues) checkQueueName(queue, where);
+  if (request.workers !== undefined && typeof request.workers !== "boolean") {
+    throw new TypeError(`${where}: workers must be a boolean, got ${describe(request.workers)}`);
+  }
   const after = request.after;
   if (typeof after !== "object" || after === null || Array.isArray(after)) {
     throw new TypeError(`${where}: after must be an object of event ids by stream`);

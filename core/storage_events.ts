@@ -23,7 +23,7 @@ export const WORKER_STREAM = "@workers";
 export const DEFAULT_EVENT_BACKLOG = 10_000;
 
 /** What every event carries. */
-interface EventBase {
+export interface EventBase {
   /** Its place in its stream: "1", "2", ... (see the module doc). */
   id: string;
   /** When it happened: the `now` of the storage call that made it. */
@@ -31,13 +31,13 @@ interface EventBase {
 }
 
 /** What every event of a queue's stream carries. */
-interface QueueEventBase extends EventBase {
+export interface QueueEventBase extends EventBase {
   /** The queue it happened on. */
   queue: string;
 }
 
 /** What every event about one job carries. */
-interface JobEventBase extends QueueEventBase {
+export interface JobEventBase extends QueueEventBase {
   /** The job's id. */
   jobId: string;
 }

@@ -19,6 +19,7 @@ import { type AttemptHost, AttemptRunner } from "./attempt.ts";
 import type { HeldJob } from "./held_job.ts";
 import { HeldJobs } from "./held_jobs.ts";
 import { type LeaseHost, LeaseKeeper } from "./lease_keeper.ts";
+import { WorkerPresence } from "./worker_presence.ts";
 import { Notifier } from "./notifier.ts";
 import { prefetchFor } from "./prefetch.ts";
 import { SkewCheck } from "./skew.ts";
@@ -110,6 +111,8 @@ export class Worker {
 
   readonly #outcomes: Outcomes;
   readonly #series = new MetricRegistry();
+  /** Its entry in the storage's registry of live workers (see `WorkerPresence`). */
+  #presence!: WorkerPresence;
 
   /** Creates a worker; it does nothing until {@linkcode Worker.start}. */
   constructor(options: WorkerOptions) {
@@ -223,6 +226,19 @@ export class Worker {
       report("heartbeat"),
     );
     void every(this.#clock, this.#sweepMs, () => this.#sweep(), signal, report("retention sweep"));
+    this.#presence = new WorkerPresence(this.#storage, this.#clock, {
+      id: this.#id,
+      queues: this.#queues,
+      concurrency: this.#concurrency,
+      heartbeatMs: this.#heartbeatMs,
+    }, () => ({
+      running: this.#running,
+      processed: this.#outcomes.succeeded + this.#outcomes.failed + this.#outcomes.retried,
+      failed: this.#outcomes.failed,
+    }));
+    const registry = report("worker registry");
+    this.#presence.online().catch(registry);
+    void every(this.#clock, this.#heartbeatMs, () => this.#presence.heartbeat(), signal, registry);
     this.#events.emit("online", { workerId: this.#id });
     void this.#checkStorage();
     return Promise.resolve();
@@ -617,6 +633,11 @@ export class Worker {
     // Ends the heartbeat and sweep loops (and a flush backing off). A loop
     // inside a storage call ends when the call returns; it is not waited for.
     this.#life.abort();
+    // Leaves the registry, waiting no longer than the grace for a storage that does not answer.
+    const left = this.#presence.offline().catch((error) =>
+      this.#events.emit("error", { error, during: "worker registry" })
+    );
+    await waitFirst(this.#clock, this.#clock.now() + STOP_GRACE_MS, () => left, never);
     this.#state = "stopped";
     this.#events.emit("offline", { workerId: this.#id });
     this.#stopped.resolve();

@@ -5,6 +5,7 @@ import { FakeClock } from "../core/fake_clock.ts";
 import type { NewJob, Settlement, Storage } from "../core/storage.ts";
 import type { JobRecord, JobState } from "../core/task.ts";
 import { storageContract } from "./storage_contract.ts";
+import { storageEventsContract } from "./storage_events_contract.ts";
 import { storageInputContract } from "./storage_input_contract.ts";
 
 // MemoryStorage stores no text, so there is nothing to corrupt.
@@ -12,6 +13,11 @@ storageContract(
   "MemoryStorage",
   () => Promise.resolve({ storage: new MemoryStorage(), cleanup: () => Promise.resolve() }),
   { corrupt: false },
+);
+storageEventsContract(
+  "MemoryStorage",
+  (options = {}) =>
+    Promise.resolve({ storage: new MemoryStorage(options), cleanup: () => Promise.resolve() }),
 );
 storageInputContract(
   "MemoryStorage",
@@ -481,3 +487,60 @@ async function runModelCheck(seed: number, steps: number): Promise<void> {
     }
   }
 }
+
+describe("MemoryStorage eventBacklog option", () => {
+  test("rejects a backlog that is not an integer >= 0, naming the option", () => {
+    assert.throws(() => new MemoryStorage({ eventBacklog: -1 }), /eventBacklog/);
+    assert.throws(
+      () => new MemoryStorage({ eventBacklog: 1.5 }),
+      /eventBacklog must be an integer/,
+    );
+  });
+
+  test("keeps exactly the backlog, across many compactions", async () => {
+    const storage = new MemoryStorage({ eventBacklog: 3 });
+    for (let i = 0; i < 20; i++) await storage.pause("q", i), await storage.resume("q", i);
+    const page = await storage.readEvents({
+      queues: ["q"],
+      after: { q: "0" },
+      limit: 100,
+      maxWaitMs: 0,
+    });
+    assert.deepEqual(page.events.map((event) => event.id), ["38", "39", "40"]);
+  });
+
+  test("a reader's events are its own copies", async () => {
+    const storage = new MemoryStorage();
+    await storage.registerWorker(
+      {
+        id: "w",
+        host: "",
+        pid: 0,
+        runtime: "deno",
+        runtimeVersion: "",
+        queues: ["q"],
+        concurrency: 1,
+        running: 0,
+        processed: 0,
+        failed: 0,
+        startedAt: 0,
+        lastSeen: 0,
+      },
+      "online",
+      1_000,
+      0,
+    );
+    const read = () =>
+      storage.readEvents({
+        queues: [],
+        workers: true,
+        after: { "@workers": "0" },
+        limit: 10,
+        maxWaitMs: 0,
+      });
+    const first = await read();
+    (first.events[0] as { worker: { queues: string[] } }).worker.queues.push("changed");
+    const second = await read();
+    assert.deepEqual((second.events[0] as { worker: { queues: string[] } }).worker.queues, ["q"]);
+  });
+});

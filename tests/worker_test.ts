@@ -95,9 +95,16 @@ function wrap(inner: Storage, overrides: Partial<Storage>): Storage {
     "isPaused",
     "prune",
     "close",
+    "readEvents",
+    "registerWorker",
+    "unregisterWorker",
+    "workers",
+    "queues",
   ] as const;
   const wrapped = {} as Record<string, unknown>;
-  for (const name of methods) wrapped[name] = overrides[name] ?? inner[name].bind(inner);
+  // `?.`: a storage without the observability methods yet (see the Redis suite) stays without them.
+  for (const name of methods) wrapped[name] = overrides[name] ?? inner[name]?.bind(inner);
+  wrapped.eventBacklog = inner.eventBacklog;
   return wrapped as unknown as Storage;
 }
 

@@ -12,7 +12,9 @@ import {
 import type { JobError, JobRecord, JobState, JsonValue } from "../../core/task.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS } from "../../core/task.ts";
 import type { FinishedList } from "./finished_list.ts";
+import type { EventLog } from "./event_log.ts";
 import { copyJson } from "./json_copy.ts";
+import { Kind } from "./stored_event.ts";
 import { LeaseGrant } from "./lease_grant.ts";
 import { QueueData } from "./queue_data.ts";
 import { copyError, toRecord } from "./record.ts";
@@ -34,7 +36,9 @@ const getOrInsert = (Map.prototype as {
  * promises and runs the waits). Each method does what the `Storage` method
  * of that name does; `onWork(queue)` is called wherever work may have
  * arrived on a queue (an enqueue, a retry or release, `retryFailed`,
- * `resume`), so the caller can wake its waiting workers.
+ * `resume`), so the caller can wake its waiting workers. Every change
+ * appends its event to the queue's stream of `events` in the same call
+ * (none when `events` is undefined: events are off).
  *
  * @example
  * ```ts
@@ -62,9 +66,16 @@ export class JobStore {
   #seq = 0;
   #tokenPrefix = crypto.randomUUID().slice(0, 8) + ":";
   #onWork: (queue: string) => void;
+  readonly #events: EventLog | undefined;
 
-  constructor(onWork: (queue: string) => void) {
+  constructor(onWork: (queue: string) => void, events?: EventLog) {
     this.#onWork = onWork;
+    this.#events = events;
+  }
+
+  /** Every queue ever enqueued to, paused or resumed, by name. */
+  queueNames(): string[] {
+    return [...this.#queues.keys()].sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
   }
 
   /** Stores new jobs, idempotent by id (the first of equal ids in one batch wins). */
@@ -100,6 +111,7 @@ export class JobStore {
       }
       if (slot.state === "waiting") this.#toWaiting(slot);
       else this.#toDelayed(slot);
+      slot.queue.events?.add(Kind.enqueued, now, slot.id, slot.runAt, slot.name);
       results[i] = { job: toRecord(slot), created: true };
       // Delayed jobs wake waiters too (see the port's decisions).
       if (woken === undefined) woken = job.queue;
@@ -209,10 +221,11 @@ export class JobStore {
   }
 
   /** Records progress of an active job whose lease `token` still holds. */
-  setProgress(id: string, token: string, progress: JsonValue): boolean {
+  setProgress(id: string, token: string, progress: JsonValue, now: number): boolean {
     const slot = this.#held(id, token);
     if (slot === undefined) return false;
     slot.progress = copyJson(progress);
+    slot.queue.events?.add(Kind.progress, now, id, 0, slot.progress);
     return true;
   }
 
@@ -275,12 +288,13 @@ export class JobStore {
     slot.finishedAt = undefined;
     slot.runAt = now;
     this.#toWaiting(slot);
+    queue.events?.add(Kind.waiting, now, id, 1, undefined);
     this.#onWork(queue.name);
     return true;
   }
 
   /** Deletes a job that is not active (`onlyFailed`: only a failed one). */
-  remove(id: string, onlyFailed: boolean): boolean {
+  remove(id: string, onlyFailed: boolean, now: number): boolean {
     const slot = this.#jobs.get(id);
     if (slot === undefined || slot.state === "active") return false;
     if (onlyFailed && slot.state !== "failed") return false;
@@ -288,18 +302,25 @@ export class JobStore {
     slot.queue.counts[slot.state]--;
     slot.removed = true;
     this.#jobs.delete(id);
+    slot.queue.events?.add(Kind.removed, now, id, 0, undefined);
     return true;
   }
 
   /** Stops reservations from `queue` (remembered for a queue with no job yet). */
-  pause(queue: string): void {
-    this.#queue(queue).paused = true;
+  pause(queue: string, now: number): void {
+    const data = this.#queue(queue);
+    if (data.paused) return;
+    data.paused = true;
+    data.events?.add(Kind.paused, now, "", 0, undefined);
   }
 
-  /** Lets reservations from `queue` happen again. */
-  resume(queue: string): void {
-    const data = this.#queues.get(queue);
-    if (data !== undefined) data.paused = false;
+  /** Lets reservations from `queue` happen again (remembered as a queue of the store too). */
+  resume(queue: string, now: number): void {
+    const data = this.#queue(queue);
+    if (data.paused) {
+      data.paused = false;
+      data.events?.add(Kind.resumed, now, "", 0, undefined);
+    }
     this.#onWork(queue);
   }
 
@@ -323,7 +344,7 @@ export class JobStore {
   #queue(name: string): QueueData {
     let queue = this.#queues.get(name);
     if (queue === undefined) {
-      queue = new QueueData(name);
+      queue = new QueueData(name, this.#events?.stream(name));
       this.#queues.set(name, queue);
     }
     return queue;
@@ -371,6 +392,7 @@ export class JobStore {
     this.#active.set(slot.id, slot);
     queue.counts.active++;
     queue.leases.push(grant);
+    queue.events?.add(Kind.active, now, slot.id, slot.attempt, owner);
     return toRecord(slot);
   }
 
@@ -387,15 +409,22 @@ export class JobStore {
         const why = slot.stalls > maxStalls
           ? `more than maxStalls (${maxStalls}) times`
           : `on its last attempt (${slot.attempt} of ${maxAttempts})`;
-        this.#recordError(slot, {
+        const error = this.#recordError(slot, {
           message: `Job ${slot.id} stalled: its lease expired ${why}`,
           name: "StalledError",
           attempt: slot.attempt,
           at: now,
         });
         this.#toFinished(slot, "failed", now);
+        const events = queue.events;
+        if (events !== undefined) {
+          const jobId = slot.id;
+          events.add(Kind.stalled, now, jobId, 1, undefined);
+          events.add(Kind.failed, now, jobId, 0, error);
+        }
       } else {
         this.#toWaiting(slot);
+        queue.events?.add(Kind.stalled, now, slot.id, 0, undefined);
       }
       entry = queue.peekLease();
     }
@@ -411,7 +440,7 @@ export class JobStore {
   }
 
   /** Stores a copy of `error` as the last error and in the bounded history. */
-  #recordError(slot: Slot, error: JobError): void {
+  #recordError(slot: Slot, error: JobError): JobError {
     const copy = copyError(error);
     slot.error = copy; // shared with `errors` internally; every read copies both
     const errors = slot.errors ??= [];
@@ -419,36 +448,55 @@ export class JobStore {
     if (errors.length > MAX_ERROR_HISTORY) {
       errors.splice(0, errors.length - MAX_ERROR_HISTORY);
     }
+    return copy; // shared with the event too: readers get copies
   }
 
   #applySettlement(slot: Slot, settlement: Settlement, now: number, dropCompleted: boolean): void {
     this.#deactivate(slot);
+    const queue = slot.queue;
+    const events = queue.events;
     switch (settlement.kind) {
-      case "complete":
+      case "complete": {
         if (dropCompleted) {
           this.#jobs.delete(slot.id);
           slot.removed = true;
+          events?.add(Kind.completed, now, slot.id, 0, copyJson(settlement.result));
           return;
         }
         slot.result = copyJson(settlement.result);
         this.#toFinished(slot, "completed", now);
+        events?.add(Kind.completed, now, slot.id, 0, slot.result);
         return;
-      case "fail":
-        this.#recordError(slot, settlement.error);
+      }
+      case "fail": {
+        const error = this.#recordError(slot, settlement.error);
         this.#toFinished(slot, "failed", now);
+        events?.add(Kind.failed, now, slot.id, 0, error);
         return;
-      case "retry":
-        this.#recordError(slot, settlement.error);
+      }
+      case "retry": {
+        const error = this.#recordError(slot, settlement.error);
         slot.runAt = settlement.runAt;
+        events?.add(Kind.retrying, now, slot.id, slot.runAt, error);
         break;
+      }
       case "release":
         slot.attempt--;
         if (settlement.runAt !== undefined) slot.runAt = settlement.runAt;
+        events?.add(Kind.waiting, now, slot.id, 0, undefined);
         break;
     }
     if (slot.runAt <= now) this.#toWaiting(slot);
     else this.#toDelayed(slot);
     this.#onWork(slot.queue.name);
+  }
+
+  /** The store's summary of every queue it knows (see `queueNames`). */
+  summaries(): { name: string; counts: Counts; paused: boolean }[] {
+    return this.queueNames().map((name) => {
+      const data = this.#queues.get(name)!;
+      return { name, counts: { ...data.counts }, paused: data.paused };
+    });
   }
 
   #prune(queue: QueueData, retention: Retention, now: number): number {

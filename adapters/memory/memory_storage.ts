@@ -20,12 +20,23 @@ import {
   checkReserve,
   checkRetryFailed,
   checkSettle,
+  checkTime,
   checkWaitForWork,
   promised,
 } from "../../core/storage_checks.ts";
+import type { EventPage, EventRead, QueueSummary, WorkerInfo } from "../../core/storage_events.ts";
+import { DEFAULT_EVENT_BACKLOG, WORKER_STREAM } from "../../core/storage_events.ts";
 import type { JobRecord, JobState, JsonValue } from "../../core/task.ts";
-import { checkKeys, optionNames } from "../../core/_validate.ts";
+import { checkInt, checkKeys, optionNames } from "../../core/_validate.ts";
+import {
+  checkReadEvents,
+  checkRegisterWorker,
+  checkUnregisterWorker,
+  checkWorkersNow,
+} from "../../core/storage_event_checks.ts";
+import { EventLog } from "./event_log.ts";
 import { JobStore } from "./job_store.ts";
+import { WorkerRegistry } from "./worker_registry.ts";
 
 /**
  * Options of {@linkcode MemoryStorage}.
@@ -45,9 +56,15 @@ export interface MemoryStorageOptions {
    * `FakeClock` your `Queue` and `Worker` use so idle waits follow fake time.
    */
   clock?: Clock;
+  /**
+   * Events kept per stream (an integer >= 0; default `DEFAULT_EVENT_BACKLOG`,
+   * 10 000). Exactly this many of each stream's newest events are kept; 0
+   * turns events off (nothing is written, `readEvents` finds nothing).
+   */
+  eventBacklog?: number;
 }
 
-const MEMORY_OPTIONS = optionNames<MemoryStorageOptions>()(["clock"]);
+const MEMORY_OPTIONS = optionNames<MemoryStorageOptions>()(["clock", "eventBacklog"]);
 
 /** A pending `waitForWork`: the queues it waits on, and how to end it. */
 interface Waiter {
@@ -72,6 +89,12 @@ interface Waiter {
  *   means no bound. It never resolves spuriously otherwise.
  * - After `close()` the stored jobs stay readable and writable; only waits
  *   end (at once).
+ * - Events: each stream keeps exactly its last `eventBacklog` events (no
+ *   slack). Events are stored without copies and copied for each reader,
+ *   so writing them costs a small object per change. A blocking
+ *   `readEvents` is woken in-process; its `maxWaitMs` runs on the injected
+ *   clock, like `waitForWork`'s. `unregisterWorker` of an id not registered
+ *   does nothing (no event).
  *
  * @example Enqueue, reserve and complete by hand (what `Queue` and `Worker` do)
  * ```ts
@@ -96,8 +119,22 @@ interface Waiter {
 export class MemoryStorage implements Storage {
   #clock: Clock;
   #waiters = new Set<Waiter>();
-  #store: JobStore = new JobStore((queue) => this.#wake(queue));
+  #store: JobStore;
+  #events: EventLog;
+  #registry: WorkerRegistry;
   #closed = false;
+
+  /**
+   * Events kept per stream (0: events are off).
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(new MemoryStorage({ eventBacklog: 0 }).eventBacklog); // 0
+   * ```
+   */
+  readonly eventBacklog: number;
 
   /**
    * Creates an empty store.
@@ -120,6 +157,14 @@ export class MemoryStorage implements Storage {
       throw new TypeError(`Cannot create MemoryStorage: clock must have now() and sleep()`);
     }
     this.#clock = clock;
+    const backlog = options.eventBacklog ?? DEFAULT_EVENT_BACKLOG;
+    checkInt(backlog, 0, Number.MAX_SAFE_INTEGER, "Cannot create MemoryStorage: eventBacklog");
+    this.eventBacklog = backlog;
+    // With events off the log still runs the waits of `readEvents`, but has no stream.
+    this.#events = new EventLog(backlog, clock);
+    const on = backlog > 0;
+    this.#store = new JobStore((queue) => this.#wake(queue), on ? this.#events : undefined);
+    this.#registry = new WorkerRegistry(on ? this.#events.stream(WORKER_STREAM) : undefined);
   }
 
   /**
@@ -222,8 +267,10 @@ export class MemoryStorage implements Storage {
    * console.log(await storage.setProgress("gone", "t", 50)); // false
    * ```
    */
-  setProgress(id: string, token: string, progress: JsonValue): Promise<boolean> {
-    return promised(() => this.#store.setProgress(id, token, progress));
+  setProgress(id: string, token: string, progress: JsonValue, now?: number): Promise<boolean> {
+    return promised(() =>
+      this.#store.setProgress(id, token, progress, this.#now(now, "Cannot set progress"))
+    );
   }
 
   /**
@@ -343,8 +390,8 @@ export class MemoryStorage implements Storage {
    * console.log(await new MemoryStorage().remove("nope")); // false
    * ```
    */
-  remove(id: string): Promise<boolean> {
-    return Promise.resolve(this.#store.remove(id, false));
+  remove(id: string, now?: number): Promise<boolean> {
+    return promised(() => this.#store.remove(id, false, this.#now(now, "Cannot remove job")));
   }
 
   /**
@@ -357,8 +404,8 @@ export class MemoryStorage implements Storage {
    * console.log(await new MemoryStorage().removeFailed("nope")); // false
    * ```
    */
-  removeFailed(id: string): Promise<boolean> {
-    return Promise.resolve(this.#store.remove(id, true));
+  removeFailed(id: string, now?: number): Promise<boolean> {
+    return promised(() => this.#store.remove(id, true, this.#now(now, "Cannot remove job")));
   }
 
   /**
@@ -373,10 +420,10 @@ export class MemoryStorage implements Storage {
    * console.log(await storage.isPaused("default")); // true
    * ```
    */
-  pause(queue: string): Promise<void> {
+  pause(queue: string, now?: number): Promise<void> {
     return promised(() => {
       checkQueueName(queue, "Cannot pause queue");
-      this.#store.pause(queue);
+      this.#store.pause(queue, this.#now(now, "Cannot pause queue"));
     });
   }
 
@@ -393,10 +440,10 @@ export class MemoryStorage implements Storage {
    * console.log(await storage.isPaused("default")); // false
    * ```
    */
-  resume(queue: string): Promise<void> {
+  resume(queue: string, now?: number): Promise<void> {
     return promised(() => {
       checkQueueName(queue, "Cannot resume queue");
-      this.#store.resume(queue);
+      this.#store.resume(queue, this.#now(now, "Cannot resume queue"));
     });
   }
 
@@ -452,7 +499,119 @@ export class MemoryStorage implements Storage {
   close(): Promise<void> {
     this.#closed = true;
     for (const waiter of [...this.#waiters]) waiter.wake();
+    this.#events.close();
     return Promise.resolve();
+  }
+
+  /**
+   * Events after the request's cursors; when there are none, waits up to
+   * `maxWaitMs` on the clock for one (see `Storage.readEvents`).
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * await storage.pause("default", 0);
+   * const page = await storage.readEvents({
+   *   queues: ["default"], after: { default: "0" }, limit: 100, maxWaitMs: 0,
+   * });
+   * console.log(page.events.map((event) => event.type), page.cursors); // ["paused"] { default: "1" }
+   * ```
+   */
+  readEvents(request: EventRead): Promise<EventPage> {
+    try {
+      checkReadEvents(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // With events off no stream exists: the read finds nothing, but still waits.
+    return this.#events.read(request);
+  }
+
+  /**
+   * Records a live worker until `now + ttlMs`, with its `online` or
+   * `heartbeat` event, removing expired registrations.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * await storage.registerWorker({ id: "w1", host: "", pid: 0, runtime: "deno",
+   *   runtimeVersion: "", queues: ["default"], concurrency: 1, running: 0, processed: 0,
+   *   failed: 0, startedAt: 0, lastSeen: 0 }, "online", 15_000, 0);
+   * console.log((await storage.workers(1)).map((worker) => worker.id)); // ["w1"]
+   * ```
+   */
+  registerWorker(
+    worker: WorkerInfo,
+    kind: "online" | "heartbeat",
+    ttlMs: number,
+    now: number,
+  ): Promise<void> {
+    return promised(() => {
+      checkRegisterWorker(worker, kind, ttlMs, now);
+      this.#registry.register(worker, kind, ttlMs, now);
+    });
+  }
+
+  /**
+   * Removes a worker's registration at once, with an `offline` event.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * await new MemoryStorage().unregisterWorker("w1", 0); // not registered: nothing happens
+   * ```
+   */
+  unregisterWorker(id: string, now: number): Promise<void> {
+    return promised(() => {
+      checkUnregisterWorker(id, now);
+      this.#registry.unregister(id, now);
+    });
+  }
+
+  /**
+   * Workers registered and alive at `now`, by id.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(await new MemoryStorage().workers(0)); // []
+   * ```
+   */
+  workers(now: number): Promise<WorkerInfo[]> {
+    return promised(() => {
+      checkWorkersNow(now);
+      return this.#registry.workers(now);
+    });
+  }
+
+  /**
+   * Every queue ever enqueued to, paused or resumed, by name, with counts.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * await storage.pause("mail", 0);
+   * console.log(await storage.queues());
+   * // [{ name: "mail", counts: { waiting: 0, ... }, paused: true }]
+   * ```
+   */
+  queues(): Promise<QueueSummary[]> {
+    return Promise.resolve(this.#store.summaries());
+  }
+
+  /** `now` checked, or the clock's when the caller passed none. */
+  #now(now: number | undefined, where: string): number {
+    if (now === undefined) return this.#clock.now();
+    checkTime(now, `${where}: now`);
+    return now;
   }
 
   #wake(queue: string): void {

@@ -1,4 +1,5 @@
 import type { Counts } from "../../core/storage.ts";
+import type { EventStream } from "./event_stream.ts";
 import { FinishedList } from "./finished_list.ts";
 import { Heap } from "./heap.ts";
 import type { LeaseGrant } from "./lease_grant.ts";
@@ -32,9 +33,12 @@ export class QueueData {
   readonly completed: FinishedList = new FinishedList("completed");
   readonly failed: FinishedList = new FinishedList("failed");
   readonly counts: Counts = { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 };
+  /** Its event stream; undefined when events are off. */
+  readonly events: EventStream | undefined;
 
-  constructor(name: string) {
+  constructor(name: string, events?: EventStream) {
     this.name = name;
+    this.events = events;
   }
 
   /** The earliest delayed job, dropping removed ones from the top. */
