@@ -9,6 +9,7 @@ import process from "node:process";
 import { Cluster, Redis } from "ioredis";
 import { RedisStorage } from "../adapters/redis/mod.ts";
 import { storageContract } from "./storage_contract.ts";
+import { type EventsFixtureOptions, storageEventsContract } from "./storage_events_contract.ts";
 import { startRedisCluster } from "./_redis_server.ts";
 
 const cluster = await startRedisCluster();
@@ -25,6 +26,21 @@ function uniquePrefix(): string {
 }
 
 for (const queueTags of [false, true]) {
+  storageEventsContract(
+    `RedisStorage on Cluster${queueTags ? " (queueTags)" : ""}`,
+    (options: EventsFixtureOptions = {}) => {
+      const client = new Cluster(cluster.nodes);
+      const storage = new RedisStorage({ client, prefix: uniquePrefix(), queueTags, ...options });
+      return Promise.resolve({
+        storage,
+        cleanup: async () => {
+          await storage.close();
+          await client.quit();
+        },
+        backlogSlack: 100, // XADD MINID ~ trims whole stream nodes (up to 100 entries each)
+      });
+    },
+  );
   storageContract(`RedisStorage on Cluster${queueTags ? " (queueTags)" : ""}`, () => {
     const prefix = uniquePrefix();
     const client = new Cluster(cluster.nodes);

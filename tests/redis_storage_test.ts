@@ -12,6 +12,7 @@ import { StorageError, StorageWarning } from "../core/errors.ts";
 import type { NewJob } from "../core/storage.ts";
 import { storageContract } from "./storage_contract.ts";
 import { storageInputContract } from "./storage_input_contract.ts";
+import { type EventsFixtureOptions, storageEventsContract } from "./storage_events_contract.ts";
 import { dropPrefix, startRedis } from "./_redis_server.ts";
 
 const server = await startRedis();
@@ -22,6 +23,9 @@ after(async () => {
   await admin.quit();
   await server.stop();
 });
+
+/** Events a Redis stream may keep beyond its backlog: one stream node of 100 one-event entries. */
+const REDIS_BACKLOG_SLACK = 100;
 
 function uniquePrefix(): string {
   return `tm${process.pid}x${++prefixes}`;
@@ -52,6 +56,19 @@ for (const queueTags of [false, true]) {
   };
   storageContract(name, open);
   storageInputContract(name, open);
+  storageEventsContract(name, (options: EventsFixtureOptions = {}) => {
+    const prefix = uniquePrefix();
+    const storage = new RedisStorage({ url: server.url, prefix, queueTags, ...options });
+    return Promise.resolve({
+      storage,
+      cleanup: async () => {
+        await storage.close();
+        await dropPrefix(admin, prefix);
+      },
+      // XADD MINID ~ trims whole stream nodes (up to 100 entries each).
+      backlogSlack: REDIS_BACKLOG_SLACK,
+    });
+  });
 }
 
 function job(id: string, overrides: Partial<NewJob> = {}): NewJob {
