@@ -10,9 +10,10 @@ import type { Storage } from "./storage.ts";
 
 /**
  * `storage` itself when `clock` has no `track` (the system clock: no cost),
- * else a view of it whose every call but `waitForWork` and `readEvents` is reported to
- * `clock.track`. The idle wait is left out: only time or new work ends it,
- * so a clock waiting for it would wait forever.
+ * else a view of it whose every call but the waits is reported to
+ * `clock.track`. The waits (`waitForWork`, and a `readEvents` that may
+ * block: `maxWaitMs > 0`) are left out: only time or new work ends them,
+ * so a clock waiting for them would wait forever.
  *
  * @example
  * ```ts
@@ -35,11 +36,12 @@ export function trackedStorage(storage: Storage, clock: Clock): Storage {
       const value = Reflect.get(target, key, target);
       if (typeof value !== "function") return value;
       // Blocking reads are waits too: they end by real time or new events.
-      if (key === "waitForWork" || key === "readEvents" || key === "constructor") {
-        return value.bind(target);
-      }
+      if (key === "waitForWork" || key === "constructor") return value.bind(target);
       return (...args: unknown[]) => {
         const result = value.apply(target, args);
+        if (key === "readEvents" && (args[0] as { maxWaitMs?: number })?.maxWaitMs !== 0) {
+          return result;
+        }
         if (result instanceof Promise) track(result);
         return result;
       };

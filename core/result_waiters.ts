@@ -124,6 +124,8 @@ export class ResultWaiters {
       resolve = yes;
       reject = no;
     });
+    // It may settle (a timeout, an abort) before `wait` awaits it.
+    promise.catch(() => {});
     const done = new AbortController();
     const waiter: Waiter = {
       jobId,
