@@ -204,7 +204,11 @@ export class Worker {
     this.#events.off(name, listener);
   }
 
-  /** Starts fetching and running jobs. Resolves once the worker is running. */
+  /**
+   * Starts fetching and running jobs. Resolves once the worker is running
+   * and in the storage's registry of live workers (a registration that
+   * fails is an `error` event during "worker registry", not a rejection).
+   */
   start(): Promise<void> {
     if (this.#state !== "idle") {
       return Promise.reject(
@@ -237,11 +241,11 @@ export class Worker {
       failed: this.#outcomes.failed,
     }));
     const registry = report("worker registry");
-    this.#presence.online().catch(registry);
+    const registered = this.#presence.online().catch(registry);
     void every(this.#clock, this.#heartbeatMs, () => this.#presence.heartbeat(), signal, registry);
     this.#events.emit("online", { workerId: this.#id });
     void this.#checkStorage();
-    return Promise.resolve();
+    return registered;
   }
 
   /** Stops taking new jobs; running ones go on. */
