@@ -16,9 +16,10 @@
 import * as rt from "../_runtime.ts";
 import type { Queue } from "../../core/queue.ts";
 import { type StorageEvent, WORKER_STREAM } from "../../core/storage_events.ts";
+import { validateName } from "../../core/_validate.ts";
 import { UsageError } from "../errors.ts";
 import type { FlagValues } from "../flags.ts";
-import { toJsonLine } from "../output.ts";
+import { firstLine, toJsonLine } from "../output.ts";
 import { withStorage } from "../storage.ts";
 import { eventLine } from "../event_line.ts";
 import { type EventsOptions, tailEvents } from "../_events_fallback.ts";
@@ -73,6 +74,13 @@ export async function events(flags: FlagValues): Promise<number> {
   const from = parseFrom(flags);
   const queues = flags.queue === undefined ? undefined : [...new Set(flags.queue as string[])];
   const workers = flags.workers === true;
+  for (const name of queues ?? []) {
+    try {
+      validateName(name, "--queue", "queue");
+    } catch (error) {
+      throw new UsageError(firstLine(error));
+    }
+  }
   return await withStorage(flags, "events", async (queue) => {
     const stop = new AbortController();
     const removeSignals = rt.onStopSignal(() => stop.abort());
