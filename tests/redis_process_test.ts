@@ -16,6 +16,7 @@ import { type RedisServer, startRedis } from "./_redis_server.ts";
 
 const ext = import.meta.url.endsWith(".js") ? ".js" : ".ts";
 const FIXTURE = fileURLToPath(new URL(`./_fixtures/redis_worker${ext}`, import.meta.url));
+const CONSUMER = fileURLToPath(new URL(`./_fixtures/event_consumer${ext}`, import.meta.url));
 
 function runtimeArgs(file: string): string[] {
   const g = globalThis as { Deno?: unknown; Bun?: unknown };
@@ -44,8 +45,8 @@ function assertCleanExit(worker: WorkerProcess, code: number | null): void {
   if (!IS_DENO) assert.equal(code, 0, output);
 }
 
-function spawnWorker(env: Record<string, string>): WorkerProcess {
-  const child = spawn(process.execPath, runtimeArgs(FIXTURE), {
+function spawnWorker(env: Record<string, string>, file = FIXTURE): WorkerProcess {
+  const child = spawn(process.execPath, runtimeArgs(file), {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -97,7 +98,7 @@ describe("RedisStorage across processes", () => {
   });
 
   test(
-    "3 worker processes share 5 000 jobs; each job completes exactly once",
+    "3 worker processes share 5 000 jobs; each completes once, and a consumer process sees each completion event once",
     { timeout: 120_000 },
     async () => {
       const prefix = "multi";
@@ -106,8 +107,12 @@ describe("RedisStorage across processes", () => {
       const workers = ["a", "b", "c"].map((id) =>
         spawnWorker({ REDIS_URL: server.url, PREFIX: prefix, WORKER_ID: id, CONCURRENCY: "20" })
       );
+      const consumer = spawnWorker(
+        { REDIS_URL: server.url, PREFIX: prefix, QUEUE: "default", EXPECT: "5000" },
+        CONSUMER,
+      );
       try {
-        await Promise.all(workers.map((w) => w.ready));
+        await Promise.all([...workers, consumer].map((w) => w.ready));
         for (let i = 0; i < 5; i++) {
           await queue.enqueueMany(
             record,
@@ -143,12 +148,22 @@ describe("RedisStorage across processes", () => {
           completed: 5_000,
           failed: 0,
         });
+        // Delivery is at least once: duplicates would be counted, not hidden.
+        await consumer.exited;
+        const said = consumer.output.join("");
+        assert.match(said, /done distinct=5000 duplicates=0/, said);
+        assert.deepEqual((await queue.workers()).map((w) => w.id), ["a", "b", "c"]);
       } finally {
+        consumer.child.kill("SIGKILL");
         for (const w of workers) w.child.kill("SIGTERM");
         await storage.close();
       }
       const codes = await Promise.all(workers.map((w) => w.exited));
       workers.forEach((w, i) => assertCleanExit(w, codes[i]));
+      // Stopped gracefully: gone from the registry at once, with no wait.
+      const after = new RedisStorage({ url: server.url, prefix });
+      assert.deepEqual(await new Queue({ storage: after }).workers(), []);
+      await after.close();
     },
   );
 
@@ -163,6 +178,7 @@ describe("RedisStorage across processes", () => {
     let b: WorkerProcess | undefined;
     try {
       await a.ready;
+      assert.deepEqual((await queue.workers()).map((w) => w.id), ["doomed"]);
       const job = await queue.enqueue(slowOnce, null);
       await waitUntil(
         "the first attempt to start",
@@ -172,6 +188,12 @@ describe("RedisStorage across processes", () => {
       a.child.kill("SIGKILL");
       await a.exited;
       const killedAt = Date.now();
+      // Its registration outlives it by at most 3 heartbeats (the lease of 1 s here).
+      await waitUntil(
+        "the killed worker to leave workers()",
+        async () => !(await queue.workers()).some((w) => w.id === "doomed"),
+        10_000,
+      );
       b = spawnWorker({ ...env, WORKER_ID: "survivor" });
       await waitUntil(
         "the job to complete",
