@@ -33,7 +33,11 @@ async function clients(): Promise<number> {
 for (const events of [true, false]) {
   await admin.flushall();
   const prefix = `waiters${events ? "" : "-poll"}`;
-  const storage = new RedisStorage({ url: server.url, prefix, eventBacklog: events ? undefined : 0 });
+  const storage = new RedisStorage({
+    url: server.url,
+    prefix,
+    eventBacklog: events ? undefined : 0,
+  });
   const queue = new Queue({ storage });
   const jobs = await queue.enqueueMany(task, Array.from({ length: waiters }, (_, i) => i));
   const baseClients = await clients();
@@ -53,7 +57,9 @@ for (const events of [true, false]) {
   await storage.close();
   console.log(
     `${fmt(waiters)} result() waiters, events ${events ? "on" : "off (polling every 50 ms)"}: ` +
-      `${fmt(Math.round(perSecond))} Redis commands/s while idle, ${connections} extra connection(s); ` +
+      `${
+        fmt(Math.round(perSecond))
+      } Redis commands/s while idle, ${connections} extra connection(s); ` +
       `all resolved ${fmt(Math.round(ms))} ms after a worker started`,
   );
 }

@@ -867,12 +867,9 @@ describe(`CLI on ${RUNTIME}`, () => {
     timeout: 60_000,
   }, async () => {
     const common = ["--redis-url", redis.url, "--prefix", prefix()];
-    // --from 0: every event kept, so what happens before the tail starts reading counts too.
-    const tail = runCli(["events", "--workers", "--from", "0", ...common]);
+    // Jobs from before the tail started, on two queues: --from 0 shows every event kept.
     const a = await cli(["enqueue", "sleepy", '{"ms":0}', "--id", "sleepy-1", ...common]);
     assert.equal(a.code, 0, a.stderr);
-    const b = await cli(["enqueue", "broken", "null", "--id", "broken-1", ...common]);
-    assert.equal(b.code, 0, b.stderr);
     const c = await cli([
       "enqueue",
       "mailer",
@@ -884,9 +881,14 @@ describe(`CLI on ${RUNTIME}`, () => {
       ...common,
     ]);
     assert.equal(c.code, 0, c.stderr);
+    const tail = runCli(["events", "--workers", "--from", "0", ...common]);
     const time = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z";
     await tail.waitFor(new RegExp(`^${time} default enqueued job=sleepy-1 task=sleepy$`));
     await tail.waitFor(/^\S+ emails enqueued job=mail-1 task=mailer$/);
+    // A job enqueued while it runs.
+    const b = await cli(["enqueue", "broken", "null", "--id", "broken-1", ...common]);
+    assert.equal(b.code, 0, b.stderr);
+    await tail.waitFor(/^\S+ default enqueued job=broken-1 task=broken$/);
 
     const worker = await cli(["worker", "--tasks", TASKS, "--max-tasks", "2", ...common], {
       TASKMILL_TEST_FAST: "1",
@@ -937,7 +939,6 @@ describe(`CLI on ${RUNTIME}`, () => {
     const common = ["--redis-url", redis.url, "--prefix", p];
     const evilId = "id\u009b2J\u202eevil";
     const evilResult = "\u001b]0;owned\u0007\u001b[2J";
-    const tail = runCli(["events", "--from", "0", ...common]);
     const enq = await cli([
       "enqueue",
       "echo",
@@ -950,6 +951,7 @@ describe(`CLI on ${RUNTIME}`, () => {
     assert.doesNotMatch(enq.stdout, CONTROL);
     const nasty = await cli(["enqueue", "nasty", "null", "--id", "nasty-1", ...common]);
     assert.equal(nasty.code, 0, nasty.stderr);
+    const tail = runCli(["events", "--from", "0", ...common]);
     const echo = await cli(["worker", "--tasks", ECHO, "--max-tasks", "1", ...common]);
     assert.equal(echo.code, 0, echo.stderr);
     const routed = await cli(["worker", "--tasks", ROUTED, "--max-tasks", "1", ...common]);

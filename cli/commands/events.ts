@@ -37,7 +37,12 @@ function parseFrom(flags: FlagValues): string | undefined {
   return from;
 }
 
-/** The streams' starting cursors: `from` for each stream there is now, else none (the end). */
+/**
+ * The streams' starting cursors: `from` for each stream there is now, else
+ * none (the end). Without `--queue`, a queue that appears later is read from
+ * its oldest event anyway (Queue.events treats it as new); one created in the
+ * moment between this list and the iterator's first starts at its end.
+ */
 async function startCursors(
   queue: Queue,
   queues: string[] | undefined,
