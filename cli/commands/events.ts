@@ -88,7 +88,15 @@ export async function events(flags: FlagValues): Promise<number> {
   }
   return await withStorage(flags, "events", async (queue) => {
     const stop = new AbortController();
-    const removeSignals = rt.onStopSignal(() => stop.abort());
+    const removeSignals = rt.onStopSignal((signal) => {
+      // A read stuck on a dead connection does not end on the first signal: the second one
+      // exits at once, as a worker's does.
+      if (stop.signal.aborted) {
+        rt.err(`taskmill: ${signal} again: exiting now`);
+        rt.exit(1);
+      }
+      stop.abort();
+    });
     try {
       const after = await startCursors(queue, queues, workers, from);
       for await (const event of eventsOf(queue, { queues, workers, after, signal: stop.signal })) {
