@@ -34,6 +34,8 @@ export const COMMAND_FLAGS: Record<string, FlagSpec> = {
     json: "bool",
   },
   stats: { ...STORAGE_FLAGS, queue: "list", json: "bool" },
+  events: { ...STORAGE_FLAGS, queue: "list", workers: "bool", json: "bool", from: "string" },
+  workers: { ...STORAGE_FLAGS, json: "bool" },
   failed: { ...STORAGE_FLAGS, queue: "string", limit: "int", all: "bool", json: "bool" },
 };
 

@@ -4,6 +4,8 @@ export const COMMANDS_HELP = `Usage:
   taskmill worker --tasks FILE [options]   run a worker over the tasks FILE exports
   taskmill enqueue TASK JSON [options]     enqueue one job of TASK with payload JSON
   taskmill stats [options]                 jobs per queue and state
+  taskmill events [options]                tail events live until SIGINT/SIGTERM
+  taskmill workers [options]               the live workers
   taskmill failed list [options]           jobs in the dead-letter set
   taskmill failed retry (ID | --all)       move failed jobs back to waiting
   taskmill failed remove (ID | --all)      delete failed jobs
@@ -11,8 +13,8 @@ export const COMMANDS_HELP = `Usage:
   taskmill --help                          this text`;
 
 export const STORAGE_HELP = `Storage (every command):
-  --redis-url URL      Redis to use (or env TASKMILL_REDIS_URL). enqueue, stats and
-                       failed need it; without it a worker runs on the in-memory store.
+  --redis-url URL      Redis to use (or env TASKMILL_REDIS_URL). Every command but worker
+                       needs it; without it a worker runs on the in-memory store.
   --prefix P           key prefix in Redis (or env TASKMILL_PREFIX). Default "taskmill".`;
 
 export const EXIT_HELP =
@@ -50,8 +52,19 @@ export const COMMAND_HELP: Record<string, string> = {
   --timeout MS         per-attempt timeout. Default: the task's with --tasks, else none.
   --json               print the stored job as JSON (default: its id)`,
   stats: `stats:
-  --queue Q            queue to count; repeat or comma-separate. Default "default".
-  --json               print JSON instead of a table`,
+  --queue Q            queue to count; repeat or comma-separate. Default: every queue
+                       of the store, with a total row.
+  --json               print JSON instead of a table: {"QUEUE": {"waiting": N, ...,
+                       "paused": false}, ...}`,
+  events: `events:
+  --queue Q            queue whose events to show; repeat or comma-separate. Default:
+                       every queue of the store, including ones that appear later.
+  --workers            show the workers' events too (online, heartbeat, offline)
+  --from ID            start after event ID of each stream (0: every event still kept).
+                       Default: only events from now on.
+  --json               one JSON object per event and line (the event as stored)`,
+  workers: `workers:
+  --json               print a JSON array of the live workers instead of a table`,
   failed: `failed:
   --queue Q            queue of the dead-letter set (list, --all). Default "default".
   --limit N            list at most N jobs. Default 50.

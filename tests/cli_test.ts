@@ -90,6 +90,11 @@ function terminate(child: ChildProcess): void {
   process.kill(child.pid!, "SIGTERM");
 }
 
+/** Sends SIGINT (Ctrl-C) by pid, for the reason {@linkcode terminate} gives. */
+function interrupt(child: ChildProcess): void {
+  process.kill(child.pid!, "SIGINT");
+}
+
 function runCli(args: string[], env: Record<string, string> = {}): Cli {
   const [file, ...rest] = cliCommand();
   return runProcess(file, [...rest, ...args], ROOT, env);
@@ -223,6 +228,15 @@ export const nasty = defineTask({
 `,
 );
 
+/** `echo` completes with its payload as the result (untrusted text for the events tail). */
+const ECHO = join(dir, `echo.${ext}`);
+writeFileSync(
+  ECHO,
+  `import { defineTask } from ${JSON.stringify(taskmillUrl())};
+export const echo = defineTask({ name: "echo", handler: (payload) => payload });
+`,
+);
+
 const THROWS = join(dir, `throws.${ext}`);
 writeFileSync(THROWS, `throw new Error("cannot start: missing API_KEY");\nexport {};\n`);
 const EMPTY = join(dir, `empty.${ext}`);
@@ -297,6 +311,14 @@ describe(`CLI on ${RUNTIME}`, () => {
       );
       assert.equal(run.stderr, "");
     }
+    const eventsHelp = await cli(["events", "--help"]);
+    assert.equal(eventsHelp.code, 0, eventsHelp.stderr);
+    assert.match(eventsHelp.stdout, /^Usage:\n {2}taskmill events \[options\] +tail events live/);
+    assert.match(eventsHelp.stdout, /--workers +show the workers' events/);
+    assert.match(eventsHelp.stdout, /--from ID/);
+    const workersHelp = await cli(["help", "workers"]);
+    assert.match(workersHelp.stdout, /^Usage:\n {2}taskmill workers \[options\] +the live workers/);
+    assert.doesNotMatch(workersHelp.stdout, /--from|--queue/);
     const failedHelp = await cli(["failed", "list", "--help"]);
     assert.match(failedHelp.stdout, /taskmill failed list .*\n {2}taskmill failed retry/);
     assert.match(failedHelp.stdout, /--limit N/);
@@ -345,6 +367,21 @@ describe(`CLI on ${RUNTIME}`, () => {
         [["enqueue", "sleepy", "{}", "--run-at", "2030-01-01 10:00"], /--run-at must be/],
         [["enqueue", "sleepy", "{}", "--timeout", "-1"], /--timeout must be at least 0/],
         [["stats", "--queue", "bad\u001b[31mname", "--redis-url", redis.url], /queue/],
+        [["events", "--from", "latest"], /^taskmill: --from must be an event id/],
+        [
+          ["events", "--json=yes"],
+          /^taskmill: --json takes no value; see taskmill events --help$/,
+        ],
+        [
+          ["events", "--worker"],
+          /^taskmill: unknown option --worker for events \(did you mean --workers\?\)/,
+        ],
+        [["events", "--queue", "bad\u001b[31mname", "--redis-url", redis.url], /queue/],
+        [
+          ["workers", "extra"],
+          /^taskmill: workers: unexpected extra; see taskmill workers --help$/,
+        ],
+        [["workers", "--queue", "x"], /^taskmill: unknown option --queue for workers/],
       ];
       for (const [args, message] of cases) {
         const run = await cli(args);
@@ -365,7 +402,11 @@ describe(`CLI on ${RUNTIME}`, () => {
     "enqueue, stats and failed need Redis: exit 2 without a URL",
     { timeout: 60_000 },
     async () => {
-      for (const args of [["enqueue", "sleepy", "{}"], ["stats"], ["failed", "list"]]) {
+      for (
+        const args of [["enqueue", "sleepy", "{}"], ["stats"], ["failed", "list"], ["events"], [
+          "workers",
+        ]]
+      ) {
         const run = await cli(args);
         assert.equal(run.code, 2, args.join(" "));
         assert.match(run.stderr, /needs a storage that outlives this process.*--redis-url/);
@@ -743,12 +784,18 @@ describe(`CLI on ${RUNTIME}`, () => {
     async () => {
       const common = ["--redis-url", redis.url, "--prefix", prefix()];
       const note = (q: string) =>
-        `queue "${q}": no jobs in any state; check the name (taskmill cannot list queues yet)`;
+        `queue "${q}": no jobs in any state; check the name (taskmill stats without --queue lists every queue)`;
       const table = await cli(["stats", "--queue", "defualt", ...common]);
       assert.equal(table.code, 0, table.stderr);
       assert.equal(table.stdout, `${note("defualt")}\n`);
-      const byDefault = await cli(["stats", ...common]);
-      assert.equal(byDefault.stdout, `${note("default")}\n`);
+      const everyQueue = await cli(["stats", ...common]);
+      assert.equal(everyQueue.code, 0, everyQueue.stderr);
+      assert.equal(
+        everyQueue.stdout,
+        "no queues in this store (none was ever enqueued to, paused or resumed)\n",
+      );
+      const everyJson = await cli(["stats", "--json", ...common]);
+      assert.equal(everyJson.stdout, "{}\n");
       const json = await cli(["stats", "--queue", "defualt", "--json", ...common]);
       assert.equal(json.code, 0, json.stderr);
       assert.deepEqual(JSON.parse(json.stdout), {
@@ -822,6 +869,254 @@ describe(`CLI on ${RUNTIME}`, () => {
     for (const output of [worker.stdout, worker.stderr, list.stdout, json.stdout]) {
       assert.doesNotMatch(output, CONTROL);
     }
+  });
+
+  test("events tails the jobs of every queue as a worker runs them; SIGINT ends it with 0", {
+    timeout: 60_000,
+  }, async () => {
+    const common = ["--redis-url", redis.url, "--prefix", prefix()];
+    // Jobs from before the tail started, on two queues: --from 0 shows every event kept.
+    const a = await cli(["enqueue", "sleepy", '{"ms":0}', "--id", "sleepy-1", ...common]);
+    assert.equal(a.code, 0, a.stderr);
+    const c = await cli([
+      "enqueue",
+      "mailer",
+      "{}",
+      "--tasks",
+      ROUTED,
+      "--id",
+      "mail-1",
+      ...common,
+    ]);
+    assert.equal(c.code, 0, c.stderr);
+    const tail = runCli(["events", "--workers", "--from", "0", ...common]);
+    const time = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z";
+    await tail.waitFor(new RegExp(`^${time} default enqueued job=sleepy-1 task=sleepy$`));
+    await tail.waitFor(/^\S+ emails enqueued job=mail-1 task=mailer$/);
+    // A job enqueued while it runs.
+    const b = await cli(["enqueue", "broken", "null", "--id", "broken-1", ...common]);
+    assert.equal(b.code, 0, b.stderr);
+    await tail.waitFor(/^\S+ default enqueued job=broken-1 task=broken$/);
+
+    const worker = await cli(["worker", "--tasks", TASKS, "--max-tasks", "2", ...common], {
+      TASKMILL_TEST_FAST: "1",
+    });
+    assert.equal(worker.code, 0, worker.stderr);
+    await tail.waitFor(/^\S+ default active job=sleepy-1 attempt=1 worker=\S+$/);
+    await tail.waitFor(/^\S+ default completed job=sleepy-1 result=\{"slept":0,"attempt":1\}$/);
+    await tail.waitFor(/^\S+ default failed job=broken-1 error=Error: it broke$/);
+    interrupt(tail.child);
+    assert.equal(await tail.exited, 0, tail.stderr());
+    assert.equal(tail.stderr(), "");
+    // One line per event, in stream order: sleepy-1 enqueued, active, completed.
+    const sleepy = tail.stdout().split("\n").filter((l) => / job=sleepy-1 /.test(l));
+    assert.deepEqual(sleepy.map((l) => l.split(" ")[2]), ["enqueued", "active", "completed"]);
+  });
+
+  test("events --queue --json: one event per line, as stored; SIGTERM ends it with 0", {
+    timeout: 60_000,
+  }, async () => {
+    const p = prefix();
+    const common = ["--redis-url", redis.url, "--prefix", p];
+    const tail = runCli(["events", "--queue", "emails", "--json", "--from", "0", ...common]);
+    const storage = new RedisStorage({ url: redis.url, prefix: p });
+    try {
+      const queue = new Queue({ storage });
+      await queue.enqueue("other", null, { id: "not-shown" }); // queue default: not asked for
+      const job = await queue.enqueue("mailer", { to: "a@b.c" }, { queue: "emails", id: "m-1" });
+      await queue.pause("emails");
+      await tail.waitFor(/"type":"paused"/);
+      terminate(tail.child);
+      assert.equal(await tail.exited, 0, tail.stderr());
+      const lines = tail.stdout().trimEnd().split("\n").map((l) => JSON.parse(l));
+      assert.deepEqual(lines.map((e) => [e.id, e.queue, e.type, e.jobId]), [
+        ["1", "emails", "enqueued", job.id],
+        ["2", "emails", "paused", undefined],
+      ]);
+      assert.equal(lines[0].name, "mailer");
+      assert.equal(typeof lines[0].at, "number");
+    } finally {
+      await storage.close();
+    }
+  });
+
+  test("events and workers escape control characters from the store; their JSON stays exact", {
+    timeout: 60_000,
+  }, async () => {
+    const p = prefix();
+    const common = ["--redis-url", redis.url, "--prefix", p];
+    const evilId = "id\u009b2J\u202eevil";
+    const evilResult = "\u001b]0;owned\u0007\u001b[2J";
+    const enq = await cli([
+      "enqueue",
+      "echo",
+      JSON.stringify(evilResult),
+      "--id",
+      evilId,
+      ...common,
+    ]);
+    assert.equal(enq.code, 0, enq.stderr);
+    assert.doesNotMatch(enq.stdout, CONTROL);
+    const long = await cli([
+      "enqueue",
+      "echo",
+      JSON.stringify("x".repeat(500)),
+      "--id",
+      "long-1",
+      ...common,
+    ]);
+    assert.equal(long.code, 0, long.stderr);
+    const nasty = await cli(["enqueue", "nasty", "null", "--id", "nasty-1", ...common]);
+    assert.equal(nasty.code, 0, nasty.stderr);
+    const tail = runCli(["events", "--from", "0", ...common]);
+    const echo = await cli(["worker", "--tasks", ECHO, "--max-tasks", "2", ...common]);
+    assert.equal(echo.code, 0, echo.stderr);
+    const routed = await cli(["worker", "--tasks", ROUTED, "--max-tasks", "1", ...common]);
+    assert.equal(routed.code, 0, routed.stderr);
+    const completed = await tail.waitFor(/ completed job=id/);
+    assert.equal(
+      completed.replace(/^\S+ /, ""),
+      'default completed job=id\\x9b2J\\u202eevil result="\\u001b]0;owned\\u0007\\u001b[2J"',
+    );
+    // A long result is cut short: the line stays readable.
+    const cut = await tail.waitFor(/ completed job=long-1 /);
+    assert.equal(
+      cut.replace(/^\S+ /, ""),
+      `default completed job=long-1 result="${"x".repeat(76)}...`,
+    );
+    const failed = await tail.waitFor(/ failed job=nasty-1 /);
+    assert.ok(
+      failed.endsWith("error=UnrecoverableError: \\x1b[2Jgone\\nline2\\x9b[31m\\u202eevil"),
+      failed,
+    );
+    interrupt(tail.child);
+    assert.equal(await tail.exited, 0, tail.stderr());
+    assert.doesNotMatch(tail.stdout(), CONTROL);
+
+    const json = runCli(["events", "--json", "--from", "0", "--queue", "default", ...common]);
+    await json.waitFor(/"type":"failed"/);
+    terminate(json.child);
+    assert.equal(await json.exited, 0, json.stderr());
+    assert.doesNotMatch(json.stdout(), CONTROL);
+    const stored = json.stdout().trimEnd().split("\n").map((l) => JSON.parse(l));
+    const done = stored.find((e) => e.type === "completed" && e.jobId === evilId);
+    assert.equal(done?.result, evilResult);
+
+    // A registration is untrusted too: what a worker says of its host and queues.
+    const storage = new RedisStorage({ url: redis.url, prefix: p });
+    try {
+      const now = Date.now();
+      await storage.registerWorker(
+        {
+          id: "w\u001b[31m1",
+          host: "host\u009b1m",
+          pid: 42,
+          runtime: "node",
+          runtimeVersion: "22.0.0\u202e",
+          queues: ["default"],
+          concurrency: 4,
+          running: 1,
+          processed: 7,
+          failed: 2,
+          startedAt: now - 60_000,
+          lastSeen: now,
+        },
+        "online",
+        60_000,
+        now,
+      );
+      const table = await cli(["workers", ...common]);
+      assert.equal(table.code, 0, table.stderr);
+      assert.doesNotMatch(table.stdout, CONTROL);
+      const [header, row, ...rest] = table.stdout.trimEnd().split("\n");
+      assert.deepEqual(rest, []);
+      assert.match(
+        header,
+        /^id +host +pid +runtime +queues +concurrency +running +processed +failed +started +last seen$/,
+      );
+      assert.match(
+        row,
+        /^w\\x1b\[31m1 +host\\x9b1m +42 +node 22\.0\.0\\u202e +default +4 +1 +7 +2 +\S+Z +\d+s ago$/,
+      );
+      const listed = await cli(["workers", "--json", ...common]);
+      assert.equal(listed.code, 0, listed.stderr);
+      assert.doesNotMatch(listed.stdout, CONTROL);
+      assert.deepEqual(JSON.parse(listed.stdout).map((w: { host: string }) => w.host), [
+        "host\u009b1m",
+      ]);
+      await storage.unregisterWorker("w\u001b[31m1", Date.now());
+      const none = await cli(["workers", ...common]);
+      assert.equal(none.stdout, "no live workers\n");
+      const noneJson = await cli(["workers", "--json", ...common]);
+      assert.equal(noneJson.stdout, "[]\n");
+    } finally {
+      await storage.close();
+    }
+  });
+
+  test("workers lists a running `taskmill worker`, and no live workers once it stopped", {
+    timeout: 60_000,
+    skip: typeof (Queue.prototype as { workers?: unknown }).workers !== "function" &&
+      "the Worker registers itself with obs-core (Queue.workers), not merged yet",
+  }, async () => {
+    const common = ["--redis-url", redis.url, "--prefix", prefix()];
+    const worker = runCli(["worker", "--tasks", TASKS, "--concurrency", "3", ...common]);
+    const started = await worker.waitFor(/ worker \S+ started on /);
+    const id = started.match(/ worker (\S+) started on /)![1];
+    const listed = await cli(["workers", ...common]);
+    assert.equal(listed.code, 0, listed.stderr);
+    const rows = listed.stdout.trimEnd().split("\n").slice(1);
+    assert.equal(rows.length, 1, listed.stdout);
+    assert.ok(rows[0].startsWith(`${id} `), rows[0]);
+    assert.match(
+      rows[0],
+      new RegExp(` ${worker.child.pid} +${RUNTIME} \\S+ +default +3 +0 +0 +0 `),
+    );
+    const json = JSON.parse((await cli(["workers", "--json", ...common])).stdout);
+    assert.deepEqual(json.map((w: { id: string; pid: number }) => [w.id, w.pid]), [
+      [id, worker.child.pid],
+    ]);
+    terminate(worker.child);
+    assert.equal(await worker.exited, 0, worker.stderr());
+    const after = await cli(["workers", ...common]);
+    assert.equal(after.stdout, "no live workers\n");
+  });
+
+  test("stats without --queue lists every queue of the store, with a total row", {
+    timeout: 60_000,
+  }, async () => {
+    const p = prefix();
+    const common = ["--redis-url", redis.url, "--prefix", p];
+    const storage = new RedisStorage({ url: redis.url, prefix: p });
+    try {
+      const queue = new Queue({ storage });
+      await queue.enqueueMany("sleepy", [{ ms: 0 }, { ms: 0 }]);
+      await queue.enqueue("mailer", null, { queue: "emails", delay: 60_000 });
+      await queue.pause("emails");
+    } finally {
+      await storage.close();
+    }
+    const table = await cli(["stats", ...common]);
+    assert.equal(table.code, 0, table.stderr);
+    assert.equal(
+      table.stdout.replace(/ +/g, " "),
+      "queue waiting delayed active completed failed paused\n" +
+        "default 2 0 0 0 0 no\n" +
+        "emails 0 1 0 0 0 yes\n" +
+        "(total) 2 1 0 0 0 1\n",
+    );
+    const json = await cli(["stats", "--json", ...common]);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout), {
+      default: { waiting: 2, delayed: 0, active: 0, completed: 0, failed: 0, paused: false },
+      emails: { waiting: 0, delayed: 1, active: 0, completed: 0, failed: 0, paused: true },
+    });
+    // --queue still picks queues, and a single one has no total row.
+    const one = await cli(["stats", "--queue", "emails", ...common]);
+    assert.equal(
+      one.stdout.replace(/ +/g, " "),
+      "queue waiting delayed active completed failed paused\nemails 0 1 0 0 0 yes\n",
+    );
   });
 
   test(
