@@ -15,14 +15,13 @@
 
 import * as rt from "../_runtime.ts";
 import type { Queue } from "../../core/queue.ts";
-import { type StorageEvent, WORKER_STREAM } from "../../core/storage_events.ts";
+import { WORKER_STREAM } from "../../core/storage_events.ts";
 import { validateName } from "../../core/_validate.ts";
 import { UsageError } from "../errors.ts";
 import type { FlagValues } from "../flags.ts";
 import { firstLine, toJsonLine } from "../output.ts";
 import { withStorage } from "../storage.ts";
 import { eventLine } from "../event_line.ts";
-import { type EventsOptions, tailEvents } from "../_events_fallback.ts";
 
 /** `--from`: an event id ("0": every event still kept). */
 function parseFrom(flags: FlagValues): string | undefined {
@@ -57,16 +56,6 @@ async function startCursors(
   return after;
 }
 
-/** Queue.events, or the stand-in until obs-core is merged (see _events_fallback.ts). */
-function eventsOf(queue: Queue, options: EventsOptions): AsyncIterable<StorageEvent> {
-  const withEvents = queue as Queue & {
-    events?: (options: EventsOptions) => AsyncIterable<StorageEvent>;
-  };
-  return typeof withEvents.events === "function"
-    ? withEvents.events(options)
-    : tailEvents(queue.storage, options);
-}
-
 /**
  * Prints events as they happen until a stop signal; resolves to 0.
  *
@@ -99,7 +88,7 @@ export async function events(flags: FlagValues): Promise<number> {
     });
     try {
       const after = await startCursors(queue, queues, workers, from);
-      for await (const event of eventsOf(queue, { queues, workers, after, signal: stop.signal })) {
+      for await (const event of queue.events({ queues, workers, after, signal: stop.signal })) {
         rt.out(flags.json ? toJsonLine(event) : eventLine(event));
         if (stop.signal.aborted) break;
       }
