@@ -305,7 +305,15 @@ async function mainSmoke(): Promise<void> {
       await must("npx", ["--no-install", "taskmill", "--help"], project, /taskmill worker --tasks/);
       await must(
         join(BIN, "bun"),
-        ["node_modules/taskmill/cli/main.js", "stats", "--redis-url", redis.url, "--json"],
+        [
+          "node_modules/taskmill/cli/main.js",
+          "stats",
+          "--redis-url",
+          redis.url,
+          "--queue",
+          "default",
+          "--json",
+        ],
         project,
         /"default":\{"waiting":0/,
       );
