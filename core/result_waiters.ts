@@ -25,12 +25,15 @@ const READ_LIMIT = 1_000;
 /** Longest blocking read; the reader re-reads after it. */
 const WAIT_MS = 5_000;
 /**
- * Pause after a read that came back empty before its wait was over by the
+ * Pause after reads that came back empty before their wait was over by the
  * clock (a closed storage answers at once), so the reader does not spin.
- * A read that waited its full time is followed by the next one at once, so
- * a FakeClock advanced by exactly the wait leaves no pause pending.
+ * Only after `EARLY_READS_BEFORE_PAUSE` in a row: on a FakeClock every read
+ * looks early (the clock stands still while Redis waits in real time), and
+ * a pause there lasts until the test moves the clock, so one quiet read must
+ * not cause it. A read that waited its full time is followed by the next at once.
  */
 const EARLY_PAUSE_MS = 100;
+const EARLY_READS_BEFORE_PAUSE = 10;
 
 /**
  * The `result()` waiters of one Queue and their reader: one blocking
@@ -194,6 +197,7 @@ export class ResultWaiters {
   }
 
   async #read(run: number): Promise<void> {
+    let early = 0; // empty reads in a row that ended before their wait, by the clock
     while (run === this.#run && this.#count > 0) {
       const interrupt = new AbortController();
       this.#interrupt = interrupt;
@@ -216,8 +220,9 @@ export class ResultWaiters {
       }
       if (run !== this.#run) return;
       this.#apply(page);
-      const early = this.#clock.now() - startedAt < WAIT_MS;
-      if (page.events.length === 0 && !interrupt.signal.aborted && early) {
+      const ended = this.#clock.now() - startedAt < WAIT_MS;
+      early = page.events.length === 0 && !interrupt.signal.aborted && ended ? early + 1 : 0;
+      if (early >= EARLY_READS_BEFORE_PAUSE) {
         await this.#clock.sleep(EARLY_PAUSE_MS, interrupt.signal).catch(() => {});
       }
     }
