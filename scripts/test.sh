@@ -17,6 +17,7 @@ export PATH="$PWD/node_modules/.bin:$(dirname "$node24"):$PATH"
 echo "node on PATH: $(command -v node) ($(node --version))"
 bash scripts/ensure_redis.sh
 bash scripts/ensure_promtool.sh
+bash scripts/ensure_chromium.sh
 
 LOG_DIR="$(mktemp -d)"
 trap 'rm -rf "$LOG_DIR"' EXIT
