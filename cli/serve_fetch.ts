@@ -30,7 +30,8 @@ export interface FetchServer {
   close(): Promise<void>;
 }
 
-type FetchHandler = (request: Request) => Response | Promise<Response>;
+/** A fetch-style request handler, as `Deno.serve` and `Bun.serve` take. */
+export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
 interface DenoServe {
   serve(
