@@ -6,7 +6,16 @@
  * @module
  */
 
-/** A fragment of HTML that is safe to insert as is. */
+/**
+ * A fragment of HTML that is safe to insert as is.
+ *
+ * @example
+ * ```ts
+ * import { html, SafeHtml } from "./html.ts";
+ *
+ * console.log(html`<b>${"<i>"}</b>` instanceof SafeHtml); // true
+ * ```
+ */
 export class SafeHtml {
   /** The markup. */
   readonly value: string;

@@ -42,6 +42,7 @@ import { type Authorize, createHandler } from "./handler.ts";
 export { serveFetch } from "../cli/serve_fetch.ts";
 export type { FetchHandler, FetchServer, ServeOptions } from "../cli/serve_fetch.ts";
 export type { Authorize } from "./handler.ts";
+export { escapeHtml, html, jsonForScript, raw, SafeHtml } from "./html.ts";
 
 /** Options of {@linkcode dashboard}. */
 export interface DashboardOptions {

@@ -6,8 +6,15 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { defineTask, JobFailedError, MemoryStorage, Queue, type Storage, Worker } from "../mod.ts";
 import { RedisStorage } from "../adapters/redis/mod.ts";
-import { dashboard, type DashboardOptions } from "../dashboard/mod.ts";
-import { escapeHtml, html, jsonForScript, raw } from "../dashboard/html.ts";
+import {
+  dashboard,
+  type DashboardOptions,
+  escapeHtml,
+  html,
+  jsonForScript,
+  raw,
+  serveFetch,
+} from "../dashboard/mod.ts";
 import { type RedisServer, startRedis } from "./_redis_server.ts";
 
 const ORIGIN = "http://dash.test";
@@ -592,6 +599,42 @@ describe("dashboard on MemoryStorage", () => {
       "the stream to end after abort",
     );
     assert.equal(ended, true);
+  });
+});
+
+describe("dashboard over HTTP (serveFetch on this runtime)", () => {
+  test("the event stream reaches the client as it happens, and ends when the client goes", async () => {
+    const { handler, queue } = make();
+    await queue.enqueue("echo", 1, { queue: "http" });
+    const server = await serveFetch(handler, { port: 0 });
+    try {
+      const page = await fetch(`http://127.0.0.1:${server.port}/queues/http`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /data-watch-queue="http"/);
+      const abort = new AbortController();
+      const response = await fetch(`http://127.0.0.1:${server.port}/events`, {
+        signal: abort.signal,
+      });
+      assert.equal(response.headers.get("content-type"), "text/event-stream; charset=utf-8");
+      const reader = response.body!.getReader();
+      const decoder = new TextDecoder();
+      let received = "";
+      const readUntil = async (pattern: RegExp) => {
+        while (!pattern.test(received)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`stream ended: ${received}`);
+          received += decoder.decode(value, { stream: true });
+        }
+      };
+      await within(readUntil(/^: connected\n/), 5_000, "connected");
+      await queue.enqueue("echo", 2, { queue: "http", id: "over-http" });
+      await within(readUntil(/"jobId":"over-http"/), 5_000, "the event over HTTP");
+      abort.abort();
+      await reader.cancel().catch(() => {});
+    } finally {
+      // Resolves only once the server's streams ended (Deno's shutdown waits for them).
+      await within(server.close(), 10_000, "the server to close after the client left");
+    }
   });
 });
 
