@@ -4,7 +4,8 @@
  * summary (`type`, `queue`, `jobId`, `at`, `workerId`), never a payload or
  * result. The stream follows every queue (new ones join) and the workers,
  * and ends when the request's signal aborts (the client went away) or the
- * body is cancelled.
+ * body is cancelled. A storage that keeps no events answers 204 (EventSource
+ * then stops trying).
  *
  * @module
  */
@@ -15,6 +16,11 @@ import type { DashboardContext } from "./context.ts";
 
 /** A comment line every this many ms keeps proxies from closing a quiet stream. */
 const KEEPALIVE_MS = 15_000;
+
+/** Whether the storage keeps events (an adapter's `eventBacklog` 0 turns them off). */
+function eventsKept(context: DashboardContext): boolean {
+  return context.storage.eventBacklog > 0;
+}
 
 /** The summary a page gets of one event. */
 function summary(event: StorageEvent): Record<string, unknown> {
@@ -42,6 +48,10 @@ export async function eventsResponse(
   context: DashboardContext,
   signal: AbortSignal,
 ): Promise<Response> {
+  if (!eventsKept(context)) {
+    // 204 tells EventSource not to reconnect: the pages stay as rendered.
+    return new Response(null, { status: 204, headers: { "cache-control": "no-store" } });
+  }
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   signal.addEventListener("abort", onAbort, { once: true });

@@ -602,6 +602,34 @@ describe("dashboard on MemoryStorage", () => {
   });
 });
 
+describe("dashboard on a store without events", () => {
+  test("pages still render; /events answers 204 (EventSource stops); on an empty store it connects", async () => {
+    const { handler, queue } = make({ storage: new MemoryStorage({ eventBacklog: 0 }) });
+    await queue.enqueue("echo", 1, { queue: "quiet" });
+    const { response, body } = await get(handler, "/");
+    assert.equal(response.status, 200);
+    assert.match(body, /data-queue="quiet"/);
+    const events = await handler(new Request(`${ORIGIN}/events`));
+    assert.equal(events.status, 204);
+    assert.equal(events.body, null);
+
+    const empty = make();
+    const abort = new AbortController();
+    const stream = await empty.handler(new Request(`${ORIGIN}/events`, { signal: abort.signal }));
+    const reader = stream.body!.getReader();
+    const first = await within(reader.read(), 5_000, "the connected comment");
+    assert.match(new TextDecoder().decode(first.value), /^: connected\n/);
+    abort.abort();
+    await within(
+      (async () => {
+        while (!(await reader.read()).done);
+      })(),
+      5_000,
+      "the stream to end",
+    );
+  });
+});
+
 describe("dashboard over HTTP (serveFetch on this runtime)", () => {
   test("the event stream reaches the client as it happens, and ends when the client goes", async () => {
     const { handler, queue } = make();
