@@ -41,7 +41,7 @@ function withHeaders(response: Response): Response {
 }
 
 function htmlResponse(page: SafeHtml, status = 200): Response {
-  return new Response(page.value, {
+  return new Response(page.value.trimStart(), {
     status,
     headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
   });
