@@ -37,6 +37,13 @@ export const COMMAND_FLAGS: Record<string, FlagSpec> = {
   events: { ...STORAGE_FLAGS, queue: "list", workers: "bool", json: "bool", from: "string" },
   workers: { ...STORAGE_FLAGS, json: "bool" },
   failed: { ...STORAGE_FLAGS, queue: "string", limit: "int", all: "bool", json: "bool" },
+  dashboard: {
+    ...STORAGE_FLAGS,
+    port: "int",
+    host: "string",
+    "base-path": "string",
+    "read-only": "bool",
+  },
 };
 
 /** Edit distance (insertions, deletions, substitutions, adjacent swaps) of two short words. */

@@ -9,6 +9,7 @@ export const COMMANDS_HELP = `Usage:
   taskmill failed list [options]           jobs in the dead-letter set
   taskmill failed retry (ID | --all)       move failed jobs back to waiting
   taskmill failed remove (ID | --all)      delete failed jobs
+  taskmill dashboard [options]             serve the web dashboard until SIGINT/SIGTERM
   taskmill COMMAND --help                  the options of one command
   taskmill --help                          this text`;
 
@@ -65,6 +66,12 @@ export const COMMAND_HELP: Record<string, string> = {
   --json               one JSON object per event and line (the event as stored)`,
   workers: `workers:
   --json               print a JSON array of the live workers instead of a table`,
+  dashboard: `dashboard:
+  --port N             port to serve on (0: a free one, logged). Default 8080.
+  --host H             address to bind. Default 127.0.0.1 (this machine only: there is no
+                       login; put it behind your own auth to share it).
+  --base-path P        serve under P, e.g. /admin/jobs (behind a proxy that keeps the path)
+  --read-only          no actions (pause, retry, remove ...): pages only`,
   failed: `failed:
   --queue Q            queue of the dead-letter set (list, --all). Default "default".
   --limit N            list at most N jobs. Default 50.

@@ -1,8 +1,9 @@
 /**
  * The `taskmill` command line: run a worker over a module of tasks, enqueue
- * jobs, read queue counts, tail events, list live workers and manage the
- * dead-letter set. Each command lives in `cli/commands/`; this module parses
- * the arguments, prints help and turns errors into exit codes.
+ * jobs, read queue counts, tail events, list live workers, manage the
+ * dead-letter set and serve the web dashboard. Each command lives in
+ * `cli/commands/`; this module parses the arguments, prints help and turns
+ * errors into exit codes.
  *
  * ```sh
  * deno run -A jsr:@taskmill/taskmill/cli worker --tasks ./tasks.ts --redis-url redis://127.0.0.1:6379
@@ -42,6 +43,7 @@ import { stats } from "./commands/stats.ts";
 import { failed } from "./commands/failed.ts";
 import { events } from "./commands/events.ts";
 import { workers } from "./commands/workers.ts";
+import { dashboardCommand } from "./commands/dashboard.ts";
 
 /**
  * Runs the `taskmill` command line with `argv` (the arguments after the
@@ -109,6 +111,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await stats(flags);
       case "events":
         return await events(flags);
+      case "dashboard":
+        return await dashboardCommand(flags);
       default:
         return await workers(flags);
     }

@@ -30,7 +30,8 @@ export interface FetchServer {
   close(): Promise<void>;
 }
 
-type FetchHandler = (request: Request) => Response | Promise<Response>;
+/** A fetch-style request handler, as `Deno.serve` and `Bun.serve` take. */
+export type FetchHandler = (request: Request) => Response | Promise<Response>;
 
 interface DenoServe {
   serve(
@@ -133,6 +134,10 @@ async function answer(
   hostname: string,
   onError: (error: unknown) => Response,
 ): Promise<void> {
+  // The request's signal aborts when the client goes away, so a streamed
+  // response (Server-Sent Events) can end.
+  const gone = new AbortController();
+  res.once("close", () => gone.abort());
   let response: Response;
   try {
     const headers = new Headers();
@@ -149,12 +154,31 @@ async function answer(
     }
     const host = req.headers.host ?? hostname;
     const url = new URL(req.url ?? "/", `http://${host}`);
-    response = await handler(new Request(url, { method, headers, body }));
+    response = await handler(new Request(url, { method, headers, body, signal: gone.signal }));
   } catch (error) {
     response = onError(error);
   }
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => headers[name] = value);
   res.writeHead(response.status, headers);
-  res.end(req.method === "HEAD" ? undefined : new Uint8Array(await response.arrayBuffer()));
+  if (req.method === "HEAD" || response.body === null) {
+    await response.body?.cancel();
+    res.end();
+    return;
+  }
+  // Streamed chunk by chunk: a response that never ends (SSE) is still sent as it comes.
+  const reader = response.body.getReader();
+  gone.signal.addEventListener("abort", () => void reader.cancel().catch(() => {}), {
+    once: true,
+  });
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      res.write(value);
+    }
+  } catch {
+    // the client went away, or the body failed: end what was sent
+  }
+  res.end();
 }

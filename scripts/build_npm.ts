@@ -6,7 +6,7 @@
  * machines cannot reach; this script does the same job with the TypeScript
  * compiler from npm:
  *
- * - `mod.ts`, `testing.ts`, `core/`, `adapters/` and `cli/` become ESM
+ * - `mod.ts`, `testing.ts`, `core/`, `adapters/`, `cli/` and `dashboard/` become ESM
  *   JavaScript plus `.d.ts` files (ES2022; Node 22.5+, as `engines` says). Relative `.ts` import
  *   specifiers are rewritten to `.js` (`rewriteRelativeImportExtensions` for
  *   the JavaScript, a rewrite of the emitted text for the declarations).
@@ -136,6 +136,7 @@ export function npmPackageJson(deno: DenoJson): Record<string, unknown> {
       "core/",
       "adapters/",
       "cli/",
+      "dashboard/",
       "README.md",
       "LICENSE",
     ],

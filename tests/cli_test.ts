@@ -549,6 +549,39 @@ describe(`CLI on ${RUNTIME}`, () => {
     assert.match(host.stderr, /--metrics-host needs --metrics-port/);
   });
 
+  test("dashboard --port 0 serves the overview on 127.0.0.1 and stops on SIGTERM with 0", {
+    timeout: 60_000,
+  }, async () => {
+    const p = prefix();
+    const storage = new RedisStorage({ url: redis.url, prefix: p });
+    try {
+      await new Queue({ storage }).enqueue("sleepy", { ms: 0 }, { queue: "dashq" });
+      const server = runCli(["dashboard", "--port", "0", "--redis-url", redis.url, "--prefix", p]);
+      const line = await server.waitFor(/dashboard on http:\/\/127\.0\.0\.1:\d+\//);
+      const url = line.match(/http:\/\/\S+/)![0];
+      const response = await fetch(url);
+      const body = await response.text();
+      assert.equal(response.status, 200, body);
+      assert.match(body, /data-queue="dashq"/);
+      assert.match(response.headers.get("content-security-policy") ?? "", /default-src 'self'/);
+      terminate(server.child);
+      assert.equal(await server.exited, 0, server.stderr());
+      assert.match(server.stdout(), /SIGTERM: stopping/);
+      await assert.rejects(fetch(url));
+    } finally {
+      await storage.close();
+    }
+  });
+
+  test("dashboard: a bad --port or --base-path is a usage error", { timeout: 60_000 }, async () => {
+    const high = await cli(["dashboard", "--port", "70000", "--redis-url", redis.url]);
+    assert.equal(high.code, 2, high.stderr);
+    assert.match(high.stderr, /--port must be 0-65535, got 70000/);
+    const base = await cli(["dashboard", "--base-path", "admin", "--redis-url", redis.url]);
+    assert.equal(base.code, 2, base.stderr);
+    assert.match(base.stderr, /--base-path must be a path/);
+  });
+
   test(
     "enqueue, run, stats, and the dead-letter set through the CLI",
     { timeout: 60_000 },

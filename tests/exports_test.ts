@@ -27,7 +27,14 @@ const isNode = !("Deno" in globalThis) && !("Bun" in globalThis);
 
 describe("package exports", () => {
   test("deno.json exports every entry point, each with a @module doc", () => {
-    assert.deepEqual(Object.keys(deno.exports), [".", "./memory", "./redis", "./testing", "./cli"]);
+    assert.deepEqual(Object.keys(deno.exports), [
+      ".",
+      "./memory",
+      "./redis",
+      "./testing",
+      "./cli",
+      "./dashboard",
+    ]);
     for (const file of Object.values(deno.exports)) {
       const text = readFileSync(root(file), "utf8");
       assert.match(text, /@module/, `${file} has no @module doc`);
