@@ -15,6 +15,7 @@ import { allFailed, promote } from "./actions.ts";
 import { eventsResponse } from "./live.ts";
 import { APP_CSS } from "./assets/app_css.ts";
 import { APP_JS } from "./assets/app_js.ts";
+import { ICON_SVG } from "./assets/icon_svg.ts";
 import { overviewPage } from "./pages/overview.ts";
 import { queuePage, queuePageQuery } from "./pages/queue.ts";
 import { jobPage } from "./pages/job.ts";
@@ -142,6 +143,7 @@ async function route(context: DashboardContext, request: Request): Promise<Respo
   if (first === "assets" && third === undefined) {
     if (second === "app.css") return asset(APP_CSS, "text/css; charset=utf-8");
     if (second === "app.js") return asset(APP_JS, "text/javascript; charset=utf-8");
+    if (second === "icon.svg") return asset(ICON_SVG, "image/svg+xml");
   }
   if (first === "workers" && second === undefined) return htmlResponse(await workersPage(context));
   if (first === "events" && second === undefined) {

@@ -38,6 +38,7 @@ export function layout(context: DashboardContext, parts: PageParts): SafeHtml {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>${parts.heading} · ${context.title}</title>
         <link rel="stylesheet" href="${base}/assets/app.css">
+        <link rel="icon" href="${base}/assets/icon.svg" type="image/svg+xml">
         <script src="${base}/assets/app.js" defer></script>
       </head>
       <body data-events-url="${base}/events" data-watch-queue="${parts.watchQueue}"
