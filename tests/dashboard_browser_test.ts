@@ -220,7 +220,7 @@ describe("dashboard in Chromium", () => {
         assert.equal(await page.locator("img[src=x]").count(), 0, `an injected <img> on ${path}`);
         assert.equal(
           await page.evaluate(() =>
-            [...document.scripts].filter((s) =>
+            Array.from(document.scripts).filter((s) =>
               s.textContent?.includes("alert(1)") && s.type !== "application/json"
             ).length
           ),
@@ -299,8 +299,8 @@ describe("dashboard in Chromium", () => {
       await dash.queue.enqueue(echo, { mounted: true });
       await load(page, dash.root + "/");
       const hrefs = await page.evaluate(() =>
-        [...document.querySelectorAll("a[href], link[href], script[src], form[action]")].map((e) =>
-          e.getAttribute("href") ?? e.getAttribute("src") ?? e.getAttribute("action") ?? ""
+        Array.from(document.querySelectorAll("a[href], link[href], script[src], form[action]")).map(
+          (e) => e.getAttribute("href") ?? e.getAttribute("src") ?? e.getAttribute("action") ?? "",
         )
       );
       for (const href of hrefs.filter((h) => h.startsWith("/"))) {
