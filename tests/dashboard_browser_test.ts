@@ -269,6 +269,77 @@ describe("dashboard in Chromium", () => {
     }
   });
 
+  test("remove all failed asks first: dismissed it removes nothing, accepted it removes them", async () => {
+    const dash = await open();
+    const page = await browser.newPage();
+    const asked: string[] = [];
+    let answer = false;
+    page.on("dialog", (dialog) => {
+      asked.push(dialog.message());
+      void (answer ? dialog.accept() : dialog.dismiss());
+    });
+    try {
+      await dash.startWorker();
+      const jobs = await dash.queue.enqueueMany(flaky, [{ message: "a" }, { message: "b" }]);
+      for (const job of jobs) await assert.rejects(dash.queue.result(job.id, { timeout: 10_000 }));
+      await load(page, `${dash.root}/queues/emails?state=failed`);
+      await page.click("[data-test=remove-all-button]");
+      assert.deepEqual(asked, ["Remove all 2 failed jobs of emails?"]);
+      assert.equal((await dash.queue.counts("emails")).failed, 2, "dismissed: nothing removed");
+      answer = true;
+      await page.click("[data-test=remove-all-button]");
+      await page.waitForSelector("[data-test=no-jobs]", WAIT);
+      assert.equal((await dash.queue.counts("emails")).failed, 0);
+      assert.equal(asked.length, 2);
+    } finally {
+      await page.close();
+      await dash.close();
+    }
+  });
+
+  test("a 1 MiB payload is shown truncated, with a link to all of it, in a page that stays light", async () => {
+    const dash = await open();
+    const { page, errors } = await watchedPage(browser);
+    try {
+      const big = "x".repeat(1024 * 1024 - 20);
+      const job = await dash.queue.enqueue(echo, { big }, { delay: 3_600_000 });
+      await load(page, `${dash.root}/jobs/${encodeURIComponent(job.id)}`);
+      await page.waitForSelector("[data-test=payload-truncated]", WAIT);
+      const shown = await page.locator("[data-test=payload]").innerText();
+      assert.ok(shown.length < 20_000, `${shown.length} characters rendered`);
+      const html = await page.content();
+      assert.ok(html.length < 200_000, `the page is ${html.length} characters`);
+      const full = await page.getAttribute("[data-test=payload-full]", "href");
+      const response = await page.request.get(new URL(full!, page.url()).href);
+      assert.deepEqual(await response.json(), { big });
+      assert.deepEqual(errors, []);
+    } finally {
+      await page.close();
+      await dash.close();
+    }
+  });
+
+  test("dark theme: the pages follow prefers-color-scheme", async () => {
+    const dash = await open();
+    const page = await browser.newPage({ colorScheme: "dark" });
+    try {
+      await dash.queue.enqueue(echo, { theme: "dark" });
+      await load(page, dash.root + "/");
+      const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const light = await browser.newPage({ colorScheme: "light" });
+      await load(light, dash.root + "/");
+      const lightBackground = await light.evaluate(() =>
+        getComputedStyle(document.body).backgroundColor
+      );
+      await light.close();
+      assert.notEqual(background, lightBackground, "dark and light differ");
+      await page.screenshot({ path: `${SHOTS}/overview-dark.png`, fullPage: true });
+    } finally {
+      await page.close();
+      await dash.close();
+    }
+  });
+
   test("authorize refusing answers 401", async () => {
     const dash = await open({ authorize: () => false });
     const { page } = await watchedPage(browser);
