@@ -3,7 +3,7 @@
  * destructive actions, and follows `${basePath}/events` (Server-Sent Events)
  * to refresh the page's live parts in place: it fetches the page again and
  * swaps every `[data-live]` element for its new version, at most once a
- * second. It reads its settings from `<body data-…>` attributes only
+ * second, and once whenever the stream (re)opens. It reads its settings from `<body data-…>` attributes only
  * (the CSP allows no inline script).
  *
  * @example
@@ -53,7 +53,13 @@ export const APP_JS: string = `"use strict";
     setTimeout(refresh, Math.max(0, 1000 - (Date.now() - last)));
   }
   var source = new EventSource(eventsUrl);
-  source.onopen = function () { body.setAttribute("data-live-state", "open"); };
+  // The stream starts where the server found each queue's end when it
+  // connected: a change between this page's rendering and that moment is
+  // caught by refreshing once the stream is open (and after a reconnect).
+  source.onopen = function () {
+    body.setAttribute("data-live-state", "open");
+    schedule();
+  };
   source.onerror = function () { body.setAttribute("data-live-state", "retrying"); };
   source.onmessage = function (message) {
     var event;
