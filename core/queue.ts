@@ -338,6 +338,27 @@ export class Queue {
     return await this.#storage.retryFailed(id, this.#clock.now());
   }
 
+  /**
+   * Runs a delayed job now: it becomes waiting in one atomic step, keeping
+   * its attempts and errors (a job delayed by a retry stays on its attempt).
+   * False if it is missing or not delayed.
+   *
+   * @example
+   * ```ts
+   * import { defineTask, MemoryStorage, Queue } from "@taskmill/taskmill";
+   *
+   * const queue = new Queue({ storage: new MemoryStorage() });
+   * const report = defineTask({ name: "report", handler: () => {} });
+   * const job = await queue.enqueue(report, null, { delay: 60_000 });
+   * console.log(await queue.promote(job.id)); // true
+   * console.log((await queue.getJob(job.id))?.state); // waiting
+   * ```
+   */
+  async promote(id: string): Promise<boolean> {
+    validateJobId(id, "Cannot promote job: id");
+    return await this.#storage.promote(id, this.#clock.now());
+  }
+
   /** Deletes a job that is not running. False if it is missing or active. */
   async remove(id: string): Promise<boolean> {
     validateJobId(id, "Cannot remove job: id");

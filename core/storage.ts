@@ -71,9 +71,14 @@
  *   a `runAt` after `now` it is delayed.
  * - `retryFailed` makes the job due at `now` (`runAt = now`), clears
  *   `finishedAt`, and keeps `error` and `errors`.
+ * - `promote` makes a delayed job due at `now` (`runAt = now`) and waiting
+ *   in the same step, at the back of its priority's line (as a due delayed
+ *   job that a reserve promotes), keeping `attempt`, `stalls`, `error` and
+ *   `errors`: an admin's "run now" is not a fresh start.
  * - Wake-ups: an enqueue of a delayed job wakes `waitForWork` too (an idle
  *   worker sleeping until a later `nextAt` must learn of an earlier one), as
- *   do a retry or release (delayed or not), `retryFailed` and `resume`.
+ *   do a retry or release (delayed or not), `retryFailed`, `promote` and
+ *   `resume`.
  * - `nextAt` is computed after the call's own reservations, so the leases it
  *   just granted count. An adapter that bounds the work of one call (a
  *   reclaim or promotion budget) may return a `nextAt <= now`: work is left
@@ -94,9 +99,10 @@
  *   `reserve` (a `stalled` per reclaim, then `failed` if it failed the job;
  *   an `active` per reserved job), `settle` (`completed`, `retrying`,
  *   `failed`, or `waiting` for a release), `setProgress`, `retryFailed`
- *   (`waiting`), `remove` and `removeFailed` (`removed`), `pause` and
- *   `resume` (only when they change the flag). Promotions of delayed jobs
- *   and retention make none. Each stream keeps at least its last
+ *   (`waiting`, reason "retried"), `promote` (`waiting`, reason
+ *   "promoted"), `remove` and `removeFailed` (`removed`), `pause` and
+ *   `resume` (only when they change the flag). A reserve's promotions of
+ *   due delayed jobs and retention make none. Each stream keeps at least its last
  *   `eventBacklog` events (an adapter option, default 10 000) and drops
  *   older ones; 0 turns events off (nothing is written, `readEvents`
  *   returns nothing).
@@ -339,7 +345,7 @@ export interface Storage {
 
   /**
    * Resolves when work may have arrived on one of `queues` (a job enqueued,
-   * released, retried, or a queue resumed), or after at most `maxWaitMs` of
+   * released, retried, promoted, or a queue resumed), or after at most `maxWaitMs` of
    * real time (adapters may return earlier), or when `signal` aborts. It may
    * resolve spuriously; callers re-check with `reserve`. It must not miss a
    * wake-up that happens after the call began. A wake-up may wake only one of
@@ -376,6 +382,15 @@ export interface Storage {
    * (`attempt` and `stalls` reset to 0, errors kept). False if it is not failed.
    */
   retryFailed(id: string, now: number): Promise<boolean>;
+
+  /**
+   * Makes a delayed job due now: it becomes waiting (`runAt = now`), joining
+   * the waiting order as a due delayed job would. False if it is missing or
+   * not delayed (and nothing changes). Its attempts, stalls and errors are
+   * kept. Adds a `waiting` event (reason "promoted") and wakes waiting
+   * workers.
+   */
+  promote(id: string, now: number): Promise<boolean>;
 
   /**
    * Deletes a job that is not active. False if it is missing or active.

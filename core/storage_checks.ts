@@ -454,6 +454,21 @@ export function checkRetryFailed(now: number): void {
 }
 
 /**
+ * Checks `Storage.promote`'s time (any id is fine: an unknown one returns
+ * false).
+ *
+ * @example
+ * ```ts
+ * import { checkPromote } from "./storage_checks.ts";
+ *
+ * checkPromote(1_700_000_000_000); // the now a Clock gave
+ * ```
+ */
+export function checkPromote(now: number): void {
+  checkTime(now, "Cannot promote job: now");
+}
+
+/**
  * Checks `Storage.prune`'s retention and time.
  *
  * @example

@@ -65,8 +65,12 @@ export type QueueEvent =
    * `failed`, to the dead-letter set (a `failed` event follows).
    */
   | JobEventBase & { type: "stalled"; failed: boolean }
-  /** The job is waiting again without a failed attempt: given back unrun, or retried from failed. */
-  | JobEventBase & { type: "waiting"; reason: "released" | "retried" }
+  /**
+   * The job is waiting without a failed attempt: given back unrun
+   * ("released"), retried from failed ("retried"), or a delayed job made
+   * due now by `promote` ("promoted").
+   */
+  | JobEventBase & { type: "waiting"; reason: "released" | "retried" | "promoted" }
   /** The job was deleted by `remove` or `removeFailed`. */
   | JobEventBase & { type: "removed" }
   /** The queue was paused. */

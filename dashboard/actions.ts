@@ -2,11 +2,10 @@
  * What the dashboard's POST forms do. Each returns where to send the
  * browser next (a 303), and a note when nothing could be done.
  *
- * Promote ("run now") is not a Storage method: a delayed job is removed and
- * enqueued again under the same id with `runAt` now, keeping its task,
- * queue, payload, priority and limits (its attempt count and error history
- * start over). It acts only on a job that is delayed when looked at; one
- * that a worker reserved meanwhile is left alone (`remove` refuses active jobs).
+ * Promote ("run now") is one atomic storage call (`Queue.promote`): the
+ * delayed job becomes waiting under the same id, keeping its attempt count
+ * and error history, so no failure between two calls can lose it. A job
+ * that is no longer delayed (reserved, removed) is left alone.
  *
  * @module
  */
@@ -57,20 +56,5 @@ export async function allFailed(
  * ```
  */
 export async function promote(context: DashboardContext, id: string): Promise<boolean> {
-  const job = await context.queue.getJob(id);
-  if (job === null || job.state !== "delayed") return false;
-  if (!(await context.queue.remove(id))) return false;
-  const now = context.clock.now();
-  await context.storage.enqueue([{
-    id: job.id,
-    name: job.name,
-    queue: job.queue,
-    payload: job.payload,
-    priority: job.priority,
-    maxAttempts: job.maxAttempts,
-    maxStalls: job.maxStalls,
-    timeout: job.timeout,
-    runAt: now,
-  }], now);
-  return true;
+  return await context.queue.promote(id);
 }

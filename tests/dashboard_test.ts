@@ -438,6 +438,32 @@ describe("dashboard on MemoryStorage", () => {
     // Not delayed: nothing happens.
     assert.equal((await post(handler, "/jobs/d1/promote", token)).status, 303);
     assert.equal((await queue.getJob("d1"))?.state, "waiting");
+    // A job delayed by a retry keeps its attempt and error history.
+    await queue.enqueue("echo", null, { id: "d2", queue: "later" });
+    const now = Date.now();
+    const { jobs } = await storage.reserve({
+      queues: ["later"],
+      limit: 1,
+      owner: "w",
+      leaseMs: 60_000,
+      now,
+    });
+    const error = { message: "try later", name: "Error", attempt: 1, at: now };
+    assert.deepEqual(
+      await storage.settle([{
+        kind: "retry",
+        id: "d2",
+        token: jobs[0].lease!.token,
+        error,
+        runAt: now + 3_600_000,
+      }], { now }),
+      [true],
+    );
+    assert.equal((await post(handler, "/jobs/d2/promote", token)).status, 303);
+    const retried = await queue.getJob("d2");
+    assert.equal(retried?.state, "waiting");
+    assert.equal(retried?.attempt, 1);
+    assert.deepEqual(retried?.errors?.map((e) => e.message), ["try later"]);
   });
 
   test("readOnly: no action buttons or forms, and every POST answers 403", async () => {

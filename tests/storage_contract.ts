@@ -1529,6 +1529,75 @@ export function storageContract(
       });
     });
 
+    describe("promote", () => {
+      test("makes a delayed job waiting with runAt = now, reservable at once", async () => {
+        await put([newJob("d", { runAt: T0 + DAY }), newJob("w")]);
+        assert.equal(await storage.promote("d", T0 + 5), true);
+        const job = await storage.getJob("d");
+        assert.equal(job?.state, "waiting");
+        assert.equal(job?.runAt, T0 + 5);
+        assert.deepEqual(await storage.counts("alpha"), {
+          waiting: 2,
+          delayed: 0,
+          active: 0,
+          completed: 0,
+          failed: 0,
+        });
+        // It joins the back of the waiting order, and a later reserve does not promote it twice.
+        const { jobs } = await reserve({ now: T0 + 5, leaseMs: 3 * DAY });
+        assert.deepEqual(ids(jobs), ["w", "d"]);
+        assert.deepEqual(ids((await reserve({ now: T0 + 2 * DAY })).jobs), []);
+      });
+
+      test("keeps attempt, stalls and errors of a job delayed by a retry", async () => {
+        await put([newJob("a")]);
+        const first = await reserveOne("a");
+        const error = jobError("later", 1, T0);
+        await settleOne({ kind: "retry", id: "a", token: tokenOf(first), error, runAt: T0 + DAY });
+        assert.equal(await stateOf("a"), "delayed");
+        assert.equal(await storage.promote("a", T0 + 1), true);
+        const job = await storage.getJob("a");
+        assert.equal(job?.state, "waiting");
+        assert.equal(job?.attempt, 1);
+        assert.equal(job?.stalls, 0);
+        assert.deepEqual(job?.errors, [error]);
+        const again = await reserveOne("a", { now: T0 + 1 });
+        assert.equal(again.attempt, 2);
+      });
+
+      test("is woken by a promote", async () => {
+        await put([newJob("d", { runAt: T0 + DAY })]);
+        assert.equal(await wokenBy(["alpha"], () => storage.promote("d", T0)), true);
+      });
+
+      test("returns false for waiting, active, completed, failed and missing jobs, changing nothing", async () => {
+        await put([
+          newJob("w"),
+          newJob("a"),
+          newJob("c"),
+          newJob("f", { maxAttempts: 1 }),
+          newJob("d", { runAt: T0 + DAY }),
+        ]);
+        const { jobs } = await reserve({ limit: 4 });
+        assert.deepEqual(ids(jobs), ["w", "a", "c", "f"]);
+        await settleOne({ kind: "release", id: "w", token: tokenOf(jobs[0]) });
+        await settleOne({ kind: "complete", id: "c", token: tokenOf(jobs[2]) });
+        await settleOne({
+          kind: "fail",
+          id: "f",
+          token: tokenOf(jobs[3]),
+          error: jobError("x", 1, T0),
+        });
+        const before = await Promise.all(["w", "a", "c", "f", "d"].map((id) => storage.getJob(id)));
+        for (const id of ["w", "a", "c", "f", "missing"]) {
+          assert.equal(await storage.promote(id, T0 + 1), false, id);
+        }
+        const after = await Promise.all(["w", "a", "c", "f", "d"].map((id) => storage.getJob(id)));
+        assert.deepEqual(after.map(plain), before.map(plain));
+        assert.equal(await storage.getJob("missing"), null);
+      });
+    });
+
     describe("remove", () => {
       test("deletes waiting, delayed, completed and failed jobs", async () => {
         await put([newJob("w"), newJob("d", { runAt: T0 + 100 }), newJob("c"), newJob("f")]);

@@ -273,6 +273,21 @@ export function storageEventsContract(
       assert.equal(events[7].attempt, 1, "retryFailed resets the attempt");
     });
 
+    test("promote writes a waiting event with reason promoted, and nothing when it refuses", async () => {
+      const storage = await storageOf();
+      await storage.enqueue([newJob("d", { runAt: T0 + 60_000 }), newJob("w")], T0);
+      assert.equal(await storage.promote("d", T0 + 1), true);
+      assert.equal(await storage.promote("d", T0 + 2), false);
+      assert.equal(await storage.promote("w", T0 + 3), false);
+      const events = await queueEvents(storage);
+      assert.deepEqual(events.map((event) => [event.type, event.jobId, event.at]), [
+        ["enqueued", "d", T0],
+        ["enqueued", "w", T0],
+        ["waiting", "d", T0 + 1],
+      ]);
+      assert.equal(events[2].reason, "promoted");
+    });
+
     test("pause and resume write events only when they change the flag", async () => {
       const storage = await storageOf();
       await storage.pause("alpha", T0);

@@ -247,9 +247,13 @@ export function storageInputContract(
       ]);
     });
 
-    test("retryFailed, pause, resume and prune: bad arguments reject and change nothing", async () => {
+    test("retryFailed, promote, pause, resume and prune: bad arguments reject and change nothing", async () => {
       await refuses(storage.retryFailed.bind(storage), [
         ["now NaN", ["a", NaN], TypeError, /retry job: now must be a finite/],
+      ]);
+      await refuses(storage.promote.bind(storage), [
+        ["now NaN", ["a", NaN], TypeError, /promote job: now must be a finite/],
+        ["now a string", ["a", bad("1")], TypeError, /promote job: now/],
       ]);
       await refuses(storage.pause.bind(storage), [
         ["queue empty", [""], TypeError, /pause queue: queue must be a non-empty string/],

@@ -88,6 +88,7 @@ function wrap(inner: Storage, overrides: Partial<Storage>): Storage {
     "counts",
     "list",
     "retryFailed",
+    "promote",
     "remove",
     "removeFailed",
     "pause",

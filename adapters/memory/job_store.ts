@@ -36,7 +36,7 @@ const getOrInsert = (Map.prototype as {
  * promises and runs the waits). Each method does what the `Storage` method
  * of that name does; `onWork(queue)` is called wherever work may have
  * arrived on a queue (an enqueue, a retry or release, `retryFailed`,
- * `resume`), so the caller can wake its waiting workers. Every change
+ * `promote`, `resume`), so the caller can wake its waiting workers. Every change
  * appends its event to the queue's stream of `events` in the same call
  * (none when `events` is undefined: events are off).
  *
@@ -289,6 +289,21 @@ export class JobStore {
     slot.runAt = now;
     this.#toWaiting(slot);
     queue.events?.add(Kind.waiting, now, id, 1, undefined);
+    this.#onWork(queue.name);
+    return true;
+  }
+
+  /** Makes a delayed job waiting now (`runAt = now`), keeping its attempts, stalls and errors. */
+  promote(id: string, now: number): boolean {
+    const slot = this.#jobs.get(id);
+    if (slot === undefined || slot.state !== "delayed") return false;
+    const queue = slot.queue;
+    // Out of the heap before runAt and seq (its keys) change.
+    queue.delayed.delete(slot);
+    queue.counts.delayed--;
+    slot.runAt = now;
+    this.#toWaiting(slot);
+    queue.events?.add(Kind.waiting, now, id, 2, undefined);
     this.#onWork(queue.name);
     return true;
   }

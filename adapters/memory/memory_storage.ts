@@ -15,6 +15,7 @@ import {
   checkEnqueue,
   checkExtendLeases,
   checkList,
+  checkPromote,
   checkPrune,
   checkQueueName,
   checkReserve,
@@ -274,8 +275,8 @@ export class MemoryStorage implements Storage {
   }
 
   /**
-   * Resolves when a job is enqueued, retried or released into one of
-   * `queues`, when one of them is resumed, after `maxWaitMs` on the clock,
+   * Resolves when a job is enqueued, retried, released or promoted into one
+   * of `queues`, when one of them is resumed, after `maxWaitMs` on the clock,
    * when `signal` aborts, or on `close()`. It never rejects.
    *
    * @example
@@ -377,6 +378,27 @@ export class MemoryStorage implements Storage {
     return promised(() => {
       checkRetryFailed(now);
       return this.#store.retryFailed(id, now);
+    });
+  }
+
+  /**
+   * Makes a delayed job waiting now, keeping its attempts and errors.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * await storage.enqueue([{ id: "a", name: "t", queue: "default", payload: null, priority: 0,
+   *   maxAttempts: 1, maxStalls: 1, timeout: 0, runAt: 60_000 }], 0);
+   * console.log(await storage.promote("a", 5)); // true
+   * console.log((await storage.getJob("a"))?.state); // waiting
+   * ```
+   */
+  promote(id: string, now: number): Promise<boolean> {
+    return promised(() => {
+      checkPromote(now);
+      return this.#store.promote(id, now);
     });
   }
 

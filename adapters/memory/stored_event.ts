@@ -42,7 +42,7 @@ export type KindCode = typeof Kind[keyof typeof Kind];
  * | retrying  | runAt                    | the error           |
  * | failed    |                          | the error           |
  * | stalled   | 1: it failed the job     |                     |
- * | waiting   | 0: released, 1: retried  |                     |
+ * | waiting   | 0: released, 1: retried, 2: promoted |         |
  * | online, heartbeat, offline | offline: 0 stopped, 1 expired | the WorkerInfo |
  *
  * @example
@@ -69,6 +69,9 @@ export class StoredEvent {
     this.data = data;
   }
 }
+
+/** A `waiting` event's reason by its stored number. */
+const WAITING_REASONS = ["released", "retried", "promoted"] as const;
 
 /** The public event of `stored`, read from the stream `stream`, with copies of what it carries. */
 export function toStorageEvent(stored: StoredEvent, stream: string, id: string): StorageEvent {
@@ -123,7 +126,7 @@ export function buildEvent(
     case Kind.stalled:
       return { id, at, queue, jobId, type: "stalled", failed: n === 1 };
     case Kind.waiting:
-      return { id, at, queue, jobId, type: "waiting", reason: n === 1 ? "retried" : "released" };
+      return { id, at, queue, jobId, type: "waiting", reason: WAITING_REASONS[n] };
     case Kind.removed:
       return { id, at, queue, jobId, type: "removed" };
     case Kind.paused:

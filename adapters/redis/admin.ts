@@ -96,6 +96,21 @@ export async function retryFailed(slots: Slots, id: string, now: number): Promis
 }
 
 /**
+ * Makes a delayed job waiting now (see RedisStorage.promote); its queue, or
+ * null if it is missing or not delayed.
+ *
+ * @example
+ * ```ts ignore
+ * await promote(slots, "a", Date.now());
+ * ```
+ */
+export async function promote(slots: Slots, id: string, now: number): Promise<string | null> {
+  const queue = await slots.queueOf("promote job", id);
+  if (queue === null) return null;
+  return await slots.run("promote job", SCRIPTS.promote, queue, [id, now]) === 1 ? queue : null;
+}
+
+/**
  * Deletes a job that is not active (see RedisStorage.remove), or with
  * `onlyFailed` only a failed one (the check and the delete are one script
  * call).

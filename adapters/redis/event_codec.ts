@@ -20,6 +20,9 @@ export type StreamEntry = [id: string, fields: string[]];
 
 type Row = [string, ...unknown[]];
 
+/** A "w" (waiting) row's reason by its number, as `lua/` scripts write it. */
+const WAITING_REASONS = ["released", "retried", "promoted"] as const;
+
 /** Rows that stand for many events, and where their job ids are. */
 const GROUPS: Record<string, number> = { E: 3, A: 1, C: 1 };
 
@@ -140,7 +143,7 @@ function queueEvent(queue: string, row: Row, no: number, at: number): QueueEvent
         at,
         queue,
         jobId,
-        reason: row[2] === 1 ? "retried" : "released",
+        reason: WAITING_REASONS[row[2] as number] ?? "released",
       };
     case "x":
       return { type: "removed", id, at, queue, jobId };

@@ -76,7 +76,7 @@
  * `queueTags: true` a call spanning several queues makes one call per queue
  * (in parallel, except reserve, which goes in priority order and stops once
  * `limit` is filled), and calls that start from a bare id (getJob, remove,
- * retryFailed, and settle/extendLeases/setProgress for jobs this instance did
+ * retryFailed, promote, and settle/extendLeases/setProgress for jobs this instance did
  * not reserve) first look the queue up in the id index.
  *
  * @module

@@ -20,6 +20,7 @@ import { FORGET_STALE } from "./lua/forget_stale.ts";
 import { LIST } from "./lua/list.ts";
 import { PAUSE } from "./lua/pause.ts";
 import { PROGRESS } from "./lua/progress.ts";
+import { PROMOTE } from "./lua/promote.ts";
 import { PRUNE } from "./lua/prune.ts";
 import { REMOVE } from "./lua/remove.ts";
 import { RESERVE } from "./lua/reserve.ts";
@@ -74,6 +75,7 @@ export const SCRIPTS = {
   counts: loadScript("COUNTS", COUNTS),
   list: loadScript("LIST", LIST),
   retryFailed: loadScript("RETRY_FAILED", RETRY_FAILED),
+  promote: loadScript("PROMOTE", PROMOTE),
   remove: loadScript("REMOVE", REMOVE),
   pause: loadScript("PAUSE", PAUSE),
   resume: loadScript("RESUME", RESUME),

@@ -24,6 +24,7 @@ import {
   checkEnqueue,
   checkExtendLeases,
   checkList,
+  checkPromote,
   checkPrune,
   checkQueueName,
   checkReserve,
@@ -42,7 +43,17 @@ import {
 } from "../../core/storage_event_checks.ts";
 import { EventReads } from "./events.ts";
 import { listWorkers, QueueSet, registerWorker, unregisterWorker } from "./registry.ts";
-import { counts, getJob, isPaused, list, pause, remove, resume, retryFailed } from "./admin.ts";
+import {
+  counts,
+  getJob,
+  isPaused,
+  list,
+  pause,
+  promote,
+  remove,
+  resume,
+  retryFailed,
+} from "./admin.ts";
 import { RedisConnection } from "./connection.ts";
 import { enqueue } from "./enqueue.ts";
 import { checkOptions, type RedisStorageOptions } from "./options.ts";
@@ -409,6 +420,29 @@ export class RedisStorage implements Storage {
     return promised(() => {
       checkRetryFailed(now);
       return retryFailed(this.#slots, id, now).then((queue) => {
+        if (queue !== null) this.#waits.madeWork([queue]);
+        return queue !== null;
+      });
+    });
+  }
+
+  /**
+   * Makes a delayed job waiting now, keeping its attempts and errors, and
+   * wakes this instance's waiting workers of its queue.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.promote("welcome:42", Date.now());
+   * await storage.close();
+   * ```
+   */
+  promote(id: string, now: number): Promise<boolean> {
+    return promised(() => {
+      checkPromote(now);
+      return promote(this.#slots, id, now).then((queue) => {
         if (queue !== null) this.#waits.madeWork([queue]);
         return queue !== null;
       });
