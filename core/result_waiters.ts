@@ -54,7 +54,7 @@ const EARLY_READS_BEFORE_PAUSE = 10;
  * import { ResultWaiters } from "./result_waiters.ts";
  *
  * const storage = new MemoryStorage();
- * const now = Date.now();
+ * const now = systemClock.now();
  * await storage.enqueue([{ id: "a", name: "t", queue: "default", payload: null, priority: 0,
  *   maxAttempts: 1, maxStalls: 1, timeout: 0, runAt: now }], now);
  * const waiters = new ResultWaiters(storage, systemClock);

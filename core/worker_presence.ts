@@ -37,7 +37,7 @@ export const PRESENCE_HEARTBEATS = 3;
  *   id: "w1", queues: ["default"], concurrency: 1, heartbeatMs: 5_000,
  * }, () => ({ running: 0, processed: 0, failed: 0 }));
  * await presence.online();
- * console.log((await storage.workers(Date.now())).length); // 1
+ * console.log((await storage.workers(systemClock.now())).length); // 1
  * await presence.offline();
  * ```
  */
