@@ -91,9 +91,26 @@ export {
 } from "./core/prometheus.ts";
 export type { MetricsHandlerOptions, MetricSource, PrometheusInput } from "./core/prometheus.ts";
 export { DEFAULT_RETENTION, MAX_ERROR_HISTORY } from "./core/storage.ts";
+export {
+  MAX_MISSED_TICKS,
+  MISSED_TICKS,
+  scheduleJobId,
+  SKIP_GRACE_MS,
+} from "./core/storage_schedules.ts";
+export type {
+  DueSchedules,
+  FireResult,
+  MissedTicks,
+  NewSchedule,
+  ScheduleFire,
+  ScheduleJob,
+  ScheduleRecord,
+  UpsertScheduleResult,
+} from "./core/storage_schedules.ts";
 export type {
   Counts,
   EnqueueResult,
+  JobDedupe,
   ListOptions,
   NewJob,
   ReserveRequest,

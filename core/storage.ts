@@ -123,6 +123,14 @@
 
 import type { StorageWarning } from "./errors.ts";
 import type { EventPage, EventRead, QueueSummary, WorkerInfo } from "./storage_events.ts";
+import type {
+  DueSchedules,
+  FireResult,
+  NewSchedule,
+  ScheduleFire,
+  ScheduleRecord,
+  UpsertScheduleResult,
+} from "./storage_schedules.ts";
 import type { JobError, JobRecord, JobState, JsonValue } from "./task.ts";
 
 /** A job to store, as built by `Queue.enqueue`. */
@@ -149,6 +157,33 @@ export interface NewJob {
   timeout: number | null;
   /** When it may first run; `<= now` means waiting at once, later means delayed. */
   runAt: number;
+  /** Deduplication by key within the job's queue (see {@linkcode JobDedupe}); absent = none. */
+  dedupe?: JobDedupe;
+}
+
+/**
+ * How an enqueue is deduplicated: by `key`, within the job's queue, in the
+ * same atomic step as the enqueue.
+ *
+ * - `"unique"`: while the key's job is waiting, delayed or active (and, with
+ *   `ttl`, until `ttl` ms after it was enqueued, whatever its state), an
+ *   enqueue with the key stores nothing and returns that job.
+ * - `"throttle"`: as `"unique"`, but only while the key's job has not started
+ *   (waiting or delayed; with `ttl`, at least `ttl` ms after it was enqueued).
+ * - `"debounce"`: while the key's job is waiting or delayed, an enqueue with
+ *   the key replaces its payload with the new one and moves its `runAt` to
+ *   `now + delay` (it becomes delayed again); otherwise it creates the job,
+ *   due at `now + delay`.
+ */
+export interface JobDedupe {
+  /** The key: a non-empty string of at most 512 characters. */
+  key: string;
+  /** See the interface doc. */
+  mode: "unique" | "throttle" | "debounce";
+  /** `"unique"` and `"throttle"`: the least time the key is held after the enqueue, ms; null = none. */
+  ttl: number | null;
+  /** `"debounce"` (required there): ms from the latest enqueue to the run; null otherwise. */
+  delay: number | null;
 }
 
 /** The outcome of storing one {@linkcode NewJob}. */
@@ -157,6 +192,12 @@ export interface EnqueueResult {
   job: JobRecord;
   /** False when a job with that id already existed (nothing was stored). */
   created: boolean;
+  /**
+   * Set when `dedupe` decided (with `created: false`): `"duplicate"` when
+   * the key's job was returned and nothing stored, `"debounced"` when the
+   * key's pending job took the new payload and run time.
+   */
+  deduplicated?: "duplicate" | "debounced";
 }
 
 /** A task's own settings, which fill a job's unset (null) ones at reserve. */
@@ -457,6 +498,39 @@ export interface Storage {
 
   /** Events kept per stream: 0 when events are off (see the module doc). */
   readonly eventBacklog: number;
+
+  /**
+   * Creates a schedule, or updates the one with its id (idempotent: never
+   * a second one). An update whose `timing` equals the stored one keeps
+   * the stored `nextRunAt` and `startAt`; everything else is replaced, and
+   * `revision` goes up by one. An update may move the schedule to another
+   * queue. See `storage_schedules.ts`.
+   */
+  upsertSchedule(schedule: NewSchedule, now: number): Promise<UpsertScheduleResult>;
+
+  /** Deletes a schedule (the jobs it made stay). False if there is none with that id. */
+  removeSchedule(id: string): Promise<boolean>;
+
+  /** The schedule, or null. */
+  getSchedule(id: string): Promise<ScheduleRecord | null>;
+
+  /** Every schedule of the store, by id. */
+  schedules(): Promise<ScheduleRecord[]>;
+
+  /**
+   * The schedules of `queues` due at `now` (`nextRunAt <= now`), earliest
+   * first, at most `limit`, and the earliest `nextRunAt` of the others.
+   */
+  dueSchedules(queues: readonly string[], now: number, limit: number): Promise<DueSchedules>;
+
+  /**
+   * In one atomic step: if the schedule exists with the fire's `revision`
+   * and `nextRunAt`, enqueues its jobs (as `enqueue`, idempotent by id, with
+   * their `enqueued` events and wake-ups) and sets `nextRunAt = next`,
+   * `lastTickAt` and `lastJobId` (the last job's id; kept when there is no
+   * job). Otherwise changes nothing and returns `fired: false`.
+   */
+  fireSchedule(fire: ScheduleFire, now: number): Promise<FireResult>;
 
   /**
    * Optional. Checks the backing store's setup for what fails no call but
