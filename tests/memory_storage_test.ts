@@ -7,6 +7,7 @@ import type { JobRecord, JobState } from "../core/task.ts";
 import { storageContract } from "./storage_contract.ts";
 import { storageEventsContract } from "./storage_events_contract.ts";
 import { storageInputContract } from "./storage_input_contract.ts";
+import { storageSchedulesContract } from "./storage_schedules_contract.ts";
 
 // MemoryStorage stores no text, so there is nothing to corrupt.
 storageContract(
@@ -18,6 +19,10 @@ storageEventsContract(
   "MemoryStorage",
   (options = {}) =>
     Promise.resolve({ storage: new MemoryStorage(options), cleanup: () => Promise.resolve() }),
+);
+storageSchedulesContract(
+  "MemoryStorage",
+  () => Promise.resolve({ storage: new MemoryStorage(), cleanup: () => Promise.resolve() }),
 );
 storageInputContract(
   "MemoryStorage",

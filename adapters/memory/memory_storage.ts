@@ -38,6 +38,21 @@ import {
 import { EventLog } from "./event_log.ts";
 import { JobStore } from "./job_store.ts";
 import { WorkerRegistry } from "./worker_registry.ts";
+import { ScheduleBook } from "./schedule_book.ts";
+import type {
+  DueSchedules,
+  FireResult,
+  NewSchedule,
+  ScheduleFire,
+  ScheduleRecord,
+  UpsertScheduleResult,
+} from "../../core/storage_schedules.ts";
+import {
+  checkDueSchedules,
+  checkFireSchedule,
+  checkScheduleId,
+  checkUpsertSchedule,
+} from "../../core/storage_schedule_checks.ts";
 
 /**
  * Options of {@linkcode MemoryStorage}.
@@ -123,6 +138,7 @@ export class MemoryStorage implements Storage {
   #store: JobStore;
   #events: EventLog;
   #registry: WorkerRegistry;
+  #schedules = new ScheduleBook();
   #closed = false;
 
   /**
@@ -627,6 +643,115 @@ export class MemoryStorage implements Storage {
    */
   queues(): Promise<QueueSummary[]> {
     return Promise.resolve(this.#store.summaries());
+  }
+
+  /**
+   * Creates or updates a schedule (see `Storage.upsertSchedule`).
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * const { created } = await storage.upsertSchedule({
+   *   id: "tick",
+   *   job: { name: "t", queue: "default", payload: null, priority: 0, maxAttempts: null, maxStalls: null, timeout: null },
+   *   cron: null, tz: null, every: 60_000, startAt: 60_000, missed: "latest",
+   *   timing: "every 60000", nextRunAt: 60_000,
+   * }, 0);
+   * console.log(created); // true
+   * ```
+   */
+  upsertSchedule(schedule: NewSchedule, now: number): Promise<UpsertScheduleResult> {
+    return promised(() => {
+      checkUpsertSchedule(schedule, now);
+      return this.#schedules.upsert(schedule, now);
+    });
+  }
+
+  /**
+   * Deletes a schedule; false if there was none.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(await new MemoryStorage().removeSchedule("nope")); // false
+   * ```
+   */
+  removeSchedule(id: string): Promise<boolean> {
+    return promised(() => {
+      checkScheduleId(id, "Cannot remove schedule");
+      return this.#schedules.remove(id);
+    });
+  }
+
+  /**
+   * The schedule, or null.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(await new MemoryStorage().getSchedule("nope")); // null
+   * ```
+   */
+  getSchedule(id: string): Promise<ScheduleRecord | null> {
+    return promised(() => {
+      checkScheduleId(id, "Cannot get schedule");
+      return this.#schedules.get(id);
+    });
+  }
+
+  /**
+   * Every schedule, by id.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(await new MemoryStorage().schedules()); // []
+   * ```
+   */
+  schedules(): Promise<ScheduleRecord[]> {
+    return Promise.resolve(this.#schedules.all());
+  }
+
+  /**
+   * The due schedules of `queues`, and when the next one is due.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(await new MemoryStorage().dueSchedules(["default"], 0, 10)); // { due: [], nextAt: null }
+   * ```
+   */
+  dueSchedules(queues: readonly string[], now: number, limit: number): Promise<DueSchedules> {
+    return promised(() => {
+      checkDueSchedules(queues, now, limit);
+      return this.#schedules.due(queues, now, limit);
+    });
+  }
+
+  /**
+   * Fires a due schedule if nobody changed or fired it since it was read
+   * (see `Storage.fireSchedule`).
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * const fire = { id: "gone", revision: 1, nextRunAt: 0, jobs: [], lastTickAt: 0, next: 1 };
+   * console.log((await storage.fireSchedule(fire, 0)).fired); // false
+   * ```
+   */
+  fireSchedule(fire: ScheduleFire, now: number): Promise<FireResult> {
+    return promised(() => {
+      checkFireSchedule(fire, now);
+      return this.#schedules.fire(fire, (jobs) => this.#store.enqueue(jobs, now));
+    });
   }
 
   /** `now` checked, or the clock's when the caller passed none. */
