@@ -10,6 +10,7 @@ import { Cluster, Redis } from "ioredis";
 import { RedisStorage } from "../adapters/redis/mod.ts";
 import { storageContract } from "./storage_contract.ts";
 import { type EventsFixtureOptions, storageEventsContract } from "./storage_events_contract.ts";
+import { storageSchedulesContract } from "./storage_schedules_contract.ts";
 import { startRedisCluster } from "./_redis_server.ts";
 
 const cluster = await startRedisCluster();
@@ -41,6 +42,17 @@ for (const queueTags of [false, true]) {
       });
     },
   );
+  storageSchedulesContract(`RedisStorage on Cluster${queueTags ? " (queueTags)" : ""}`, () => {
+    const client = new Cluster(cluster.nodes);
+    const storage = new RedisStorage({ client, prefix: uniquePrefix(), queueTags });
+    return Promise.resolve({
+      storage,
+      cleanup: async () => {
+        await storage.close();
+        await client.quit();
+      },
+    });
+  });
   storageContract(`RedisStorage on Cluster${queueTags ? " (queueTags)" : ""}`, () => {
     const prefix = uniquePrefix();
     const client = new Cluster(cluster.nodes);

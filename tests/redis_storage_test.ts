@@ -13,6 +13,7 @@ import type { NewJob } from "../core/storage.ts";
 import { storageContract } from "./storage_contract.ts";
 import { storageInputContract } from "./storage_input_contract.ts";
 import { type EventsFixtureOptions, storageEventsContract } from "./storage_events_contract.ts";
+import { storageSchedulesContract } from "./storage_schedules_contract.ts";
 import { dropPrefix, startRedis } from "./_redis_server.ts";
 
 const server = await startRedis();
@@ -56,6 +57,7 @@ for (const queueTags of [false, true]) {
   };
   storageContract(name, open);
   storageInputContract(name, open);
+  storageSchedulesContract(name, open);
   storageEventsContract(name, (options: EventsFixtureOptions = {}) => {
     const prefix = uniquePrefix();
     const storage = new RedisStorage({ url: server.url, prefix, queueTags, ...options });

@@ -26,6 +26,13 @@ import { REMOVE } from "./lua/remove.ts";
 import { RESERVE } from "./lua/reserve.ts";
 import { RESUME } from "./lua/resume.ts";
 import { RETRY_FAILED } from "./lua/retry_failed.ts";
+import {
+  DUE_SCHEDULES,
+  FIRE_SCHEDULE,
+  GET_SCHEDULES,
+  REMOVE_SCHEDULE,
+  UPSERT_SCHEDULE,
+} from "./lua/schedules.ts";
 import { SETTLE } from "./lua/settle.ts";
 import { checkIncludes } from "./lua/snippet.ts";
 import { LIST_WORKERS, REGISTER_WORKER, UNREGISTER_WORKER } from "./lua/workers.ts";
@@ -87,4 +94,9 @@ export const SCRIPTS = {
   claimIds: loadScript("CLAIM_IDS", CLAIM_IDS),
   exist: loadScript("EXIST", EXIST),
   forgetStale: loadScript("FORGET_STALE", FORGET_STALE),
+  upsertSchedule: loadScript("UPSERT_SCHEDULE", UPSERT_SCHEDULE),
+  removeSchedule: loadScript("REMOVE_SCHEDULE", REMOVE_SCHEDULE),
+  getSchedules: loadScript("GET_SCHEDULES", GET_SCHEDULES),
+  dueSchedules: loadScript("DUE_SCHEDULES", DUE_SCHEDULES),
+  fireSchedule: loadScript("FIRE_SCHEDULE", FIRE_SCHEDULE),
 };

@@ -1,7 +1,7 @@
 /**
  * The {@linkcode RedisStorage} class: the Storage port on Redis. Each method
  * delegates to the file of its concern (enqueue.ts, reserve.ts, settle.ts,
- * admin.ts, retention.ts, wait_for_work.ts); the connection lives in
+ * admin.ts, retention.ts, wait_for_work.ts, schedules.ts); the connection lives in
  * connection.ts and the key routing in slots.ts.
  *
  * @module
@@ -41,6 +41,19 @@ import {
   checkUnregisterWorker,
   checkWorkersNow,
 } from "../../core/storage_event_checks.ts";
+import type {
+  DueSchedules,
+  FireResult,
+  NewSchedule,
+  ScheduleFire,
+  ScheduleRecord,
+  UpsertScheduleResult,
+} from "../../core/storage_schedules.ts";
+import {
+  checkDueSchedules,
+  checkFireSchedule,
+  checkUpsertSchedule,
+} from "../../core/storage_schedule_checks.ts";
 import { EventReads } from "./events.ts";
 import { listWorkers, QueueSet, registerWorker, unregisterWorker } from "./registry.ts";
 import {
@@ -60,6 +73,14 @@ import { checkOptions, type RedisStorageOptions } from "./options.ts";
 import { reserve } from "./reserve.ts";
 import { IndexSweep, prune } from "./retention.ts";
 import { extendLeases, setProgress, settle } from "./settle.ts";
+import {
+  dueSchedules,
+  fireSchedule,
+  getSchedule,
+  listSchedules,
+  removeSchedule,
+  upsertSchedule,
+} from "./schedules.ts";
 import { Slots } from "./slots.ts";
 import { WorkWaits } from "./wait_for_work.ts";
 
@@ -665,6 +686,133 @@ export class RedisStorage implements Storage {
    */
   queues(): Promise<QueueSummary[]> {
     return this.#queueSet.list();
+  }
+
+  /**
+   * Creates a schedule, or updates the one with its id (an update with the
+   * same timing keeps the stored `nextRunAt` and `startAt`): one script
+   * call; with `queueTags` also the schedule index, and an update that
+   * changes the queue moves the schedule to that queue's slot (see
+   * schedules.ts for the order of the steps). Writes no event.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const now = Date.now();
+   * const { schedule, created } = await storage.upsertSchedule({
+   *   id: "tick",
+   *   job: { name: "t", queue: "default", payload: null, priority: 0, maxAttempts: null, maxStalls: null, timeout: null },
+   *   cron: null, tz: null, every: 60_000, startAt: now + 60_000, missed: "latest",
+   *   timing: "every 60000", nextRunAt: now + 60_000,
+   * }, now);
+   * await storage.close();
+   * ```
+   */
+  upsertSchedule(schedule: NewSchedule, now: number): Promise<UpsertScheduleResult> {
+    return promised(() => {
+      checkUpsertSchedule(schedule, now);
+      return upsertSchedule(this.#slots, this.#queueSet, schedule, now);
+    });
+  }
+
+  /**
+   * Deletes a schedule (the jobs it made stay); false if there is none.
+   * Writes no event.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * console.log(await storage.removeSchedule("tick"));
+   * await storage.close();
+   * ```
+   */
+  removeSchedule(id: string): Promise<boolean> {
+    return promised(() => removeSchedule(this.#slots, id));
+  }
+
+  /**
+   * The schedule, or null.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * console.log(await storage.getSchedule("tick"));
+   * await storage.close();
+   * ```
+   */
+  getSchedule(id: string): Promise<ScheduleRecord | null> {
+    return promised(() => getSchedule(this.#slots, id));
+  }
+
+  /**
+   * Every schedule of the prefix, by id (from the schedule index: no key scan).
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * for (const schedule of await storage.schedules()) console.log(schedule.id, schedule.nextRunAt);
+   * await storage.close();
+   * ```
+   */
+  schedules(): Promise<ScheduleRecord[]> {
+    return listSchedules(this.#slots);
+  }
+
+  /**
+   * The due schedules of `queues`, earliest first, at most `limit`, and
+   * when the next of the others is due: one script call (one per queue
+   * with `queueTags`, then one read of the schedule index when any is due).
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const { due, nextAt } = await storage.dueSchedules(["default"], Date.now(), 10);
+   * await storage.close();
+   * ```
+   */
+  dueSchedules(queues: readonly string[], now: number, limit: number): Promise<DueSchedules> {
+    return promised(() => {
+      checkDueSchedules(queues, now, limit);
+      return dueSchedules(this.#slots, queues, now, limit);
+    });
+  }
+
+  /**
+   * Fires a schedule if nobody updated or fired it since it was read: the
+   * compare-and-set and the enqueue of its jobs (as `enqueue`: idempotent
+   * by id, with their `enqueued` events and wake-ups) are one script call.
+   * With `queueTags` the schedule index and the job id index are read
+   * first, and the id index is written after for the jobs stored (a
+   * refused fire writes nothing).
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * const fire = { id: "gone", revision: 1, nextRunAt: 0, jobs: [], lastTickAt: 0, next: 1 };
+   * console.log((await storage.fireSchedule(fire, Date.now())).fired); // false
+   * await storage.close();
+   * ```
+   */
+  fireSchedule(fire: ScheduleFire, now: number): Promise<FireResult> {
+    return promised(() => {
+      checkFireSchedule(fire, now);
+      return fireSchedule(this.#slots, this.#queueSet, fire, now).then((result) => {
+        if (result.fired && fire.jobs.length > 0) this.#waits.madeWorkFor(fire.jobs);
+        return result;
+      });
+    });
   }
 
   /**

@@ -1,6 +1,7 @@
-// Lua script ENQUEUE. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
-// being the key base "{tag}:". Includes (and what they need, see snippet.ts): FIELDS_LIST, QKEY,
-// SEQ, PADDED, MEMBER, WAIT_SCORE, BATCH, MARKS, EVENTS.
+// Lua script ENQUEUE and its snippet STORE_JOBS (which FIRE_SCHEDULE shares). KEYS[1]: the slot's
+// "{tag}:seq" (it routes the call); ARGV below, ARGV[1] being the key base "{tag}:". Includes (and
+// what they need, see snippet.ts): STORE_JOBS (FIELDS_LIST, QKEY, SEQ, PADDED, MEMBER, WAIT_SCORE,
+// BATCH, MARKS, EVENTS).
 
 import { SEQ_WIDTH } from "../codec.ts";
 import { BATCH } from "./batch.ts";
@@ -9,33 +10,33 @@ import { FIELDS_LIST } from "./fields.ts";
 import { QKEY } from "./keys.ts";
 import { MARKS } from "./marks.ts";
 import { MEMBER, PADDED, SEQ } from "./seq.ts";
-import { script } from "./snippet.ts";
+import { script, type Snippet, snippet } from "./snippet.ts";
 import { WAIT_SCORE } from "./states.ts";
 
 /**
- * ARGV: base, now, a duplicates flag ("1" when an id may repeat within this
- * call, else ""), then runs of jobs that share their queue, priority, runAt
- * and packed field d: queue, priority, runAt, d without its trailing seq
- * ("priority|...|name|"), job count n, then n pairs id, payload. A new job
- * gets only 'd' and 'payload' (see FIELDS). Returns, for the jobs whose id
- * existed (or came earlier in the call: the first one wins), their position
- * (1-based) and stored fields (HMGET FIELDS): an empty array when every job
- * was stored.
+ * `storeJobs(now, dups, first)`: stores the runs of jobs in ARGV from index `first`
+ * on (the layout of {@linkcode ENQUEUE}'s ARGV after its duplicates flag),
+ * as `enqueue` does: the job hashes, the wait or delayed set, wake-up
+ * marks and `enqueued` events (buffered: the script calls `flushMarks()`
+ * and `flushEvents(now)` after). `dups` is true when an id may repeat
+ * within the call. Returns, for the jobs whose id existed (or came earlier
+ * in the call: the first one wins), their position (1-based) and stored
+ * fields (HMGET FIELDS). Shared by ENQUEUE and FIRE_SCHEDULE.
  *
  * @example
  * ```ts ignore
- * const loaded = loadScript("ENQUEUE", ENQUEUE); // run by EVALSHA (../scripts.ts)
+ * const lua = script([STORE_JOBS], `local out = storeJobs(ARGV[2], false, 4) flushMarks() flushEvents(ARGV[2]) return out`);
  * ```
  */
-export const ENQUEUE: string = script(
+export const STORE_JOBS: Snippet = snippet(
+  ["storeJobs"],
   [FIELDS_LIST, QKEY, SEQ, PADDED, MEMBER, WAIT_SCORE, BATCH, MARKS, EVENTS],
   `
-local now = ARGV[2]
+local function storeJobs(now, dups, first)
 local nowN = tonumber(now)
-local dups = ARGV[3] == '1'
 local out, keys = {}, {}
 local count = 0
-local r = 4
+local r = first
 while r <= #ARGV do
   local last = r + 4 + 2 * tonumber(ARGV[r + 4])
   for j = r + 5, last, 2 do
@@ -61,14 +62,13 @@ local no = 0
 -- The hot loop inlines nextPadded(), member() and defer(): per job it makes
 -- one string for the hash's d, one for the member, and one HSET.
 local seq, hi, hiText = seqNext, -1, ''
-r = 4
+r = first
 while r <= #ARGV do
   local q, runAt, d = ARGV[r], ARGV[r + 2], ARGV[r + 3]
   local last = r + 4 + 2 * tonumber(ARGV[r + 4])
   local zk, score = qkey(q, 'wait'), waitScore(ARGV[r + 1])
   if tonumber(runAt) > nowN then zk, score = qkey(q, 'delayed'), runAt end
   local zadd, n = {}, 0
-  -- The task name, for the events: d's part after its 7th "|" (names may hold "|").
   -- The enqueued events of a run are one row ["E", runAt, name, [ids]].
   local evIds = eventsOf(q) and {}
   for j = r + 5, last, 2 do
@@ -106,8 +106,32 @@ while r <= #ARGV do
   end
   r = last + 1
 end
+return out
+end
+`,
+);
+
+/**
+ * ARGV: base, now, a duplicates flag ("1" when an id may repeat within this
+ * call, else ""), then runs of jobs that share their queue, priority, runAt
+ * and packed field d: queue, priority, runAt, d without its trailing seq
+ * ("priority|...|name|"), job count n, then n pairs id, payload. A new job
+ * gets only 'd' and 'payload' (see FIELDS). Returns, for the jobs whose id
+ * existed (or came earlier in the call: the first one wins), their position
+ * (1-based) and stored fields (HMGET FIELDS): an empty array when every job
+ * was stored. The work is {@linkcode STORE_JOBS}'s.
+ *
+ * @example
+ * ```ts ignore
+ * const loaded = loadScript("ENQUEUE", ENQUEUE); // run by EVALSHA (../scripts.ts)
+ * ```
+ */
+export const ENQUEUE: string = script(
+  [STORE_JOBS, MARKS, EVENTS],
+  `
+local out = storeJobs(ARGV[2], ARGV[3] == '1', 4)
 flushMarks()
-flushEvents(now)
+flushEvents(ARGV[2])
 return out
 `,
 );
