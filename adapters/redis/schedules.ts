@@ -256,7 +256,11 @@ export async function upsertSchedule(
     if (moving === null) {
       // Created here, or updated in place: the index entry first (see the module doc).
       if (old !== job.queue) {
-        await shared(slots, what, () => slots.connection.client.hset(indexKey(slots), id, job.queue));
+        await shared(
+          slots,
+          what,
+          () => slots.connection.client.hset(indexKey(slots), id, job.queue),
+        );
       }
       reply = await slots.run(what, SCRIPTS.upsertSchedule, job.queue, [...args, ""]) as Reply[];
     } else {
