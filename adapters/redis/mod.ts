@@ -30,11 +30,19 @@
  * | `{T}:q:Q:mark`            | list   | wake-up markers idle workers BLPOP (at most 16)        |
  * | `{T}:paused`              | set    | paused queue names                                     |
  * | `{prefix}:ids` (per-queue tags only) | hash | id → queue, to find a job's slot by its id  |
+ * | `{T}:sched:ID`            | hash   | a schedule (template and timing JSON, times as text)   |
+ * | `{T}:q:Q:sched`           | zset   | the queue's schedule ids by nextRunAt                  |
+ * | `{prefix}:schedules`      | hash   | schedule id → queue (lists them; finds their slot)     |
  *
  * The id index lives in another slot than the jobs, so it is written before
  * them and cleaned after them; entries that a failed or killed call left
  * behind are swept by `prune` (a page per call, after a grace: see
  * `IndexSweep` in retention.ts), so the index does not outgrow the jobs.
+ * The schedule index is kept the same way in both modes; with per-queue
+ * tags it is another slot than the schedules, and schedules.ts orders the
+ * steps so that it stays the truth (what a crash between them can leave:
+ * see there). A fire writes the id index after its jobs, for the jobs it
+ * stored only.
  *
  * A job hash holds `payload` (JSON text) and `d` (what never changes after
  * enqueue, packed:
