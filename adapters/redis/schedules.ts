@@ -127,15 +127,16 @@ function numberOrNull(value: string | null): number | null {
  * ```
  */
 export function recordOf(id: string, fields: readonly (string | null)[]): ScheduleRecord | null {
-  const [queue, job, payload, timing, startAt, nextRunAt, revision, createdAt, updatedAt] = fields;
-  if (queue === null || job === null || revision === null) return null;
-  const spec = JSON.parse(job) as StoredSpec;
+  const f: Record<string, string | null> = {};
+  SCHEDULE_FIELDS.forEach((name, i) => f[name] = fields[i] ?? null);
+  if (f.queue === null || f.job === null || f.revision === null) return null;
+  const spec = JSON.parse(f.job) as StoredSpec;
   return {
     id,
     job: {
       name: spec.name,
-      queue,
-      payload: JSON.parse(payload ?? "null"),
+      queue: f.queue,
+      payload: JSON.parse(f.payload ?? "null"),
       priority: spec.priority,
       maxAttempts: spec.maxAttempts,
       maxStalls: spec.maxStalls,
@@ -144,30 +145,26 @@ export function recordOf(id: string, fields: readonly (string | null)[]): Schedu
     cron: spec.cron,
     tz: spec.tz,
     every: spec.every,
-    startAt: numberOrNull(startAt),
+    startAt: numberOrNull(f.startAt),
     missed: spec.missed,
-    timing: timing ?? "",
-    nextRunAt: Number(nextRunAt),
-    revision: Number(revision),
-    createdAt: Number(createdAt),
-    updatedAt: Number(updatedAt),
-    lastTickAt: numberOrNull(fields[9]),
-    lastJobId: fields[10] === null || fields[10] === "" ? null : fields[10],
+    timing: f.timing ?? "",
+    nextRunAt: Number(f.nextRunAt),
+    revision: Number(f.revision),
+    createdAt: Number(f.createdAt),
+    updatedAt: Number(f.updatedAt),
+    lastTickAt: numberOrNull(f.lastTickAt),
+    lastJobId: f.lastJobId === null || f.lastJobId === "" ? null : f.lastJobId,
   };
 }
 
-/** The record's fields as HMGET `SCHEDULE_FIELDS` would give them. */
-function fieldsOf(record: ScheduleRecord): string[] {
+/** What UPSERT_SCHEDULE carries over from `record` when it moves to another queue (its ARGV order). */
+function carried(record: ScheduleRecord): string[] {
   return [
-    record.job.queue,
-    "",
-    "",
+    text(record.revision),
+    text(record.createdAt),
     record.timing,
     text(record.startAt),
     text(record.nextRunAt),
-    text(record.revision),
-    text(record.createdAt),
-    text(record.updatedAt),
     text(record.lastTickAt),
     record.lastJobId ?? "",
   ];
@@ -265,20 +262,13 @@ export async function upsertSchedule(
       reply = await slots.run(what, SCRIPTS.upsertSchedule, job.queue, [...args, ""]) as Reply[];
     } else {
       // A move: the new record, then the index, then the old record goes.
-      const carried = fieldsOf(moving);
       reply = await slots.run(what, SCRIPTS.upsertSchedule, job.queue, [
         ...args,
         "",
-        carried[6],
-        carried[7],
-        carried[3],
-        carried[4],
-        carried[5],
-        carried[9],
-        carried[10],
+        ...carried(moving),
       ]) as Reply[];
       await shared(slots, what, () => slots.connection.client.hset(indexKey(slots), id, job.queue));
-      await slots.run(what, SCRIPTS.removeSchedule, old!, [id, "", carried[6]]);
+      await slots.run(what, SCRIPTS.removeSchedule, old!, [id, "", text(moving.revision)]);
     }
   }
   const [created, revision, createdAt, startAt, nextRunAt, lastTickAt, lastJobId] = reply as (
