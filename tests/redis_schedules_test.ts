@@ -11,13 +11,12 @@ import assert from "node:assert/strict";
 import process from "node:process";
 import { Redis } from "ioredis";
 import { RedisStorage } from "../adapters/redis/mod.ts";
-import type { NewJob } from "../core/storage.ts";
 import {
-  type NewSchedule,
   type ScheduleFire,
   scheduleJobId,
   type ScheduleRecord,
 } from "../core/storage_schedules.ts";
+import { fireOf, newSchedule, tickJob } from "./storage_schedules_contract.ts";
 import { dropPrefix, startRedis } from "./_redis_server.ts";
 
 const server = await startRedis();
@@ -29,45 +28,12 @@ after(async () => {
   await server.stop();
 });
 
-const T0 = 1_700_000_000_000;
+const T0 = 1_000_000; // as in the contract's newSchedule
 const MINUTE = 60_000;
 
-function newSchedule(id: string, overrides: Partial<NewSchedule> = {}): NewSchedule {
-  return {
-    id,
-    job: {
-      name: "tick_task",
-      queue: "alpha",
-      payload: { schedule: id },
-      priority: 0,
-      maxAttempts: 3,
-      maxStalls: null,
-      timeout: null,
-    },
-    cron: null,
-    tz: null,
-    every: MINUTE,
-    startAt: T0 + MINUTE,
-    missed: "latest",
-    timing: "every 60000",
-    nextRunAt: T0 + MINUTE,
-    ...overrides,
-  };
-}
-
-function tickJob(schedule: ScheduleRecord, tick: number): NewJob {
-  return { ...schedule.job, id: scheduleJobId(schedule.id, tick), runAt: tick };
-}
-
-function fireOf(schedule: ScheduleRecord, tick = schedule.nextRunAt): ScheduleFire {
-  return {
-    id: schedule.id,
-    revision: schedule.revision,
-    nextRunAt: schedule.nextRunAt,
-    jobs: [tickJob(schedule, tick)],
-    lastTickAt: tick,
-    next: tick + MINUTE,
-  };
+/** The fire of `schedule`'s next tick, its one job named after `tick`. */
+function fireAt(schedule: ScheduleRecord, tick: number): ScheduleFire {
+  return { ...fireOf(schedule), jobs: [tickJob(schedule, tick)] };
 }
 
 /** Every key of `prefix` with its type and contents, for before/after comparisons. */
@@ -212,7 +178,7 @@ for (const queueTags of [false, true]) {
       // A late racer with another tick (it computed "latest" at another time),
       // a stale revision, a schedule that is gone.
       const late = await storage.fireSchedule(
-        fireOf(schedule, T0 + MINUTE + 1),
+        fireAt(schedule, T0 + MINUTE + 1),
         T0 + MINUTE + 1,
       );
       assert.deepEqual(late, { fired: false, jobs: [] });
@@ -239,10 +205,7 @@ for (const queueTags of [false, true]) {
         // Each racer names its own job (a worker whose clock read a later tick).
         const results = await Promise.all(
           reads.map((read, r) =>
-            racers[r].fireSchedule({
-              ...fireOf(read.due[0]),
-              jobs: [tickJob(read.due[0], read.due[0].nextRunAt + r)],
-            }, now)
+            racers[r].fireSchedule(fireAt(read.due[0], read.due[0].nextRunAt + r), now)
           ),
         );
         assert.equal(results.filter((result) => result.fired).length, 1, `tick ${tick}`);

@@ -23,7 +23,8 @@ import type { ContractFixture } from "./storage_contract.ts";
 const T0 = 1_000_000;
 const MINUTE = 60_000;
 
-function newSchedule(id: string, overrides: Partial<NewSchedule> = {}): NewSchedule {
+/** A schedule every minute in queue "alpha" (what the suite, and adapters' own tests, start from). */
+export function newSchedule(id: string, overrides: Partial<NewSchedule> = {}): NewSchedule {
   return {
     id,
     job: {
@@ -47,12 +48,15 @@ function newSchedule(id: string, overrides: Partial<NewSchedule> = {}): NewSched
 }
 
 /** The job of `schedule`'s tick at `tick`, as the core builds it. */
-function tickJob(schedule: ScheduleRecord, tick: number): NewJob {
+export function tickJob(schedule: ScheduleRecord, tick: number): NewJob {
   return { ...schedule.job, id: scheduleJobId(schedule.id, tick), runAt: tick };
 }
 
 /** The fire of `schedule`'s next tick (one job), as the core computes it. */
-function fireOf(schedule: ScheduleRecord, overrides: Partial<ScheduleFire> = {}): ScheduleFire {
+export function fireOf(
+  schedule: ScheduleRecord,
+  overrides: Partial<ScheduleFire> = {},
+): ScheduleFire {
   const tick = schedule.nextRunAt;
   return {
     id: schedule.id,
