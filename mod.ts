@@ -104,6 +104,7 @@ export {
   scheduleJobId,
   SKIP_GRACE_MS,
 } from "./core/storage_schedules.ts";
+export { Cron, CRON_SEARCH_YEARS, CronSyntaxError, cronTimingKey } from "./core/cron.ts";
 export type {
   DueSchedules,
   FireResult,
