@@ -126,6 +126,8 @@ export class ScheduleFirer {
     const now = this.#clock.now();
     const { due, nextAt } = await this.#storage.dueSchedules(this.#queues, now, DUE_BATCH);
     let unreadable = false;
+    let refused = false;
+    let soonest = nextAt ?? Infinity;
     for (const schedule of due) {
       let fire: ScheduleFire;
       try {
@@ -139,12 +141,15 @@ export class ScheduleFirer {
         );
         continue;
       }
-      // Refused means another worker fired it (or it changed): nothing to do.
-      await this.#storage.fireSchedule(fire, now);
+      // Refused: another worker fired it, or it changed; read it again.
+      if ((await this.#storage.fireSchedule(fire, now)).fired) {
+        soonest = Math.min(soonest, fire.next);
+      } else {
+        refused = true;
+      }
     }
     if (unreadable) return this.#checkMs;
-    if (due.length === DUE_BATCH) return 0; // more may be due
-    const after = this.#clock.now();
-    return nextAt === null ? this.#checkMs : Math.max(0, Math.min(this.#checkMs, nextAt - after));
+    if (refused || due.length === DUE_BATCH) return 0; // more may be due
+    return Math.max(0, Math.min(this.#checkMs, soonest - this.#clock.now()));
   }
 }

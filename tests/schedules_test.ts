@@ -15,6 +15,7 @@ import {
   scheduleJobId,
   type Storage,
   Worker,
+  type WorkerOptions,
 } from "../mod.ts";
 import { FakeClock } from "../testing.ts";
 import { RedisStorage } from "../adapters/redis/mod.ts";
@@ -30,6 +31,8 @@ after(async () => {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
+/** Heartbeats of a worker living through days of fake time (fewer storage calls). */
+const SLOW_BEAT = { leaseMs: 2 * HOUR, heartbeatMs: HOUR, sweepMs: HOUR };
 /** A round start: 2026-01-05T00:00:00Z, a Monday. */
 const T0 = Date.UTC(2026, 0, 5);
 
@@ -88,7 +91,7 @@ for (const [name, factory] of factories) {
           runs.push({ id: ctx.job.id, at: clock.now(), payload });
         },
       });
-      const startWorker = async (options: { queues?: string[]; schedules?: boolean } = {}) => {
+      const startWorker = async (options: Partial<WorkerOptions> = {}) => {
         const worker = new Worker({ storage, clock, tasks: [ping], ...options });
         workers.push(worker);
         await worker.start();
@@ -108,7 +111,7 @@ for (const [name, factory] of factories) {
       const { clock, queue, ping, runs, startWorker, stopAll } = setup();
       const created = await queue.schedule("tick", ping, { n: 1 }, { every: 10 * MINUTE });
       assert.equal(created.nextRunAt, T0 + 10 * MINUTE, "first run one interval after creation");
-      await startWorker();
+      await startWorker(SLOW_BEAT);
       await clock.advance(3 * DAY);
       const expected = Array.from({ length: 432 }, (_, i) => T0 + (i + 1) * 10 * MINUTE);
       assert.deepEqual(runs.map((r) => r.at), expected);
@@ -264,6 +267,95 @@ for (const [name, factory] of factories) {
       assert.ok(runs.length >= 1, "fired once the worker looked again");
       assert.equal(runs[0].id.startsWith(scheduleJobId("soon", 0).slice(0, -1)), true);
       await stopAll();
+    });
+
+    test("a cron schedule runs at its exact times: */15 9-17 on weekdays, for a week", async () => {
+      const { clock, queue, ping, runs, startWorker } = setup();
+      await queue.schedule("office", ping, null, { cron: "*/15 9-17 * * MON-FRI" });
+      await startWorker(SLOW_BEAT);
+      await clock.advance(7 * DAY);
+      const expected: number[] = [];
+      for (let day = 0; day < 5; day++) {
+        for (let hour = 9; hour <= 17; hour++) {
+          for (const minute of [0, 15, 30, 45]) {
+            expected.push(T0 + day * DAY + hour * HOUR + minute * MINUTE);
+          }
+        }
+      }
+      assert.deepEqual(
+        runs.map((r) => new Date(r.at).toISOString()),
+        expected.map((t) => new Date(t).toISOString()),
+      );
+    });
+
+    const dst: [string, string, string, string, string[]][] = [
+      ["Europe/Berlin", "30 2 * * *", "2026-03-27T12:00:00Z", "2026-03-31T12:00:00Z", [
+        "2026-03-28T01:30:00.000Z", // 02:30 CET
+        "2026-03-29T01:00:00.000Z", // spring forward: 02:30 does not exist; 03:00 CEST, once
+        "2026-03-30T00:30:00.000Z", // 02:30 CEST
+        "2026-03-31T00:30:00.000Z",
+      ]],
+      ["Europe/Berlin", "30 2 * * *", "2026-10-23T12:00:00Z", "2026-10-27T12:00:00Z", [
+        "2026-10-24T00:30:00.000Z", // 02:30 CEST
+        "2026-10-25T00:30:00.000Z", // fall back: 02:30 happens twice; the first, once
+        "2026-10-26T01:30:00.000Z", // 02:30 CET
+        "2026-10-27T01:30:00.000Z",
+      ]],
+      ["America/New_York", "30 2 * * *", "2026-03-06T12:00:00Z", "2026-03-10T12:00:00Z", [
+        "2026-03-07T07:30:00.000Z", // 02:30 EST
+        "2026-03-08T07:00:00.000Z", // spring forward: 03:00 EDT, once
+        "2026-03-09T06:30:00.000Z", // 02:30 EDT
+        "2026-03-10T06:30:00.000Z",
+      ]],
+      ["America/New_York", "30 1 * * *", "2026-10-30T12:00:00Z", "2026-11-03T12:00:00Z", [
+        "2026-10-31T05:30:00.000Z", // 01:30 EDT
+        "2026-11-01T05:30:00.000Z", // fall back: 01:30 happens twice; the first, once
+        "2026-11-02T06:30:00.000Z", // 01:30 EST
+        "2026-11-03T06:30:00.000Z",
+      ]],
+    ];
+    for (const [tz, cron, from, to, expected] of dst) {
+      test(`DST: "${cron}" in ${tz} from ${from.slice(0, 10)} runs once a day`, async () => {
+        const { clock, queue, ping, runs, startWorker } = setup(Date.parse(from));
+        await queue.schedule("daily", ping, null, { cron, tz });
+        await startWorker(SLOW_BEAT);
+        await clock.advanceTo(Date.parse(to));
+        assert.deepEqual(runs.map((r) => new Date(r.at).toISOString()), expected);
+      });
+    }
+
+    for (
+      const [day, from, to, count] of [
+        ["spring-forward", "2026-03-28T23:00:00Z", "2026-03-29T22:00:00Z", 23],
+        ["fall-back", "2026-10-24T22:00:00Z", "2026-10-25T23:00:00Z", 25],
+      ] as const
+    ) {
+      test(`DST: an hourly cron runs ${count} times on Berlin's ${day} day`, async () => {
+        const { clock, queue, ping, runs, startWorker } = setup(Date.parse(from) - 1);
+        await queue.schedule("hourly", ping, null, { cron: "@hourly", tz: "Europe/Berlin" });
+        await startWorker(SLOW_BEAT);
+        await clock.advanceTo(Date.parse(to) - 1); // local midnight to midnight
+        assert.equal(runs.length, count);
+        assert.equal(new Set(runs.map((r) => r.id)).size, count);
+        assert.equal(runs[0].at, Date.parse(from));
+      });
+    }
+
+    test("a bad cron expression or zone is refused with the field and the reason", async () => {
+      const { queue, ping } = setup();
+      await assert.rejects(
+        queue.schedule("report", ping, null, { cron: "0 25 * * *" }),
+        { message: 'Cannot schedule "report": cron field 2 (hour) 25 is out of range 0-23' },
+      );
+      await assert.rejects(
+        queue.schedule("report", ping, null, { cron: "0 9 * * *", tz: "Mars/Base" }),
+        /Cannot schedule "report": unknown time zone "Mars\/Base"/,
+      );
+      await assert.rejects(
+        queue.schedule("report", ping, null, { cron: "0 0 30 2 *" }),
+        /Cannot schedule "report": cron expression "0 0 30 2 \*" never matches/,
+      );
+      assert.deepEqual(await queue.schedules(), []);
     });
 
     test("bad input is refused with what was wrong, and nothing is stored", async () => {
