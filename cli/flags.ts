@@ -36,6 +36,7 @@ export const COMMAND_FLAGS: Record<string, FlagSpec> = {
   stats: { ...STORAGE_FLAGS, queue: "list", json: "bool" },
   events: { ...STORAGE_FLAGS, queue: "list", workers: "bool", json: "bool", from: "string" },
   workers: { ...STORAGE_FLAGS, json: "bool" },
+  schedules: { ...STORAGE_FLAGS, json: "bool" },
   failed: { ...STORAGE_FLAGS, queue: "string", limit: "int", all: "bool", json: "bool" },
   dashboard: {
     ...STORAGE_FLAGS,

@@ -9,6 +9,8 @@ export const COMMANDS_HELP = `Usage:
   taskmill failed list [options]           jobs in the dead-letter set
   taskmill failed retry (ID | --all)       move failed jobs back to waiting
   taskmill failed remove (ID | --all)      delete failed jobs
+  taskmill schedules [list] [options]      the schedules, with their next run
+  taskmill schedules remove ID             delete a schedule (its jobs stay)
   taskmill dashboard [options]             serve the web dashboard until SIGINT/SIGTERM
   taskmill COMMAND --help                  the options of one command
   taskmill --help                          this text`;
@@ -66,6 +68,8 @@ export const COMMAND_HELP: Record<string, string> = {
   --json               one JSON object per event and line (the event as stored)`,
   workers: `workers:
   --json               print a JSON array of the live workers instead of a table`,
+  schedules: `schedules:
+  --json               print a JSON array of the schedules instead of a table (list)`,
   dashboard: `dashboard:
   --port N             port to serve on (0: a free one, logged). Default 8080.
   --host H             address to bind. Default 127.0.0.1 (this machine only: there is no

@@ -41,6 +41,7 @@ import { worker } from "./commands/worker.ts";
 import { enqueue } from "./commands/enqueue.ts";
 import { stats } from "./commands/stats.ts";
 import { failed } from "./commands/failed.ts";
+import { schedules } from "./commands/schedules.ts";
 import { events } from "./commands/events.ts";
 import { workers } from "./commands/workers.ts";
 import { dashboardCommand } from "./commands/dashboard.ts";
@@ -102,6 +103,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await enqueue(flags, positional);
       case "failed":
         return await failed(flags, positional);
+      case "schedules":
+        return await schedules(flags, positional);
     }
     noOperands();
     switch (command) {

@@ -27,6 +27,9 @@ import {
   validateName,
 } from "./_validate.ts";
 import { createIdGenerator } from "./_id.ts";
+import { MISSED_TICKS, type MissedTicks, type ScheduleRecord } from "./storage_schedules.ts";
+import { checkScheduleId } from "./storage_schedule_checks.ts";
+import { nextTick, readTiming, type ScheduleTiming } from "./schedule_timing.ts";
 
 /** Options of {@linkcode Queue}. */
 export interface QueueOptions {
@@ -58,6 +61,25 @@ export interface EnqueueOptions {
   maxAttempts?: number;
   /** Overrides the task's `timeout` (ms) for this job. */
   timeout?: number;
+}
+
+/** Options of {@linkcode Queue.schedule}: those of each job it makes, and its missed-tick policy. */
+export interface ScheduleOptions {
+  /** Queue of its jobs instead of the task's default (the workers of this queue fire it). */
+  queue?: string;
+  /** Priority of its jobs, as in `enqueue`. */
+  priority?: number;
+  /** Overrides the task's `maxAttempts` for its jobs. */
+  maxAttempts?: number;
+  /** Overrides the task's `timeout` (ms) for its jobs. */
+  timeout?: number;
+  /**
+   * Ticks that came due while no worker fired them (all workers down):
+   * `"latest"` (default) runs the latest once, `"each"` runs every one (the
+   * latest 100 at most: `MAX_MISSED_TICKS`), `"skip"` runs none (a tick
+   * more than a minute late, `SKIP_GRACE_MS`, is skipped).
+   */
+  missed?: MissedTicks;
 }
 
 /** A task, or just its name (for producers that do not import the handler code). */
@@ -95,6 +117,13 @@ const ENQUEUE_OPTIONS = optionNames<EnqueueOptions>()([
   "queue",
   "maxAttempts",
   "timeout",
+]);
+const SCHEDULE_OPTIONS = optionNames<ScheduleOptions>()([
+  "queue",
+  "priority",
+  "maxAttempts",
+  "timeout",
+  "missed",
 ]);
 const RESULT_OPTIONS = optionNames<ResultOptions>()(["timeout", "pollInterval", "signal"]);
 const LIST_OPTIONS = optionNames<ListOptions>()(["offset", "limit"]);
@@ -400,14 +429,133 @@ export class Queue {
     return await this.#storage.prune(queue, retention, this.#clock.now());
   }
 
+  /**
+   * Creates or updates (by `id`) a schedule that enqueues `task` with
+   * `payload` on every tick of `timing`: `{ cron, tz? }` or `{ every,
+   * startAt? }`. Calling it again with the same id changes that schedule,
+   * never adds a second; with the same timing its next run is kept (so
+   * declaring schedules at every start loses no missed tick). The workers
+   * of the job's queue fire it, each tick exactly once however many run.
+   * Returns the stored schedule, with its `nextRunAt`.
+   *
+   * @example
+   * ```ts
+   * import { defineTask, MemoryStorage, Queue } from "@taskmill/taskmill";
+   *
+   * const report = defineTask({ name: "report", handler: (p: { to: string }) => p.to });
+   * const queue = new Queue({ storage: new MemoryStorage() });
+   * const nightly = await queue.schedule("nightly-report", report, { to: "ops@example.com" }, {
+   *   cron: "30 2 * * *",
+   *   tz: "Europe/Berlin",
+   * });
+   * console.log(new Date(nightly.nextRunAt).toISOString()); // the next 02:30 in Berlin
+   * await queue.schedule("heartbeat", "ping", null, { every: 60_000 }, { missed: "skip" });
+   * console.log((await queue.schedules()).map((s) => s.id)); // ["heartbeat", "nightly-report"]
+   * ```
+   */
+  async schedule<P>(
+    id: string,
+    task: TaskRef<P>,
+    payload: P,
+    timing: ScheduleTiming,
+    options: ScheduleOptions = {},
+  ): Promise<ScheduleRecord> {
+    checkScheduleId(id, "Cannot schedule");
+    const where = `Cannot schedule ${JSON.stringify(id)}`;
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
+    }
+    checkKeys(options, SCHEDULE_OPTIONS, where);
+    const { missed = "latest", ...jobOptions } = options;
+    if (!MISSED_TICKS.includes(missed)) {
+      throw new RangeError(
+        `${where}: missed must be one of ${MISSED_TICKS.join(", ")}, got ${describe(missed)}`,
+      );
+    }
+    const now = this.#clock.now();
+    const read = readTiming(timing, now, where);
+    const { id: _id, runAt: _runAt, ...job } = this.#prepare(
+      task,
+      jobOptions,
+      now,
+      `${where}: job of`,
+    )(
+      payload,
+      -1,
+    );
+    const { schedule } = await this.#storage.upsertSchedule({
+      id,
+      job,
+      cron: read.cron,
+      tz: read.tz,
+      every: read.every,
+      startAt: read.startAt,
+      missed,
+      timing: read.timing,
+      // A tick at this very millisecond counts: it has not been fired yet.
+      nextRunAt: nextTick(read.ticks, now - 1),
+    }, now);
+    return schedule;
+  }
+
+  /**
+   * Deletes a schedule (the jobs it already made stay). False if there is none.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage, Queue } from "@taskmill/taskmill";
+   *
+   * const queue = new Queue({ storage: new MemoryStorage() });
+   * await queue.schedule("tick", "ping", null, { every: 1_000 });
+   * console.log(await queue.unschedule("tick"), await queue.unschedule("tick")); // true false
+   * ```
+   */
+  async unschedule(id: string): Promise<boolean> {
+    checkScheduleId(id, "Cannot unschedule");
+    return await this.#storage.removeSchedule(id);
+  }
+
+  /**
+   * Every schedule of the store, by id, each with its `nextRunAt`, its last
+   * tick and the id of the job that tick made.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage, Queue } from "@taskmill/taskmill";
+   *
+   * const queue = new Queue({ storage: new MemoryStorage() });
+   * console.log(await queue.schedules()); // []
+   * ```
+   */
+  async schedules(): Promise<ScheduleRecord[]> {
+    return await this.#storage.schedules();
+  }
+
+  /**
+   * The schedule with `id`, or null.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage, Queue } from "@taskmill/taskmill";
+   *
+   * const queue = new Queue({ storage: new MemoryStorage() });
+   * console.log(await queue.getSchedule("nightly")); // null
+   * ```
+   */
+  async getSchedule(id: string): Promise<ScheduleRecord | null> {
+    checkScheduleId(id, "Cannot get schedule");
+    return await this.#storage.getSchedule(id);
+  }
+
   /** Checks the task and options once for a whole call; returns a per-payload job builder. */
   #prepare(
     // deno-lint-ignore no-explicit-any
     task: TaskRef<any>,
     options: EnqueueOptions,
     now: number,
+    what = "Cannot enqueue job",
   ): (payload: unknown, index: number) => NewJob {
-    let where = "Cannot enqueue job";
+    let where = what;
     if (typeof options !== "object" || options === null) {
       throw new TypeError(`${where}: options must be an object, got ${describe(options)}`);
     }

@@ -20,6 +20,7 @@ import type { HeldJob } from "./held_job.ts";
 import { HeldJobs } from "./held_jobs.ts";
 import { type LeaseHost, LeaseKeeper } from "./lease_keeper.ts";
 import { WorkerPresence } from "./worker_presence.ts";
+import { ScheduleFirer } from "./schedule_firer.ts";
 import { Notifier } from "./notifier.ts";
 import { prefetchFor } from "./prefetch.ts";
 import { SkewCheck } from "./skew.ts";
@@ -86,6 +87,7 @@ export class Worker {
   readonly #retention: Retention;
   readonly #idleWaitMs: number;
   readonly #sweepMs: number;
+  readonly #fireSchedules: boolean;
   readonly #events = new Emitter<WorkerEvents>();
 
   #state: WorkerState = "idle";
@@ -130,6 +132,7 @@ export class Worker {
     this.#retention = read.retention;
     this.#idleWaitMs = read.idleWaitMs;
     this.#sweepMs = read.sweepMs;
+    this.#fireSchedules = read.schedules;
     for (const task of read.tasks.values()) {
       const { maxAttempts, maxStalls, timeout } = task;
       this.#taskDefaults.set(task.name, Object.freeze({ maxAttempts, maxStalls, timeout }));
@@ -230,6 +233,14 @@ export class Worker {
       report("heartbeat"),
     );
     void every(this.#clock, this.#sweepMs, () => this.#sweep(), signal, report("retention sweep"));
+    if (this.#fireSchedules) {
+      // Looks again at least once a heartbeat: a schedule changed elsewhere is seen within one.
+      const failed = report("schedules");
+      void new ScheduleFirer(this.#storage, this.#clock, this.#queues, this.#heartbeatMs, {
+        failed,
+      })
+        .run(signal);
+    }
     this.#presence = new WorkerPresence(this.#storage, this.#clock, {
       id: this.#id,
       queues: this.#queues,

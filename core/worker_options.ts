@@ -77,6 +77,12 @@ export interface WorkerOptions {
   idleWaitMs?: number;
   /** How often finished jobs are pruned to the retention, in ms. Default 60 000. */
   sweepMs?: number;
+  /**
+   * Whether this worker fires the schedules of its queues (see
+   * `Queue.schedule`). Default true. Any number of workers may: each tick
+   * still makes one job. With none running, nothing fires.
+   */
+  schedules?: boolean;
 }
 
 /**
@@ -118,6 +124,7 @@ const WORKER_OPTIONS = optionNames<WorkerOptions>()([
   "middleware",
   "idleWaitMs",
   "sweepMs",
+  "schedules",
 ]);
 export const STOP_OPTIONS = optionNames<StopOptions>()(["timeout"]);
 
@@ -141,6 +148,7 @@ export interface WorkerSettings {
   middleware: readonly Middleware[];
   idleWaitMs: number;
   sweepMs: number;
+  schedules: boolean;
 }
 
 /**
@@ -242,5 +250,11 @@ export function readWorkerOptions(options: WorkerOptions): WorkerSettings {
   checkInt(read.idleWaitMs, 1, 3_600_000, `${where}: idleWaitMs`);
   read.sweepMs = options.sweepMs ?? 60_000;
   checkInt(read.sweepMs, 1, 86_400_000, `${where}: sweepMs`);
+  read.schedules = options.schedules ?? true;
+  if (typeof read.schedules !== "boolean") {
+    throw new TypeError(
+      `${where}: schedules must be true or false, got ${describe(read.schedules)}`,
+    );
+  }
   return read;
 }

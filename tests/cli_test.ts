@@ -1112,6 +1112,56 @@ describe(`CLI on ${RUNTIME}`, () => {
     assert.equal(after.stdout, "no live workers\n");
   });
 
+  test("schedules lists the schedules with their next run, removes one, and escapes ids", {
+    timeout: 60_000,
+  }, async () => {
+    const p = prefix();
+    const common = ["--redis-url", redis.url, "--prefix", p];
+    const storage = new RedisStorage({ url: redis.url, prefix: p });
+    const nightly = Date.UTC(2030, 0, 1, 1, 30); // 02:30 in Berlin, in winter
+    try {
+      const queue = new Queue({ storage });
+      await queue.schedule("nightly", "mailer", { to: "ops" }, {
+        cron: "30 2 * * *",
+        tz: "Europe/Berlin",
+      });
+      await queue.schedule("ping\u001b[31m", "sleepy", null, {
+        every: 60_000,
+        startAt: nightly,
+      }, { queue: "emails", missed: "skip" });
+    } finally {
+      await storage.close();
+    }
+    const listed = await cli(["schedules", ...common]);
+    assert.equal(listed.code, 0, listed.stderr);
+    const lines = listed.stdout.trimEnd().split("\n").map((line) => line.replace(/ +/g, " "));
+    assert.equal(lines[0], "id task queue timing missed next run last tick last job");
+    assert.match(
+      lines[1],
+      /^nightly mailer default cron 30 2 \* \* \* \(Europe\/Berlin\) latest \S+Z - -$/,
+    );
+    assert.equal(
+      lines[2],
+      `ping\\u001b[31m sleepy emails every 60000 ms skip ${new Date(nightly).toISOString()} - -`,
+    );
+    assert.doesNotMatch(listed.stdout, CONTROL);
+    const json = JSON.parse((await cli(["schedules", "list", "--json", ...common])).stdout);
+    assert.deepEqual(json.map((s: { id: string }) => s.id), ["nightly", "ping\u001b[31m"]);
+    const removed = await cli(["schedules", "remove", "nightly", ...common]);
+    assert.equal(removed.stdout, "removed schedule nightly\n");
+    const again = await cli(["schedules", "remove", "nightly", ...common]);
+    assert.equal(again.code, 1);
+    assert.equal(again.stderr, "taskmill: no schedule nightly\n");
+    const bad = await cli(["schedules", "purge", ...common]);
+    assert.equal(bad.code, 2);
+    assert.match(
+      bad.stderr,
+      /^taskmill: schedules: unknown action "purge" \(list or remove\); see taskmill schedules --help\n$/,
+    );
+    const left = JSON.parse((await cli(["schedules", "--json", ...common])).stdout);
+    assert.equal(left.length, 1);
+  });
+
   test("stats without --queue lists every queue of the store, with a total row", {
     timeout: 60_000,
   }, async () => {

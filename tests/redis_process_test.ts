@@ -167,6 +167,62 @@ describe("RedisStorage across processes", () => {
     },
   );
 
+  test(
+    "3 worker processes fire a schedule: exactly one job per tick over 200 ticks, each run once",
+    { timeout: 120_000 },
+    async () => {
+      const prefix = "ticks";
+      const storage = new RedisStorage({ url: server.url, prefix });
+      const queue = new Queue({ storage });
+      const every = 50;
+      const workers = ["t1", "t2", "t3"].map((id) =>
+        spawnWorker({ REDIS_URL: server.url, PREFIX: prefix, WORKER_ID: id })
+      );
+      try {
+        await Promise.all(workers.map((w) => w.ready));
+        const startAt = Math.ceil((Date.now() + 500) / every) * every;
+        // "each": a tick found late (a busy machine) still runs, so every tick is counted.
+        await queue.schedule("tick", record, {}, { every, startAt }, { missed: "each" });
+        const ticks = 200;
+        await waitUntil(
+          `${ticks} ticks fired`,
+          async () => (await queue.getSchedule("tick"))!.nextRunAt >= startAt + ticks * every,
+          60_000,
+          workers,
+        );
+        await queue.unschedule("tick");
+        const lastTick = (await queue.getSchedule("tick"))?.lastTickAt ?? null;
+        assert.equal(lastTick, null, "removed");
+        await waitUntil(
+          "every tick's job completed",
+          async () => {
+            const c = await queue.counts();
+            return c.waiting + c.delayed + c.active === 0;
+          },
+          30_000,
+          workers,
+        );
+        const exec = await raw.hgetall(`${prefix}:test:exec`);
+        const fired = Object.keys(exec).map((id) => Number(id.split(":").pop())).sort((a, b) =>
+          a - b
+        );
+        assert.ok(fired.length >= ticks, `${fired.length} ticks ran`);
+        assert.deepEqual(
+          fired,
+          fired.map((_, k) => startAt + k * every),
+          "one job for each tick, none missing",
+        );
+        assert.deepEqual(Object.values(exec).filter((n) => n !== "1"), [], "no tick ran twice");
+        assert.equal((await queue.counts()).completed, fired.length);
+      } finally {
+        for (const w of workers) w.child.kill("SIGTERM");
+        await storage.close();
+      }
+      const codes = await Promise.all(workers.map((w) => w.exited));
+      workers.forEach((w, i) => assertCleanExit(w, codes[i]));
+    },
+  );
+
   test("a worker SIGKILLed mid-job: the job completes on another worker after the lease expires", {
     timeout: 60_000,
   }, async () => {
