@@ -14,14 +14,14 @@ import { script, type Snippet, snippet } from "./snippet.ts";
 import { WAIT_SCORE } from "./states.ts";
 
 /**
- * `storeJobs(now, dups, first)`: stores the runs of jobs in ARGV from index `first`
- * on (the layout of {@linkcode ENQUEUE}'s ARGV after its duplicates flag),
- * as `enqueue` does: the job hashes, the wait or delayed set, wake-up
- * marks and `enqueued` events (buffered: the script calls `flushMarks()`
- * and `flushEvents(now)` after). `dups` is true when an id may repeat
- * within the call. Returns, for the jobs whose id existed (or came earlier
- * in the call: the first one wins), their position (1-based) and stored
- * fields (HMGET FIELDS). Shared by ENQUEUE and FIRE_SCHEDULE.
+ * `storeJobs(now, dups, first)`: stores the runs of jobs in ARGV from
+ * index `first` on (the layout of {@linkcode ENQUEUE}'s ARGV after its
+ * duplicates flag) as `enqueue` does: the job hashes, the wait or delayed
+ * set, wake-up marks and `enqueued` events (buffered: the script calls
+ * `flushMarks()` and `flushEvents(now)` after). `dups` is true when an id
+ * may repeat within the call. Returns, for the jobs whose id existed (or
+ * came earlier in the call: the first one wins), their position (1-based)
+ * and stored fields (HMGET FIELDS). Shared by ENQUEUE and FIRE_SCHEDULE.
  *
  * @example
  * ```ts ignore
@@ -33,80 +33,80 @@ export const STORE_JOBS: Snippet = snippet(
   [FIELDS_LIST, QKEY, SEQ, PADDED, MEMBER, WAIT_SCORE, BATCH, MARKS, EVENTS],
   `
 local function storeJobs(now, dups, first)
-local nowN = tonumber(now)
-local out, keys = {}, {}
-local count = 0
-local r = first
-while r <= #ARGV do
-  local last = r + 4 + 2 * tonumber(ARGV[r + 4])
-  for j = r + 5, last, 2 do
-    count = count + 1
-    keys[count] = base .. 'job:' .. ARGV[j]
+  local nowN = tonumber(now)
+  local out, keys = {}, {}
+  local count = 0
+  local r = first
+  while r <= #ARGV do
+    local last = r + 4 + 2 * tonumber(ARGV[r + 4])
+    for j = r + 5, last, 2 do
+      count = count + 1
+      keys[count] = base .. 'job:' .. ARGV[j]
+    end
+    r = last + 1
   end
-  r = last + 1
-end
-allocSeq(count)
--- One EXISTS over the whole batch (in chunks): when none of the ids is
--- stored and none repeats, the usual case, no job needs a check of its own.
-local existing = 0
-local c = 1
-while c <= count do
-  local e = c + 3999
-  if e > count then e = count end
-  existing = existing + redis.call('EXISTS', unpack(keys, c, e))
-  c = e + 1
-end
-local check = dups or existing > 0
-local seen = {}
-local no = 0
--- The hot loop inlines nextPadded(), member() and defer(): per job it makes
--- one string for the hash's d, one for the member, and one HSET.
-local seq, hi, hiText = seqNext, -1, ''
-r = first
-while r <= #ARGV do
-  local q, runAt, d = ARGV[r], ARGV[r + 2], ARGV[r + 3]
-  local last = r + 4 + 2 * tonumber(ARGV[r + 4])
-  local zk, score = qkey(q, 'wait'), waitScore(ARGV[r + 1])
-  if tonumber(runAt) > nowN then zk, score = qkey(q, 'delayed'), runAt end
-  local zadd, n = {}, 0
-  -- The enqueued events of a run are one row ["E", runAt, name, [ids]].
-  local evIds = eventsOf(q) and {}
-  for j = r + 5, last, 2 do
-    no = no + 1
-    local id, k = ARGV[j], keys[no]
-    if check and (seen[id] or redis.call('EXISTS', k) == 1) then
-      out[#out + 1] = no
-      out[#out + 1] = redis.call('HMGET', k, unpack(FIELDS))
-    else
-      if dups then seen[id] = true end
-      local lo = seq % 100
-      if seq - lo ~= hi then
-        hi = seq - lo
-        hiText = string.format('%0${SEQ_WIDTH - 2}d', hi / 100)
+  allocSeq(count)
+  -- One EXISTS over the whole batch (in chunks): when none of the ids is
+  -- stored and none repeats, the usual case, no job needs a check of its own.
+  local existing = 0
+  local c = 1
+  while c <= count do
+    local e = c + 3999
+    if e > count then e = count end
+    existing = existing + redis.call('EXISTS', unpack(keys, c, e))
+    c = e + 1
+  end
+  local check = dups or existing > 0
+  local seen = {}
+  local no = 0
+  -- The hot loop inlines nextPadded(), member() and defer(): per job it makes
+  -- one string for the hash's d, one for the member, and one HSET.
+  local seq, hi, hiText = seqNext, -1, ''
+  r = first
+  while r <= #ARGV do
+    local q, runAt, d = ARGV[r], ARGV[r + 2], ARGV[r + 3]
+    local last = r + 4 + 2 * tonumber(ARGV[r + 4])
+    local zk, score = qkey(q, 'wait'), waitScore(ARGV[r + 1])
+    if tonumber(runAt) > nowN then zk, score = qkey(q, 'delayed'), runAt end
+    local zadd, n = {}, 0
+    -- The enqueued events of a run are one row ["E", runAt, name, [ids]].
+    local evIds = eventsOf(q) and {}
+    for j = r + 5, last, 2 do
+      no = no + 1
+      local id, k = ARGV[j], keys[no]
+      if check and (seen[id] or redis.call('EXISTS', k) == 1) then
+        out[#out + 1] = no
+        out[#out + 1] = redis.call('HMGET', k, unpack(FIELDS))
+      else
+        if dups then seen[id] = true end
+        local lo = seq % 100
+        if seq - lo ~= hi then
+          hi = seq - lo
+          hiText = string.format('%0${SEQ_WIDTH - 2}d', hi / 100)
+        end
+        local s = hiText .. LO[lo + 1]
+        seq = seq + 1
+        zadd[n + 1] = score
+        zadd[n + 2] = s .. id
+        n = n + 2
+        redis.call('HSET', k, 'd', d .. s, 'payload', ARGV[j + 1])
+        if evIds then evIds[#evIds + 1] = id end
       end
-      local s = hiText .. LO[lo + 1]
-      seq = seq + 1
-      zadd[n + 1] = score
-      zadd[n + 2] = s .. id
-      n = n + 2
-      redis.call('HSET', k, 'd', d .. s, 'payload', ARGV[j + 1])
-      if evIds then evIds[#evIds + 1] = id end
     end
-  end
-  if n > 0 then
-    callMany('ZADD', zk, zadd, n)
-    mark(q, n / 2)
-    if evIds then
-      -- The task name: d's part after its 7th "|" (names may hold "|").
-      local at = 0
-      for _ = 1, 7 do at = string.find(d, '|', at + 1, true) end
-      emitMany(q, '["E",' .. runAt .. ',' .. jstr(string.sub(d, at + 1, -2)) .. ',' ..
-        jstrs(evIds) .. ']', #evIds)
+    if n > 0 then
+      callMany('ZADD', zk, zadd, n)
+      mark(q, n / 2)
+      if evIds then
+        -- The task name: d's part after its 7th "|" (names may hold "|").
+        local at = 0
+        for _ = 1, 7 do at = string.find(d, '|', at + 1, true) end
+        emitMany(q, '["E",' .. runAt .. ',' .. jstr(string.sub(d, at + 1, -2)) .. ',' ..
+          jstrs(evIds) .. ']', #evIds)
+      end
     end
+    r = last + 1
   end
-  r = last + 1
-end
-return out
+  return out
 end
 `,
 );
