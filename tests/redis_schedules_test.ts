@@ -169,6 +169,43 @@ for (const queueTags of [false, true]) {
       }
     });
 
+    if (!queueTags) {
+      test("every schedule method is one EVALSHA", async () => {
+        const { prefix } = open();
+        const client = new Redis(server.url);
+        const sent: string[] = [];
+        const send = client.sendCommand.bind(client);
+        client.sendCommand = ((command: { name: string }, stream?: unknown) => {
+          sent.push(command.name);
+          return send(command as never, stream as never);
+        }) as typeof client.sendCommand;
+        const storage = new RedisStorage({ client, prefix });
+        try {
+          // Loads the scripts (NOSCRIPT -> EVAL) and adds the queue to the queue set.
+          await storage.upsertSchedule(newSchedule("warm"), T0);
+          await storage.removeSchedule("warm");
+          await storage.getSchedule("warm");
+          await storage.schedules();
+          await storage.dueSchedules(["alpha"], T0, 10);
+          const calls: [string, () => Promise<unknown>][] = [
+            ["upsertSchedule", () => storage.upsertSchedule(newSchedule("s"), T0)],
+            ["getSchedule", () => storage.getSchedule("s")],
+            ["schedules", () => storage.schedules()],
+            ["dueSchedules", () => storage.dueSchedules(["alpha", "beta"], T0 + MINUTE, 10)],
+            ["removeSchedule", () => storage.removeSchedule("s")],
+          ];
+          for (const [name, call] of calls) {
+            sent.length = 0;
+            await call();
+            assert.deepEqual(sent, ["evalsha"], name);
+          }
+        } finally {
+          await storage.close();
+          await client.quit();
+        }
+      });
+    }
+
     test("a refused fire changes no key", async () => {
       const { storage, prefix } = open();
       const { schedule } = await storage.upsertSchedule(newSchedule("s"), T0);

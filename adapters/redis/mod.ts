@@ -85,7 +85,11 @@
  * (in parallel, except reserve, which goes in priority order and stops once
  * `limit` is filled), and calls that start from a bare id (getJob, remove,
  * retryFailed, promote, and settle/extendLeases/setProgress for jobs this instance did
- * not reserve) first look the queue up in the id index.
+ * not reserve) first look the queue up in the id index. The schedule
+ * methods look a schedule's queue up in the schedule index likewise;
+ * fireSchedule also reads the id index before its script call and writes
+ * it after, and a move to another queue takes a few calls (see
+ * schedules.ts).
  *
  * @module
  */

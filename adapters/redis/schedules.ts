@@ -9,7 +9,8 @@
  * the prefix's own slot: what `schedules()` lists, and, with `queueTags`,
  * how a call that starts from an id finds the schedule's slot). Without
  * `queueTags` all three share the slot `{prefix}`, and every method is one
- * script call.
+ * script call. A fire whose jobs are not all in the schedule's queue is
+ * refused (their keys could be in another slot; the core never makes one).
  *
  * With `queueTags` the index lives in another slot than the schedule, so a
  * method takes more steps, in an order that keeps the index the truth: a
@@ -185,19 +186,22 @@ function indexedQueue(slots: Slots, what: string, id: string): Promise<string | 
   return shared(slots, what, () => slots.connection.client.hget(indexKey(slots), id));
 }
 
-/** Reads schedules of one slot by id (GET_SCHEDULES): null for each missing one. */
+/**
+ * Reads schedules of one slot by id (GET_SCHEDULES; no ids: every one the
+ * index names, without queueTags): null for each missing one.
+ */
 async function readSchedules(
   slots: Slots,
   what: string,
   queue: string,
   ids: readonly string[],
 ): Promise<(ScheduleRecord | null)[]> {
-  if (ids.length === 0) return [];
-  const reply = await slots.run(what, SCRIPTS.getSchedules, queue, [...ids]) as (
-    | string
-    | null
-  )[][];
-  return ids.map((id, i) => recordOf(id, reply[i]));
+  const reply = await slots.run(what, SCRIPTS.getSchedules, queue, [...ids]) as Reply[];
+  const out: (ScheduleRecord | null)[] = [];
+  for (let i = 0; i < reply.length; i += 2) {
+    out.push(recordOf(String(reply[i]), reply[i + 1] as (string | null)[]));
+  }
+  return out;
 }
 
 /**
@@ -344,19 +348,28 @@ export async function getSchedule(slots: Slots, id: string): Promise<ScheduleRec
  */
 export async function listSchedules(slots: Slots): Promise<ScheduleRecord[]> {
   const what = "list schedules";
-  const index = await shared(slots, what, () => slots.connection.client.hgetall(indexKey(slots)));
-  const byQueue = new Map<string, string[]>();
-  for (const [id, queue] of Object.entries(index)) {
-    const slot = slots.queueTags ? queue : "";
-    let ids = byQueue.get(slot);
-    if (ids === undefined) byQueue.set(slot, ids = []);
-    ids.push(id);
+  let read: (ScheduleRecord | null)[];
+  if (!slots.queueTags) {
+    read = await readSchedules(slots, what, "", []);
+  } else {
+    const index = await shared(
+      slots,
+      what,
+      () => slots.connection.client.hgetall(indexKey(slots)),
+    );
+    const byQueue = new Map<string, string[]>();
+    for (const [id, queue] of Object.entries(index)) {
+      let ids = byQueue.get(queue);
+      if (ids === undefined) byQueue.set(queue, ids = []);
+      ids.push(id);
+    }
+    const queues = await Promise.all(
+      [...byQueue].map(([queue, ids]) => readSchedules(slots, what, queue, ids)),
+    );
+    read = queues.flat();
   }
-  const read = await Promise.all(
-    [...byQueue].map(([queue, ids]) => readSchedules(slots, what, queue, ids)),
-  );
   // An index entry without its record is a create or remove cut short: no schedule.
-  const out = read.flat().filter((record): record is ScheduleRecord => record !== null);
+  const out = read.filter((record): record is ScheduleRecord => record !== null);
   return out.sort((a, b) => a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 

@@ -131,8 +131,9 @@ return 1
 );
 
 /**
- * ARGV: base, then schedule ids. Returns, per id, its fields
- * (HMGET SCHEDULE_FIELDS: all nil when there is none).
+ * ARGV: base, then schedule ids, or none for every id of the index (which
+ * shares the slot only without `queueTags`). Returns, per id, the id and
+ * its fields (HMGET SCHEDULE_FIELDS: all nil when there is none).
  *
  * @example
  * ```ts ignore
@@ -142,8 +143,14 @@ return 1
 export const GET_SCHEDULES: string = script(
   [SCHEDULE_KEYS],
   `
+local ids = {}
+for i = 2, #ARGV do ids[i - 1] = ARGV[i] end
+if #ids == 0 then ids = redis.call('HKEYS', base .. 'schedules') end
 local out = {}
-for i = 2, #ARGV do out[i - 1] = redis.call('HMGET', skey(ARGV[i]), unpack(SCHEDULE_FIELDS)) end
+for i, id in ipairs(ids) do
+  out[2 * i - 1] = id
+  out[2 * i] = redis.call('HMGET', skey(id), unpack(SCHEDULE_FIELDS))
+end
 return out
 `,
 );
