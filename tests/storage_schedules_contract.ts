@@ -23,7 +23,15 @@ import type { ContractFixture } from "./storage_contract.ts";
 const T0 = 1_000_000;
 const MINUTE = 60_000;
 
-/** A schedule every minute in queue "alpha" (what the suite, and adapters' own tests, start from). */
+/**
+ * A schedule every minute in queue "alpha", first due at 1 060 000 (what
+ * the suite, and adapters' own tests, start from).
+ *
+ * @example
+ * ```ts ignore
+ * const { schedule } = await storage.upsertSchedule(newSchedule("s", { missed: "each" }), 1_000_000);
+ * ```
+ */
 export function newSchedule(id: string, overrides: Partial<NewSchedule> = {}): NewSchedule {
   return {
     id,
@@ -47,12 +55,26 @@ export function newSchedule(id: string, overrides: Partial<NewSchedule> = {}): N
   };
 }
 
-/** The job of `schedule`'s tick at `tick`, as the core builds it. */
+/**
+ * The job of `schedule`'s tick at `tick`, as the core builds it.
+ *
+ * @example
+ * ```ts ignore
+ * await storage.enqueue([tickJob(schedule, schedule.nextRunAt)], 1_000_000);
+ * ```
+ */
 export function tickJob(schedule: ScheduleRecord, tick: number): NewJob {
   return { ...schedule.job, id: scheduleJobId(schedule.id, tick), runAt: tick };
 }
 
-/** The fire of `schedule`'s next tick (one job), as the core computes it. */
+/**
+ * The fire of `schedule`'s next tick (one job), as the core computes it.
+ *
+ * @example
+ * ```ts ignore
+ * const { fired } = await storage.fireSchedule(fireOf(schedule), schedule.nextRunAt);
+ * ```
+ */
 export function fireOf(
   schedule: ScheduleRecord,
   overrides: Partial<ScheduleFire> = {},
