@@ -9,7 +9,7 @@ import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import type { Redis } from "ioredis";
+import { Redis } from "ioredis";
 
 /** A running test server. */
 export interface RedisServer {
@@ -265,4 +265,16 @@ export async function dropPrefix(client: Redis, prefix: string): Promise<void> {
     if (keys.length > 0) await client.del(...keys);
     cursor = next;
   } while (cursor !== "0");
+}
+
+/** A client of `url` that records the name of every command it sends, in `sent`. */
+export function countingClient(url: string): { client: Redis; sent: string[] } {
+  const client = new Redis(url);
+  const sent: string[] = [];
+  const send = client.sendCommand.bind(client);
+  client.sendCommand = ((command: { name: string }, stream?: unknown) => {
+    sent.push(command.name);
+    return send(command as never, stream as never);
+  }) as typeof client.sendCommand;
+  return { client, sent };
 }

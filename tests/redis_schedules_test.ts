@@ -17,7 +17,7 @@ import {
   type ScheduleRecord,
 } from "../core/storage_schedules.ts";
 import { fireOf, newSchedule, tickJob } from "./storage_schedules_contract.ts";
-import { dropPrefix, startRedis } from "./_redis_server.ts";
+import { countingClient, dropPrefix, startRedis } from "./_redis_server.ts";
 
 const server = await startRedis();
 const admin = new Redis(server.url);
@@ -142,13 +142,7 @@ for (const queueTags of [false, true]) {
 
     test("the round trips of a fire: one script call (and the indexes with queueTags)", async () => {
       const { prefix } = open();
-      const client = new Redis(server.url);
-      const sent: string[] = [];
-      const send = client.sendCommand.bind(client);
-      client.sendCommand = ((command: { name: string }, stream?: unknown) => {
-        sent.push(command.name);
-        return send(command as never, stream as never);
-      }) as typeof client.sendCommand;
+      const { client, sent } = countingClient(server.url);
       const storage = new RedisStorage({ client, prefix, queueTags });
       try {
         const { schedule } = await storage.upsertSchedule(newSchedule("s"), T0);
@@ -172,13 +166,7 @@ for (const queueTags of [false, true]) {
     if (!queueTags) {
       test("every schedule method is one EVALSHA", async () => {
         const { prefix } = open();
-        const client = new Redis(server.url);
-        const sent: string[] = [];
-        const send = client.sendCommand.bind(client);
-        client.sendCommand = ((command: { name: string }, stream?: unknown) => {
-          sent.push(command.name);
-          return send(command as never, stream as never);
-        }) as typeof client.sendCommand;
+        const { client, sent } = countingClient(server.url);
         const storage = new RedisStorage({ client, prefix });
         try {
           // Loads the scripts (NOSCRIPT -> EVAL) and adds the queue to the queue set.

@@ -14,7 +14,7 @@ import { storageContract } from "./storage_contract.ts";
 import { storageInputContract } from "./storage_input_contract.ts";
 import { type EventsFixtureOptions, storageEventsContract } from "./storage_events_contract.ts";
 import { storageSchedulesContract } from "./storage_schedules_contract.ts";
-import { dropPrefix, startRedis } from "./_redis_server.ts";
+import { countingClient, dropPrefix, startRedis } from "./_redis_server.ts";
 
 const server = await startRedis();
 const admin = new Redis(server.url);
@@ -97,21 +97,9 @@ async function commandStats(): Promise<Map<string, number>> {
   return stats;
 }
 
-/** A client that counts the commands it sends. */
-function countingClient(): { client: Redis; sent: string[] } {
-  const client = new Redis(server.url);
-  const sent: string[] = [];
-  const send = client.sendCommand.bind(client);
-  client.sendCommand = ((command: { name: string }, stream?: unknown) => {
-    sent.push(command.name);
-    return send(command as never, stream as never);
-  }) as typeof client.sendCommand;
-  return { client, sent };
-}
-
 describe("RedisStorage on Redis", () => {
   test("each operation is one round trip: one EVALSHA for a reserve of 50 jobs", async () => {
-    const { client, sent } = countingClient();
+    const { client, sent } = countingClient(server.url);
     const storage = new RedisStorage({ client, prefix: uniquePrefix() });
     try {
       const jobs = Array.from({ length: 50 }, (_, i) => job(`j${i}`));
@@ -254,7 +242,7 @@ describe("RedisStorage on Redis", () => {
   });
 
   test("no KEYS or SCAN command is ever sent by the storage", async () => {
-    const { client, sent } = countingClient();
+    const { client, sent } = countingClient(server.url);
     const storage = new RedisStorage({ client, prefix: uniquePrefix() });
     try {
       await storage.enqueue([job("a"), job("b", { runAt: 2_000 })], 1_000);
@@ -381,7 +369,7 @@ describe("RedisStorage on Redis", () => {
 
   test("queueTags: a lease this instance lost is forgotten, not kept in its map of leased jobs", async () => {
     const prefix = uniquePrefix();
-    const { client, sent } = countingClient();
+    const { client, sent } = countingClient(server.url);
     const a = new RedisStorage({ client, prefix, queueTags: true });
     const b = new RedisStorage({ url: server.url, prefix, queueTags: true });
     try {
