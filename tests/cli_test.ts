@@ -1142,7 +1142,7 @@ describe(`CLI on ${RUNTIME}`, () => {
     );
     assert.equal(
       lines[2],
-      `ping\\u001b[31m sleepy emails every 60000 ms skip ${new Date(nightly).toISOString()} - -`,
+      `ping\\x1b[31m sleepy emails every 60000 ms skip ${new Date(nightly).toISOString()} - -`,
     );
     assert.doesNotMatch(listed.stdout, CONTROL);
     const json = JSON.parse((await cli(["schedules", "list", "--json", ...common])).stdout);
