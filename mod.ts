@@ -51,7 +51,14 @@ export { systemClock } from "./core/clock.ts";
 export type { Clock } from "./core/clock.ts";
 export { FakeClock } from "./core/fake_clock.ts";
 export { MAX_PRIORITY, Queue } from "./core/queue.ts";
-export type { EnqueueOptions, QueueOptions, ResultOptions, TaskRef } from "./core/queue.ts";
+export type {
+  EnqueueDedupe,
+  EnqueueOptions,
+  EnqueueOutcome,
+  QueueOptions,
+  ResultOptions,
+  TaskRef,
+} from "./core/queue.ts";
 export { EventStream } from "./core/event_stream.ts";
 export type { EventStreamOptions, MissedEvents } from "./core/event_stream.ts";
 export { DEFAULT_EVENT_BACKLOG, WORKER_STREAM } from "./core/storage_events.ts";
