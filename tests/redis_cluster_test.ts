@@ -9,6 +9,7 @@ import process from "node:process";
 import { Cluster, Redis } from "ioredis";
 import { RedisStorage } from "../adapters/redis/mod.ts";
 import { storageContract } from "./storage_contract.ts";
+import { storageDedupeContract } from "./storage_dedupe_contract.ts";
 import { type EventsFixtureOptions, storageEventsContract } from "./storage_events_contract.ts";
 import { startRedisCluster } from "./_redis_server.ts";
 
@@ -41,6 +42,23 @@ for (const queueTags of [false, true]) {
       });
     },
   );
+  storageDedupeContract(`RedisStorage on Cluster${queueTags ? " (queueTags)" : ""}`, () => {
+    const prefix = uniquePrefix();
+    const client = new Cluster(cluster.nodes);
+    const storage = new RedisStorage({ client, prefix, queueTags });
+    return Promise.resolve({
+      storage,
+      cleanup: async () => {
+        await storage.close();
+        await client.quit();
+      },
+      dedupeEntries: async (queue: string) => {
+        const tag = queueTags ? `{${prefix}:${queue}}` : `{${prefix}}`;
+        return await admin.hlen(`${tag}:q:${queue}:dedupe`) +
+          await admin.zcard(`${tag}:q:${queue}:dedupe:held`);
+      },
+    });
+  });
   storageContract(`RedisStorage on Cluster${queueTags ? " (queueTags)" : ""}`, () => {
     const prefix = uniquePrefix();
     const client = new Cluster(cluster.nodes);

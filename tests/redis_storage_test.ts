@@ -12,6 +12,7 @@ import { StorageError, StorageWarning } from "../core/errors.ts";
 import type { NewJob } from "../core/storage.ts";
 import { storageContract } from "./storage_contract.ts";
 import { storageInputContract } from "./storage_input_contract.ts";
+import { storageDedupeContract } from "./storage_dedupe_contract.ts";
 import { type EventsFixtureOptions, storageEventsContract } from "./storage_events_contract.ts";
 import { dropPrefix, startRedis } from "./_redis_server.ts";
 
@@ -56,6 +57,23 @@ for (const queueTags of [false, true]) {
   };
   storageContract(name, open);
   storageInputContract(name, open);
+  storageDedupeContract(name, () => {
+    const prefix = uniquePrefix();
+    const storage = new RedisStorage({ url: server.url, prefix, queueTags });
+    return Promise.resolve({
+      storage,
+      cleanup: async () => {
+        await storage.close();
+        await dropPrefix(admin, prefix);
+      },
+      // The key hash and the ttl set of the queue, read with a plain client.
+      dedupeEntries: async (queue: string) => {
+        const tag = queueTags ? `{${prefix}:${queue}}` : `{${prefix}}`;
+        return await admin.hlen(`${tag}:q:${queue}:dedupe`) +
+          await admin.zcard(`${tag}:q:${queue}:dedupe:held`);
+      },
+    });
+  });
   storageEventsContract(name, (options: EventsFixtureOptions = {}) => {
     const prefix = uniquePrefix();
     const storage = new RedisStorage({ url: server.url, prefix, queueTags, ...options });

@@ -16,7 +16,8 @@
  * `runAt`, which then override d's. So: `state` absent means waiting, or
  * delayed when d's runAt is after enqueuedAt (as enqueue decided); `seq` and
  * `runAt` absent mean d's. `attempt` and `stalls` are absent until they are
- * first set: absent means 0.
+ * first set: absent means 0. A job enqueued with dedupe also gets
+ * `dedupeKey` and, with a ttl, `dedupeUntil` (see `lua/dedupe.ts`).
  *
  * @example
  * ```ts ignore
@@ -55,6 +56,7 @@ export const FIELDS = [
   "error",
   "errors",
   "raw",
+  "dedupeKey",
 ] as const;
 
 /** A field of the job hash that is read back (see {@linkcode FIELDS}). */
@@ -424,7 +426,10 @@ function parseRecord(id: string, f: (string | null)[]): JobRecord {
   if (record.state === "active" && owner !== null && token !== null && expiresAt !== null) {
     record.lease = { owner, token, expiresAt: num(expiresAt, "expiresAt") };
   }
-  return optional(record, f[F.progress], f[F.result], f[F.error], f[F.raw]);
+  optional(record, f[F.progress], f[F.result], f[F.error], f[F.raw]);
+  const dedupeKey = f[F.dedupeKey];
+  if (dedupeKey !== null) record.dedupeKey = dedupeKey;
+  return record;
 }
 
 /**

@@ -26,10 +26,19 @@ import type { Slots } from "./slots.ts";
 export async function enqueue(
   slots: Slots,
   queues: QueueSet,
-  jobs: readonly NewJob[],
+  given: readonly NewJob[],
   now: number,
 ): Promise<EnqueueResult[]> {
-  if (jobs.length === 0) return [];
+  if (given.length === 0) return [];
+  let jobs = given;
+  for (let i = 0; i < given.length; i++) {
+    const dedupe = given[i].dedupe;
+    // A debounce runs `delay` after the enqueue, whatever the job's runAt says.
+    if (dedupe?.mode === "debounce" && given[i].runAt !== now + dedupe.delay!) {
+      if (jobs === given) jobs = given.slice();
+      (jobs as NewJob[])[i] = { ...given[i], runAt: now + dedupe.delay! };
+    }
+  }
   // Queue names go into key names and the packed field d: refuse what
   // Queue would refuse before anything is sent (checked once per run of
   // equal names).
@@ -87,6 +96,8 @@ export async function enqueue(
   // Whether an id repeats within this call (the script then checks each id).
   const dups = new Set(jobs.map((job) => job.id)).size < jobs.length ? "1" : "";
   const calls: Promise<void>[] = [];
+  // Ids of jobs that their dedupe key kept from being stored, with their queue.
+  let unclaimed: string[] | undefined;
   for (const [queue, indexes] of groups) {
     // Runs of jobs that share queue, priority, runAt and the packed field
     // d (a whole enqueueMany is one run) send those once.
@@ -95,6 +106,14 @@ export async function enqueue(
     let countAt = 0;
     for (const i of indexes) {
       const job = jobs[i];
+      const dedupe = job.dedupe;
+      if (dedupe !== undefined) {
+        // A run of its own (see the script).
+        args.push(job.queue, job.priority, job.runAt, packData(job, now), "D");
+        args.push(job.id, payloads[i], dedupe.key, dedupe.mode, dedupe.ttl ?? "", dedupe.delay ?? "");
+        run = undefined;
+        continue;
+      }
       if (
         run === undefined || job.queue !== run.queue || job.priority !== run.priority ||
         job.runAt !== run.runAt || job.name !== run.name ||
@@ -113,7 +132,20 @@ export async function enqueue(
       // The reply lists only the jobs that were not stored: position, fields.
       const rows = reply as Reply[];
       for (let r = 0; r < rows.length; r += 2) {
-        const i = indexes[Number(rows[r]) - 1];
+        const at = rows[r];
+        if (typeof at === "string" && (at[0] === "u" || at[0] === "b")) {
+          // Decided by the job's dedupe key: "u" or "b", position, ":", the key's job.
+          const colon = at.indexOf(":");
+          const i = indexes[Number(at.slice(1, colon)) - 1];
+          results[i] = {
+            job: toRecord(at.slice(colon + 1), rows[r + 1] as (string | null)[]),
+            created: false,
+            deduplicated: at[0] === "u" ? "duplicate" : "debounced",
+          };
+          (unclaimed ??= []).push(jobs[i].id, queue === "" ? jobs[i].queue : queue);
+          continue;
+        }
+        const i = indexes[Number(at) - 1];
         results[i] = {
           job: toRecord(jobs[i].id, rows[r + 1] as (string | null)[]),
           created: false,
@@ -144,7 +176,38 @@ export async function enqueue(
       },
       created: true,
     };
+    if (job.dedupe !== undefined) results[i].job.dedupeKey = job.dedupe.key;
   }
   await Promise.all(calls);
+  if (unclaimed !== undefined && slots.queueTags) await unclaim(slots, unclaimed);
   return results;
+}
+
+/**
+ * queueTags mode: gives back the id-index claims of jobs that were not
+ * stored because their dedupe key decided (pairs id, queue), so the index
+ * does not fill with ids of jobs that never were. An id that a concurrent
+ * enqueue stored meanwhile gets its entry back.
+ */
+async function unclaim(slots: Slots, pairs: string[]): Promise<void> {
+  await slots.connection.call("enqueue jobs", SCRIPTS.forgetStale, slots.indexKey, ["", ...pairs]);
+  const byQueue = new Map<string, string[]>();
+  for (let p = 0; p < pairs.length; p += 2) {
+    let ids = byQueue.get(pairs[p + 1]);
+    if (ids === undefined) byQueue.set(pairs[p + 1], ids = []);
+    ids.push(pairs[p]);
+  }
+  const back: string[] = [];
+  await Promise.all([...byQueue].map(async ([queue, ids]) => {
+    const exists = await slots.run("enqueue jobs", SCRIPTS.exist, queue, ids) as number[];
+    ids.forEach((id, n) => {
+      if (exists[n] === 1) back.push(id, queue);
+    });
+  }));
+  if (back.length === 0) return;
+  try {
+    await slots.connection.commands.hset(slots.indexKey, back);
+  } catch (error) {
+    throw slots.connection.error("enqueue jobs", error);
+  }
 }
