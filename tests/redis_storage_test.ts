@@ -639,3 +639,26 @@ describe("RedisStorage on Redis", () => {
     });
   });
 });
+
+describe("RedisStorage dedupe", () => {
+  test("dedupe: a job kept out by its key leaves no id-index entry (queueTags)", async () => {
+    const prefix = uniquePrefix();
+    const storage = new RedisStorage({ url: server.url, prefix, queueTags: true });
+    try {
+      const dedupe = { key: "k", mode: "unique", ttl: null, delay: null } as const;
+      const [a, b] = await storage.enqueue([job("a", { dedupe }), job("b", { dedupe })], 1_000);
+      assert.equal(a.created, true);
+      assert.equal(b.deduplicated, "duplicate");
+      const [c] = await storage.enqueue([job("c", { dedupe })], 1_001);
+      assert.equal(c.job.id, "a");
+      assert.deepEqual(await admin.hgetall(`{${prefix}}:ids`), { a: "q" });
+      assert.equal(await admin.hget(`{${prefix}:q}:q:q:dedupe`, "k"), "a");
+      // An enqueue without dedupe costs no command on the dedupe keys.
+      assert.equal((await storage.enqueue([job("plain")], 1_002))[0].created, true);
+      assert.equal(await admin.hlen(`{${prefix}:q}:q:q:dedupe`), 1);
+    } finally {
+      await storage.close();
+      await dropPrefix(admin, prefix);
+    }
+  });
+});

@@ -218,6 +218,17 @@ export function storageDedupeContract(name: string, open: () => Promise<DedupeFi
       assert.equal(free.job.id, "c");
     });
 
+    test("unique: a job failed by a reclaim frees its key (and its entry)", async () => {
+      const fixture = await fresh();
+      const { storage } = fixture;
+      await put(storage, "a", unique("k"), T0, { maxStalls: 0 });
+      await reserveAll(storage, T0);
+      await reserveAll(storage, T0 + LEASE); // the lease expired: a stall, more than maxStalls
+      assert.equal((await storage.getJob("a"))?.state, "failed");
+      if (fixture.dedupeEntries) assert.equal(await fixture.dedupeEntries("alpha"), 0);
+      assert.equal((await put(storage, "b", unique("k"), T0 + LEASE + 1)).created, true);
+    });
+
     test("unique with ttl: a job deleted by retention frees its key", async () => {
       const storage = await storageOf();
       await put(storage, "a", unique("k", 60_000), T0);

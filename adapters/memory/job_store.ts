@@ -82,6 +82,12 @@ export class JobStore {
     return [...this.#queues.keys()].sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
   }
 
+  /** Entries kept for the dedupe keys of `queue`: keys held, plus finished jobs' ttl entries. */
+  dedupeEntries(queue: string): number {
+    const data = this.#queues.get(queue);
+    return (data?.dedupe?.size ?? 0) + (data?.heldKeys?.size ?? 0);
+  }
+
   /** Stores new jobs, idempotent by id (the first of equal ids in one batch wins). */
   enqueue(jobs: readonly NewJob[], now: number): EnqueueResult[] {
     const results: EnqueueResult[] = new Array(jobs.length);
