@@ -310,11 +310,15 @@ export function storageDedupeContract(name: string, open: () => Promise<DedupeFi
       assert.equal(job.id, "a");
       assert.deepEqual(job.payload, { v: 2 });
       // active: a new enqueue makes a new job, which then owns the key
-      const third = await put(storage, "c", debounce("k", 1_000), T0 + 1_500, { payload: { v: 3 } });
+      const third = await put(storage, "c", debounce("k", 1_000), T0 + 1_500, {
+        payload: { v: 3 },
+      });
       assert.equal(third.created, true);
       assert.equal(third.job.id, "c");
       assert.equal(third.job.runAt, T0 + 2_500);
-      const fourth = await put(storage, "d", debounce("k", 1_000), T0 + 1_600, { payload: { v: 4 } });
+      const fourth = await put(storage, "d", debounce("k", 1_000), T0 + 1_600, {
+        payload: { v: 4 },
+      });
       assert.equal(fourth.deduplicated, "debounced");
       assert.equal(fourth.job.id, "c");
       assert.equal(fourth.job.runAt, T0 + 2_600);
@@ -328,7 +332,9 @@ export function storageDedupeContract(name: string, open: () => Promise<DedupeFi
       await reserveAll(storage, T0 + 200); // paused: promotes a, reserves nothing
       assert.equal((await storage.getJob("a"))?.state, "waiting");
       assert.deepEqual((await storage.list("alpha", "waiting")).map((j) => j.id), ["x", "a"]);
-      const debounced = await put(storage, "b", debounce("k", 100), T0 + 300, { payload: { v: 9 } });
+      const debounced = await put(storage, "b", debounce("k", 100), T0 + 300, {
+        payload: { v: 9 },
+      });
       assert.equal(debounced.deduplicated, "debounced");
       assert.equal(debounced.job.state, "delayed");
       assert.equal(debounced.job.runAt, T0 + 400);
@@ -440,7 +446,10 @@ export function storageDedupeContract(name: string, open: () => Promise<DedupeFi
       const bad: [unknown, RegExp][] = [
         [null, /jobs\[1\]\.dedupe must be an object/],
         [{ key: "", mode: "unique", ttl: null, delay: null }, /jobs\[1\]\.dedupe\.key/],
-        [{ key: "x".repeat(513), mode: "unique", ttl: null, delay: null }, /jobs\[1\]\.dedupe\.key/],
+        [
+          { key: "x".repeat(513), mode: "unique", ttl: null, delay: null },
+          /jobs\[1\]\.dedupe\.key/,
+        ],
         [{ key: 5, mode: "unique", ttl: null, delay: null }, /jobs\[1\]\.dedupe\.key/],
         [{ key: "k", mode: "replace", ttl: null, delay: null }, /jobs\[1\]\.dedupe\.mode/],
         [{ key: "k", mode: "unique", ttl: -1, delay: null }, /jobs\[1\]\.dedupe\.ttl/],

@@ -110,7 +110,14 @@ export async function enqueue(
       if (dedupe !== undefined) {
         // A run of its own (see the script).
         args.push(job.queue, job.priority, job.runAt, packData(job, now), "D");
-        args.push(job.id, payloads[i], dedupe.key, dedupe.mode, dedupe.ttl ?? "", dedupe.delay ?? "");
+        args.push(
+          job.id,
+          payloads[i],
+          dedupe.key,
+          dedupe.mode,
+          dedupe.ttl ?? "",
+          dedupe.delay ?? "",
+        );
         run = undefined;
         continue;
       }
