@@ -154,7 +154,8 @@ export function storageDedupeContract(name: string, open: () => Promise<DedupeFi
       assert.equal(dup.job.state, "waiting");
       assert.equal(await storage.getJob("b"), null);
       // active
-      await reserveAll(storage, T0 + 2);
+      const [reserved] = await reserveAll(storage, T0 + 2);
+      assert.equal(reserved.dedupeKey, "k");
       const whileActive = await put(storage, "c", unique("k"), T0 + 3);
       assert.equal(whileActive.deduplicated, "duplicate");
       assert.equal(whileActive.job.id, "a");

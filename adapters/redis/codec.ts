@@ -93,6 +93,7 @@ export const RESERVE_FIELDS: readonly Field[] = [
   "attempt",
   "runAt",
   "errors",
+  "dedupeKey",
   "stalls",
   "progress",
   "result",
@@ -108,7 +109,7 @@ export const RESERVE_FIELDS: readonly Field[] = [
  * const neverReserved = row.length === RESERVE_FIRST;
  * ```
  */
-export const RESERVE_FIRST = 5;
+export const RESERVE_FIRST = 6;
 
 /**
  * Width of the zero-padded sequence that prefixes sorted-set members
@@ -385,23 +386,25 @@ export function parseReserved(
   expiresAt: number,
   row: (string | null)[],
 ): JobRecord {
-  // RESERVE_FIELDS: d, payload, attempt, runAt, errors, then (only for a job
-  // reserved before) stalls, progress, result, error, raw.
+  // RESERVE_FIELDS: d, payload, attempt, runAt, errors, dedupeKey, then (only
+  // for a job reserved before) stalls, progress, result, error, raw.
   const record = baseRecord(
     id,
     "active",
     row[0],
     row[1],
     row[2],
-    row[5] ?? null,
+    row[6] ?? null,
     row[3],
     row[4],
   );
   if (record.queue !== queue) throw new Error("the job data (field d) names another queue");
   record.startedAt = now;
   record.lease = { owner, token, expiresAt };
-  if (row.length === RESERVE_FIRST) return record;
-  return optional(record, row[6], row[7], row[8], row[9]);
+  const dedupeKey = row[5];
+  if (dedupeKey !== null && dedupeKey !== undefined) record.dedupeKey = dedupeKey;
+  if (row.length <= RESERVE_FIRST) return record;
+  return optional(record, row[7], row[8], row[9], row[10]);
 }
 
 /** Builds a record from HMGET FIELDS values; throws when they do not parse. */
