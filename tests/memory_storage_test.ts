@@ -8,7 +8,6 @@ import { storageContract } from "./storage_contract.ts";
 import { storageDedupeContract } from "./storage_dedupe_contract.ts";
 import { storageEventsContract } from "./storage_events_contract.ts";
 import { storageInputContract } from "./storage_input_contract.ts";
-import { JobStore } from "../adapters/memory/job_store.ts";
 
 // MemoryStorage stores no text, so there is nothing to corrupt.
 storageContract(
@@ -548,31 +547,5 @@ describe("MemoryStorage eventBacklog option", () => {
     (first.events[0] as { worker: { queues: string[] } }).worker.queues.push("changed");
     const second = await read();
     assert.deepEqual((second.events[0] as { worker: { queues: string[] } }).worker.queues, ["q"]);
-  });
-});
-
-describe("MemoryStorage dedupe keys", () => {
-  test("steady unique keys with a ttl keep a bounded number of entries", () => {
-    const store = new JobStore(() => {});
-    const keep = { completed: { count: 10, age: 1e12 }, failed: { count: 10, age: 1e12 } };
-    let peak = 0;
-    for (let i = 0; i < 2_000; i++) {
-      const now = T0 + i * 10;
-      store.enqueue([newJob(`j${i}`, {
-        queue: "q",
-        dedupe: { key: `k${i}`, mode: "unique", ttl: 100, delay: null },
-      })], now);
-      const { jobs } = store.reserve({ queues: ["q"], limit: 10, owner: "w", leaseMs: 1_000, now });
-      store.settle(
-        jobs.map((job) => ({ kind: "complete" as const, id: job.id, token: job.lease!.token })),
-        now,
-        keep,
-      );
-      peak = Math.max(peak, store.dedupeEntries("q"));
-    }
-    // About ttl / step = 10 keys held at once (each counted in the map and the ttl heap).
-    assert.ok(peak <= 30, `peak ${peak}`);
-    store.prune("q", keep, T0 + 1e9);
-    assert.equal(store.dedupeEntries("q"), 0);
   });
 });

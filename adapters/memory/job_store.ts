@@ -82,7 +82,33 @@ export class JobStore {
     return [...this.#queues.keys()].sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
   }
 
-  /** Entries kept for the dedupe keys of `queue`: keys held, plus finished jobs' ttl entries. */
+  /**
+   * Entries kept for the dedupe keys of `queue`: keys held, plus finished
+   * jobs' ttl entries. They do not pile up under steady unique keys.
+   *
+   * @example Bounded by the keys held at once
+   * ```ts
+   * import { JobStore } from "./job_store.ts";
+   *
+   * const store = new JobStore(() => {});
+   * const keep = { completed: { count: 10, age: 1e12 }, failed: { count: 10, age: 1e12 } };
+   * let peak = 0;
+   * for (let i = 0; i < 1_000; i++) {
+   *   const now = i * 10; // a key every 10 ms, each held 100 ms
+   *   store.enqueue([{ id: `j${i}`, name: "t", queue: "q", payload: null, priority: 0,
+   *     maxAttempts: 1, maxStalls: 1, timeout: 0, runAt: now,
+   *     dedupe: { key: `k${i}`, mode: "unique", ttl: 100, delay: null } }], now);
+   *   const { jobs } = store.reserve({ queues: ["q"], limit: 10, owner: "w", leaseMs: 1_000, now });
+   *   store.settle(jobs.map((j) => ({ kind: "complete" as const, id: j.id, token: j.lease!.token })),
+   *     now, keep);
+   *   peak = Math.max(peak, store.dedupeEntries("q"));
+   * }
+   * // About 10 keys held at once (each in the map and the ttl heap):
+   * if (peak > 30) throw new Error(`dedupe entries piled up: ${peak}`);
+   * store.prune("q", keep, 1e9);
+   * if (store.dedupeEntries("q") !== 0) throw new Error("dedupe entries left after prune");
+   * ```
+   */
   dedupeEntries(queue: string): number {
     const data = this.#queues.get(queue);
     return (data?.dedupe?.size ?? 0) + (data?.heldKeys?.size ?? 0);
