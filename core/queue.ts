@@ -227,10 +227,7 @@ export class Queue {
     payload: P,
     options: EnqueueOptions = {},
   ): Promise<JobRecord<P>> {
-    const now = this.#clock.now();
-    const job = this.#prepare(task, options, now)(payload, -1);
-    const [result] = await this.#storage.enqueue([job], now);
-    return result.job as JobRecord<P>;
+    return (await this.enqueueOutcome(task, payload, options)).job;
   }
 
   /**

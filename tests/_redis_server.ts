@@ -9,7 +9,7 @@ import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 
 /** A running test server. */
 export interface RedisServer {
@@ -265,4 +265,20 @@ export async function dropPrefix(client: Redis, prefix: string): Promise<void> {
     if (keys.length > 0) await client.del(...keys);
     cursor = next;
   } while (cursor !== "0");
+}
+
+/**
+ * The entries RedisStorage keeps for the dedupe keys of `queue` under
+ * `prefix`: its key hash and its ttl set (see adapters/redis/lua/dedupe.ts),
+ * read with a plain client.
+ */
+export async function dedupeEntries(
+  client: Redis | Cluster,
+  prefix: string,
+  queueTags: boolean,
+  queue: string,
+): Promise<number> {
+  const tag = queueTags ? `{${prefix}:${queue}}` : `{${prefix}}`;
+  return await client.hlen(`${tag}:q:${queue}:dedupe`) +
+    await client.zcard(`${tag}:q:${queue}:dedupe:held`);
 }

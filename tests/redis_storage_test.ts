@@ -14,7 +14,7 @@ import { storageContract } from "./storage_contract.ts";
 import { storageInputContract } from "./storage_input_contract.ts";
 import { storageDedupeContract } from "./storage_dedupe_contract.ts";
 import { type EventsFixtureOptions, storageEventsContract } from "./storage_events_contract.ts";
-import { dropPrefix, startRedis } from "./_redis_server.ts";
+import { dedupeEntries, dropPrefix, startRedis } from "./_redis_server.ts";
 
 const server = await startRedis();
 const admin = new Redis(server.url);
@@ -53,27 +53,12 @@ for (const queueTags of [false, true]) {
         await dropPrefix(admin, prefix);
       },
       corrupt: (id: string) => corruptJob(prefix, id, queueTags),
+      dedupeEntries: (queue: string) => dedupeEntries(admin, prefix, queueTags, queue),
     });
   };
   storageContract(name, open);
   storageInputContract(name, open);
-  storageDedupeContract(name, () => {
-    const prefix = uniquePrefix();
-    const storage = new RedisStorage({ url: server.url, prefix, queueTags });
-    return Promise.resolve({
-      storage,
-      cleanup: async () => {
-        await storage.close();
-        await dropPrefix(admin, prefix);
-      },
-      // The key hash and the ttl set of the queue, read with a plain client.
-      dedupeEntries: async (queue: string) => {
-        const tag = queueTags ? `{${prefix}:${queue}}` : `{${prefix}}`;
-        return await admin.hlen(`${tag}:q:${queue}:dedupe`) +
-          await admin.zcard(`${tag}:q:${queue}:dedupe:held`);
-      },
-    });
-  });
+  storageDedupeContract(name, open);
   storageEventsContract(name, (options: EventsFixtureOptions = {}) => {
     const prefix = uniquePrefix();
     const storage = new RedisStorage({ url: server.url, prefix, queueTags, ...options });
