@@ -193,9 +193,10 @@ export interface NewJob {
  * - A duplicate writes no event; a debounce writes a `debounced` event (with
  *   the new `runAt`) and wakes waiting workers as an enqueue does.
  * - The job record shows the key as `dedupeKey`. The adapter drops what it
- *   keeps for a key once the key is free (its job finished and its ttl is
- *   over, or it was deleted), at the latest by the next `prune` or `settle`
- *   with retention of the queue: nothing grows with keys no job holds.
+ *   keeps for a key once the key is free: when its job finishes or is
+ *   deleted, or, for a finished job whose ttl still held, in bounded steps
+ *   of later `prune` and `settle` (with retention) calls of the queue and
+ *   its dedupe enqueues: nothing grows with keys no job holds.
  */
 export interface JobDedupe {
   /** The key: a non-empty string of at most 512 characters. */

@@ -392,6 +392,20 @@ export function storageDedupeContract(name: string, open: () => Promise<DedupeFi
       assert.equal((await storage.counts("alpha")).delayed, 1);
     });
 
+    test("a job kept out by its key does not take its id: a later job of the batch may", async () => {
+      const storage = await storageOf();
+      const results = await storage.enqueue([
+        newJob("a", { dedupe: unique("k") }),
+        newJob("b", { dedupe: unique("k") }),
+        newJob("b", { payload: { plain: true } }),
+      ], T0);
+      assert.deepEqual(
+        results.map((r) => [r.job.id, r.created, r.deduplicated]),
+        [["a", true, undefined], ["a", false, "duplicate"], ["b", true, undefined]],
+      );
+      assert.deepEqual((await storage.getJob("b"))?.payload, { plain: true });
+    });
+
     test("keys are scoped per queue", async () => {
       const storage = await storageOf();
       const a = await put(storage, "a", unique("k"), T0);

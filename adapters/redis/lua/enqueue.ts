@@ -101,7 +101,6 @@ end
 -- exists, or its key decided), else stores it under its key.
 local function enqueueDedupe(q, prio, runAt, d, id, k, payload, dk, mode, ttl, delay)
   if seen[id] or redis.call('EXISTS', k) == 1 then return no, redis.call('HMGET', k, unpack(FIELDS)) end
-  seen[id] = true
   local dh = qkey(q, 'dedupe')
   sweepHeld(q, nowN, 8)
   local holder = redis.call('HGET', dh, dk)
@@ -141,6 +140,7 @@ local function enqueueDedupe(q, prio, runAt, d, id, k, payload, dk, mode, ttl, d
       end
     end
   end
+  seen[id] = true -- stored: a later job of the call with this id finds it
   local s = padSeq(seq)
   seq = seq + 1
   if ttl == '' then
