@@ -52,7 +52,9 @@ export type { Clock } from "./core/clock.ts";
 export { FakeClock } from "./core/fake_clock.ts";
 export { MAX_PRIORITY, Queue } from "./core/queue.ts";
 export type {
+  EnqueueDedupe,
   EnqueueOptions,
+  EnqueueOutcome,
   QueueOptions,
   ResultOptions,
   ScheduleOptions,

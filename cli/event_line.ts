@@ -71,6 +71,8 @@ function details(event: StorageEvent): string[] {
       return [event.failed ? "then=failed" : "then=waiting"];
     case "waiting":
       return [`reason=${event.reason}`];
+    case "debounced":
+      return [`runAt=${time(event.runAt)}`];
     case "online":
     case "heartbeat":
     case "offline":

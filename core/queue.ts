@@ -9,6 +9,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import { ResultTimeoutError } from "./errors.ts";
 import type { Counts, ListOptions, NewJob, Retention, Storage } from "./storage.ts";
 import { DEFAULT_RETENTION } from "./storage.ts";
+import { MAX_DEDUPE_KEY_LENGTH } from "./storage_checks.ts";
 import type { QueueSummary, WorkerInfo } from "./storage_events.ts";
 import { checkEventStreamOptions, EventStream, type EventStreamOptions } from "./event_stream.ts";
 import { finished, ResultWaiters } from "./result_waiters.ts";
@@ -61,6 +62,55 @@ export interface EnqueueOptions {
   maxAttempts?: number;
   /** Overrides the task's `timeout` (ms) for this job. */
   timeout?: number;
+  /**
+   * Deduplicates by key within the job's queue, in the same atomic storage
+   * step as the enqueue (see {@linkcode EnqueueDedupe}). A duplicate returns
+   * the job that holds the key; a debounce returns the updated job.
+   */
+  dedupe?: EnqueueDedupe;
+}
+
+/**
+ * Deduplication of one enqueue, by `key` within the job's queue:
+ *
+ * - `"unique"` (the default): while the key's job is waiting, delayed or
+ *   active (and, with `ttl`, at least `ttl` ms after it was enqueued, even
+ *   once it finished), an enqueue with the key stores nothing and returns
+ *   that job.
+ * - `"throttle"`: as `"unique"`, but only until the key's job starts (or,
+ *   with `ttl`, for at least `ttl` ms after its enqueue): an enqueue while it
+ *   is active creates a new job, which then holds the key.
+ * - `"debounce"`: while the key's job is waiting or delayed, an enqueue with
+ *   the key gives it the new payload and moves its run time to
+ *   `now + delay` (so it runs once, `delay` ms after the last enqueue);
+ *   otherwise it creates a job due at `now + delay`. `delay` is required,
+ *   and the enqueue's own `delay` and `runAt` are refused.
+ *
+ * An `id` that exists still wins first: that job comes back unchanged.
+ */
+export interface EnqueueDedupe {
+  /** The key: a non-empty string of at most 512 characters, scoped to the job's queue. */
+  key: string;
+  /** Default "unique". */
+  mode?: "unique" | "throttle" | "debounce";
+  /** `"unique"` and `"throttle"`: hold the key at least this many ms after the enqueue. */
+  ttl?: number;
+  /** `"debounce"` (required there): ms from the latest enqueue to the run. */
+  delay?: number;
+}
+
+/** What {@linkcode Queue.enqueueOutcome} returns: the job and what the enqueue did. */
+export interface EnqueueOutcome<P = unknown> {
+  /** The new job, the existing one (same id, or a duplicate by key), or the debounced one. */
+  job: JobRecord<P>;
+  /** True when a new job was stored. */
+  created: boolean;
+  /**
+   * Set when `dedupe` decided (`created` is then false): `"duplicate"` when
+   * the key's job came back and nothing was stored, `"debounced"` when the
+   * key's pending job took the new payload and run time.
+   */
+  deduplicated?: "duplicate" | "debounced";
 }
 
 /** Options of {@linkcode Queue.schedule}: those of each job it makes, and its missed-tick policy. */
@@ -117,6 +167,7 @@ const ENQUEUE_OPTIONS = optionNames<EnqueueOptions>()([
   "queue",
   "maxAttempts",
   "timeout",
+  "dedupe",
 ]);
 const SCHEDULE_OPTIONS = optionNames<ScheduleOptions>()([
   "queue",
@@ -125,6 +176,10 @@ const SCHEDULE_OPTIONS = optionNames<ScheduleOptions>()([
   "timeout",
   "missed",
 ]);
+const DEDUPE_OPTIONS = optionNames<EnqueueDedupe>()(["key", "mode", "ttl", "delay"]);
+const DEDUPE_MODES = ["unique", "throttle", "debounce"] as const;
+/** The longest time a dedupe `ttl` or `delay` may take, ms (as `delay`: 100 years). */
+const MAX_DELAY = 100 * 365 * 86_400_000;
 const RESULT_OPTIONS = optionNames<ResultOptions>()(["timeout", "pollInterval", "signal"]);
 const LIST_OPTIONS = optionNames<ListOptions>()(["offset", "limit"]);
 
@@ -179,23 +234,66 @@ export class Queue {
   /**
    * Enqueues one job and returns its stored record. The payload must be plain
    * JSON no larger than `maxPayloadBytes`; otherwise a TypeError/RangeError
-   * names the bad path and nothing is stored.
+   * names the bad path and nothing is stored. When nothing new is stored
+   * (an existing `id`, a `dedupe` duplicate or debounce), the job returned
+   * is the one that was already there (as it is now); use
+   * {@linkcode Queue.enqueueOutcome} to learn which happened.
+   *
+   * @example Deduplication by key
+   * ```ts
+   * import { defineTask, MemoryStorage, Queue } from "@taskmill/taskmill";
+   *
+   * const sync = defineTask({ name: "sync", handler: (p: { user: string }) => p.user });
+   * const queue = new Queue({ storage: new MemoryStorage() });
+   * const first = await queue.enqueue(sync, { user: "ada" }, { dedupe: { key: "sync:ada" } });
+   * const again = await queue.enqueue(sync, { user: "ada" }, { dedupe: { key: "sync:ada" } });
+   * console.log(again.id === first.id); // true: the key's job is still waiting
+   * console.log((await queue.counts("default")).waiting); // 1
+   * ```
    */
   async enqueue<P>(
     task: TaskRef<P>,
     payload: P,
     options: EnqueueOptions = {},
   ): Promise<JobRecord<P>> {
+    return (await this.enqueueOutcome(task, payload, options)).job;
+  }
+
+  /**
+   * As {@linkcode Queue.enqueue}, but tells what the enqueue did: `created`
+   * is true when a job was stored, and `deduplicated` is `"duplicate"` or
+   * `"debounced"` when the `dedupe` key decided.
+   *
+   * @example Debounce: one run, 1 s after the last of a burst of enqueues
+   * ```ts
+   * import { defineTask, MemoryStorage, Queue } from "@taskmill/taskmill";
+   *
+   * const reindex = defineTask({ name: "reindex", handler: (p: { rev: number }) => p.rev });
+   * const queue = new Queue({ storage: new MemoryStorage() });
+   * const dedupe = { key: "doc:1", mode: "debounce", delay: 1_000 } as const;
+   * const a = await queue.enqueueOutcome(reindex, { rev: 1 }, { dedupe });
+   * const b = await queue.enqueueOutcome(reindex, { rev: 2 }, { dedupe });
+   * console.log(a.created, b.created, b.deduplicated); // true false "debounced"
+   * console.log(b.job.id === a.job.id, b.job.payload); // true { rev: 2 }
+   * ```
+   */
+  async enqueueOutcome<P>(
+    task: TaskRef<P>,
+    payload: P,
+    options: EnqueueOptions = {},
+  ): Promise<EnqueueOutcome<P>> {
     const now = this.#clock.now();
     const job = this.#prepare(task, options, now)(payload, -1);
     const [result] = await this.#storage.enqueue([job], now);
-    return result.job as JobRecord<P>;
+    return result as EnqueueOutcome<P>;
   }
 
   /**
    * Enqueues many jobs of one task in one storage call (one round trip on
    * Redis). Every payload is checked before anything is stored: one bad
-   * payload stores none.
+   * payload stores none. With `dedupe`, every job of the call has the same
+   * key, so the first one decides and the others see it (they come back as
+   * its duplicates, or debounce it to the last payload).
    */
   async enqueueMany<P>(
     task: TaskRef<P>,
@@ -593,6 +691,18 @@ export class Queue {
     const timeout = options.timeout ?? defaults.timeout;
     if (timeout !== null) checkInt(timeout, 0, 2_147_483_647, `${where}: timeout`);
     let runAt = now;
+    let dedupe: NewJob["dedupe"];
+    if (options.dedupe !== undefined) {
+      dedupe = prepareDedupe(options.dedupe, where);
+      if (dedupe.mode === "debounce") {
+        if (options.delay !== undefined || options.runAt !== undefined) {
+          throw new TypeError(
+            `${where}: a "debounce" dedupe takes no delay or runAt option (dedupe.delay sets the run time)`,
+          );
+        }
+        runAt = now + dedupe.delay!;
+      }
+    }
     if (options.delay !== undefined && options.runAt !== undefined) {
       throw new TypeError(`${where}: give delay or runAt, not both`);
     }
@@ -615,7 +725,7 @@ export class Queue {
         throw new TypeError(`${where}: ${pathOf(index)} is undefined; pass null for "no payload"`);
       }
       checkJson(payload, index, pathOf, where, maxBytes);
-      return {
+      const job: NewJob = {
         id: givenId ?? nextId(now),
         name,
         queue,
@@ -629,6 +739,46 @@ export class Queue {
         timeout,
         runAt,
       };
+      if (dedupe !== undefined) job.dedupe = dedupe;
+      return job;
     };
   }
+}
+
+/** Checks `EnqueueOptions.dedupe` and builds the port's `JobDedupe` from it. */
+function prepareDedupe(given: EnqueueDedupe, where: string): NonNullable<NewJob["dedupe"]> {
+  if (typeof given !== "object" || given === null || Array.isArray(given)) {
+    throw new TypeError(
+      `${where}: dedupe must be an object { key, mode?, ttl?, delay? }, got ${describe(given)}`,
+    );
+  }
+  checkKeys(given, DEDUPE_OPTIONS, where, "options.dedupe");
+  const { key, mode = "unique", ttl, delay } = given;
+  if (typeof key !== "string" || key === "" || key.length > MAX_DEDUPE_KEY_LENGTH) {
+    throw new TypeError(
+      `${where}: dedupe.key must be a non-empty string of at most ${MAX_DEDUPE_KEY_LENGTH} characters, got ${
+        describe(key)
+      }`,
+    );
+  }
+  if (!(DEDUPE_MODES as readonly unknown[]).includes(mode)) {
+    throw new TypeError(
+      `${where}: dedupe.mode must be one of ${DEDUPE_MODES.join(", ")}, got ${describe(mode)}`,
+    );
+  }
+  if (mode === "debounce") {
+    if (delay === undefined) {
+      throw new TypeError(`${where}: a "debounce" dedupe needs dedupe.delay (ms)`);
+    }
+    if (ttl !== undefined) {
+      throw new TypeError(`${where}: a "debounce" dedupe takes no dedupe.ttl`);
+    }
+    checkInt(delay, 0, MAX_DELAY, `${where}: dedupe.delay`);
+    return { key, mode, ttl: null, delay };
+  }
+  if (delay !== undefined) {
+    throw new TypeError(`${where}: dedupe.delay is for mode "debounce" only (mode is "${mode}")`);
+  }
+  if (ttl !== undefined) checkInt(ttl, 0, MAX_DELAY, `${where}: dedupe.ttl`);
+  return { key, mode, ttl: ttl ?? null, delay: null };
 }

@@ -95,7 +95,8 @@
  * - Events (see `storage_events.ts`): every change a method makes to a
  *   job or a queue adds its event to the queue's stream in the same atomic
  *   step, so no event tells of a change that did not happen and no change
- *   happens without its event: `enqueue` (an `enqueued` per created job),
+ *   happens without its event: `enqueue` (an `enqueued` per created job, a
+ *   `debounced` per job a `"debounce"` dedupe updated, none for a duplicate),
  *   `reserve` (a `stalled` per reclaim, then `failed` if it failed the job;
  *   an `active` per reserved job), `settle` (`completed`, `retrying`,
  *   `failed`, or `waiting` for a release), `setProgress`, `retryFailed`
@@ -172,17 +173,42 @@ export interface NewJob {
  *   (waiting or delayed; with `ttl`, at least `ttl` ms after it was enqueued).
  * - `"debounce"`: while the key's job is waiting or delayed, an enqueue with
  *   the key replaces its payload with the new one and moves its `runAt` to
- *   `now + delay` (it becomes delayed again); otherwise it creates the job,
- *   due at `now + delay`.
+ *   `now + delay` (it becomes delayed again, and joins the back of its
+ *   line when due; a delay of 0 makes it waiting at once, at the back);
+ *   otherwise it creates the job, due at `now + delay` (the `NewJob`'s
+ *   `runAt` is not used). The updated job keeps its id, name, priority,
+ *   settings, `enqueuedAt`, attempts and errors.
+ *
+ * Decided the same way by every adapter:
+ * - The job that holds a key is the last one created with it (a throttle's
+ *   or a debounce's new job takes the key over). Whether the key still
+ *   holds is decided by that job's current state, by the mode of the new
+ *   enqueue, and by the `ttl` the holding job was enqueued with
+ *   (`enqueuedAt + ttl > now` holds it). A job that is deleted (`remove`,
+ *   retention) frees its key at once, ttl or not: a duplicate always
+ *   returns a job that exists.
+ * - An existing `id` is checked first: that job comes back with
+ *   `created: false` and no `deduplicated`, and the key is not looked at.
+ * - Within one `enqueue` batch, a job sees the key taken by an earlier one.
+ * - A duplicate writes no event; a debounce writes a `debounced` event (with
+ *   the new `runAt`) and wakes waiting workers as an enqueue does.
+ * - The job record shows the key as `dedupeKey`. The adapter drops what it
+ *   keeps for a key once the key is free: when its job finishes or is
+ *   deleted, or, for a finished job whose ttl still held, in bounded steps
+ *   of later `prune` and `settle` (with retention) calls of the queue and
+ *   its dedupe enqueues: nothing grows with keys no job holds.
  */
 export interface JobDedupe {
   /** The key: a non-empty string of at most 512 characters. */
   key: string;
   /** See the interface doc. */
   mode: "unique" | "throttle" | "debounce";
-  /** `"unique"` and `"throttle"`: the least time the key is held after the enqueue, ms; null = none. */
+  /**
+   * `"unique"` and `"throttle"`: the least time the key is held after the
+   * enqueue, ms (an integer >= 0); null = none. `"debounce"`: null.
+   */
   ttl: number | null;
-  /** `"debounce"` (required there): ms from the latest enqueue to the run; null otherwise. */
+  /** `"debounce"` (required there): ms from the latest enqueue to the run (an integer >= 0); null otherwise. */
   delay: number | null;
 }
 

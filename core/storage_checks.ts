@@ -36,6 +36,7 @@
  */
 
 import type {
+  JobDedupe,
   ListOptions,
   NewJob,
   ReserveRequest,
@@ -204,11 +205,56 @@ function checkNewJob(job: NewJob, index: number): void {
   if (typeof job.runAt !== "number" || !Number.isFinite(job.runAt)) {
     badField(index, "runAt", "a finite number (epoch ms)", job.runAt);
   }
+  if (job.dedupe !== undefined) checkDedupe(job.dedupe, index);
+}
+
+/** The longest `NewJob.dedupe.key` (characters). */
+export const MAX_DEDUPE_KEY_LENGTH = 512;
+
+const DEDUPE_MODES: readonly string[] = ["unique", "throttle", "debounce"];
+
+function checkDedupe(dedupe: JobDedupe, index: number): void {
+  if (typeof dedupe !== "object" || dedupe === null || Array.isArray(dedupe)) {
+    badField(index, "dedupe", "an object { key, mode, ttl, delay } or absent", dedupe);
+  }
+  const { key, mode, ttl, delay } = dedupe;
+  if (typeof key !== "string" || key === "" || key.length > MAX_DEDUPE_KEY_LENGTH) {
+    badField(
+      index,
+      "dedupe.key",
+      `a non-empty string of at most ${MAX_DEDUPE_KEY_LENGTH} characters`,
+      key,
+    );
+  }
+  if (typeof mode !== "string" || !DEDUPE_MODES.includes(mode)) {
+    badField(index, "dedupe.mode", '"unique", "throttle" or "debounce"', mode);
+  }
+  if (mode === "debounce") {
+    if (!isMs(delay)) {
+      badField(index, "dedupe.delay", 'an integer >= 0 (required by "debounce")', delay);
+    }
+    if (ttl !== null) badField(index, "dedupe.ttl", 'null (a "debounce" takes no ttl)', ttl);
+    return;
+  }
+  if (ttl !== null && !isMs(ttl)) badField(index, "dedupe.ttl", "an integer >= 0 or null", ttl);
+  if (delay !== null) {
+    badField(
+      index,
+      "dedupe.delay",
+      `null (only "debounce" takes a delay; mode is "${mode}")`,
+      delay,
+    );
+  }
+}
+
+function isMs(value: unknown): boolean {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
 function badField(index: number, field: string, rule: string, value: unknown): never {
   // A number out of range is a RangeError; anything of the wrong type a TypeError.
-  const numeric = field !== "id" && field !== "name" && field !== "queue";
+  const numeric = field !== "id" && field !== "name" && field !== "queue" &&
+    field !== "dedupe.key";
   const error = numeric && typeof value === "number" ? RangeError : TypeError;
   throw new error(
     `Cannot enqueue jobs: jobs[${index}].${field} must be ${rule}, got ${describe(value)}`,

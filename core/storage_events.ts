@@ -71,6 +71,11 @@ export type QueueEvent =
    * due now by `promote` ("promoted").
    */
   | JobEventBase & { type: "waiting"; reason: "released" | "retried" | "promoted" }
+  /**
+   * A `"debounce"` enqueue hit the job while it was waiting or delayed: it
+   * took the enqueue's payload and runs at `runAt` (delayed again).
+   */
+  | JobEventBase & { type: "debounced"; runAt: number }
   /** The job was deleted by `remove` or `removeFailed`. */
   | JobEventBase & { type: "removed" }
   /** The queue was paused. */

@@ -105,6 +105,8 @@ export interface JobRecord<P = unknown, R = unknown> {
   errors: JobError[];
   /** Raw stored text of a record that could not be parsed (moved to failed). */
   raw?: string;
+  /** The deduplication key it was enqueued with (`EnqueueOptions.dedupe`), if any (see the README, "Deduplication"). */
+  dedupeKey?: string;
 }
 
 /** What the handler sees of its job through `ctx.job`. */

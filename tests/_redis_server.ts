@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { Redis } from "ioredis";
+import type { Cluster } from "ioredis";
 
 /** A running test server. */
 export interface RedisServer {
@@ -277,4 +278,20 @@ export function countingClient(url: string): { client: Redis; sent: string[] } {
     return send(command as never, stream as never);
   }) as typeof client.sendCommand;
   return { client, sent };
+}
+
+/**
+ * The entries RedisStorage keeps for the dedupe keys of `queue` under
+ * `prefix`: its key hash and its ttl set (see adapters/redis/lua/dedupe.ts),
+ * read with a plain client.
+ */
+export async function dedupeEntries(
+  client: Redis | Cluster,
+  prefix: string,
+  queueTags: boolean,
+  queue: string,
+): Promise<number> {
+  const tag = queueTags ? `{${prefix}:${queue}}` : `{${prefix}}`;
+  return await client.hlen(`${tag}:q:${queue}:dedupe`) +
+    await client.zcard(`${tag}:q:${queue}:dedupe:held`);
 }

@@ -264,6 +264,10 @@ describe("dashboard on MemoryStorage", () => {
     assert.match(failed.body, /data-test="error-stack">Error: boom/);
     assert.match(failed.body, /data-test="retry-button"/);
     assert.equal((await get(handler, "/jobs/missing")).response.status, 404);
+    assert.doesNotMatch(done.body, /data-test="dedupe-key"/);
+    await queue.enqueue("echo", null, { id: "keyed-1", dedupe: { key: "user:<ada>" } });
+    const keyed = await get(handler, "/jobs/keyed-1");
+    assert.match(keyed.body, /data-test="dedupe-key">user:&lt;ada&gt;</);
 
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));

@@ -5,6 +5,7 @@ import { FakeClock } from "../core/fake_clock.ts";
 import type { NewJob, Settlement, Storage } from "../core/storage.ts";
 import type { JobRecord, JobState } from "../core/task.ts";
 import { storageContract } from "./storage_contract.ts";
+import { storageDedupeContract } from "./storage_dedupe_contract.ts";
 import { storageEventsContract } from "./storage_events_contract.ts";
 import { storageInputContract } from "./storage_input_contract.ts";
 import { storageSchedulesContract } from "./storage_schedules_contract.ts";
@@ -25,6 +26,10 @@ storageSchedulesContract(
   () => Promise.resolve({ storage: new MemoryStorage(), cleanup: () => Promise.resolve() }),
 );
 storageInputContract(
+  "MemoryStorage",
+  () => Promise.resolve({ storage: new MemoryStorage(), cleanup: () => Promise.resolve() }),
+);
+storageDedupeContract(
   "MemoryStorage",
   () => Promise.resolve({ storage: new MemoryStorage(), cleanup: () => Promise.resolve() }),
 );

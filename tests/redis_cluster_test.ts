@@ -9,9 +9,10 @@ import process from "node:process";
 import { Cluster, Redis } from "ioredis";
 import { RedisStorage } from "../adapters/redis/mod.ts";
 import { storageContract } from "./storage_contract.ts";
+import { storageDedupeContract } from "./storage_dedupe_contract.ts";
 import { type EventsFixtureOptions, storageEventsContract } from "./storage_events_contract.ts";
 import { storageSchedulesContract } from "./storage_schedules_contract.ts";
-import { startRedisCluster } from "./_redis_server.ts";
+import { dedupeEntries, startRedisCluster } from "./_redis_server.ts";
 
 const cluster = await startRedisCluster();
 const admin = new Cluster(cluster.nodes);
@@ -42,18 +43,7 @@ for (const queueTags of [false, true]) {
       });
     },
   );
-  storageSchedulesContract(`RedisStorage on Cluster${queueTags ? " (queueTags)" : ""}`, () => {
-    const client = new Cluster(cluster.nodes);
-    const storage = new RedisStorage({ client, prefix: uniquePrefix(), queueTags });
-    return Promise.resolve({
-      storage,
-      cleanup: async () => {
-        await storage.close();
-        await client.quit();
-      },
-    });
-  });
-  storageContract(`RedisStorage on Cluster${queueTags ? " (queueTags)" : ""}`, () => {
+  const open = () => {
     const prefix = uniquePrefix();
     const client = new Cluster(cluster.nodes);
     const storage = new RedisStorage({ client, prefix, queueTags });
@@ -69,8 +59,13 @@ for (const queueTags of [false, true]) {
         if (queueTags) tag = `{${prefix}:${await admin.hget(`{${prefix}}:ids`, id)}}`;
         assert.equal(await admin.hset(`${tag}:job:${id}`, "payload", "{not json"), 0);
       },
+      dedupeEntries: (queue: string) => dedupeEntries(admin, prefix, queueTags, queue),
     });
-  });
+  };
+  const name = `RedisStorage on Cluster${queueTags ? " (queueTags)" : ""}`;
+  storageDedupeContract(name, open);
+  storageSchedulesContract(name, open);
+  storageContract(name, open);
 }
 
 /** The master port serving `key`'s slot. */

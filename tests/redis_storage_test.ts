@@ -12,9 +12,10 @@ import { StorageError, StorageWarning } from "../core/errors.ts";
 import type { NewJob } from "../core/storage.ts";
 import { storageContract } from "./storage_contract.ts";
 import { storageInputContract } from "./storage_input_contract.ts";
+import { storageDedupeContract } from "./storage_dedupe_contract.ts";
 import { type EventsFixtureOptions, storageEventsContract } from "./storage_events_contract.ts";
 import { storageSchedulesContract } from "./storage_schedules_contract.ts";
-import { countingClient, dropPrefix, startRedis } from "./_redis_server.ts";
+import { countingClient, dedupeEntries, dropPrefix, startRedis } from "./_redis_server.ts";
 
 const server = await startRedis();
 const admin = new Redis(server.url);
@@ -53,11 +54,13 @@ for (const queueTags of [false, true]) {
         await dropPrefix(admin, prefix);
       },
       corrupt: (id: string) => corruptJob(prefix, id, queueTags),
+      dedupeEntries: (queue: string) => dedupeEntries(admin, prefix, queueTags, queue),
     });
   };
   storageContract(name, open);
   storageInputContract(name, open);
   storageSchedulesContract(name, open);
+  storageDedupeContract(name, open);
   storageEventsContract(name, (options: EventsFixtureOptions = {}) => {
     const prefix = uniquePrefix();
     const storage = new RedisStorage({ url: server.url, prefix, queueTags, ...options });
@@ -609,5 +612,28 @@ describe("RedisStorage on Redis", () => {
       message:
         "Cannot create RedisStorage: options.queueTag is not an option (did you mean queueTags?)",
     });
+  });
+});
+
+describe("RedisStorage dedupe", () => {
+  test("dedupe: a job kept out by its key leaves no id-index entry (queueTags)", async () => {
+    const prefix = uniquePrefix();
+    const storage = new RedisStorage({ url: server.url, prefix, queueTags: true });
+    try {
+      const dedupe = { key: "k", mode: "unique", ttl: null, delay: null } as const;
+      const [a, b] = await storage.enqueue([job("a", { dedupe }), job("b", { dedupe })], 1_000);
+      assert.equal(a.created, true);
+      assert.equal(b.deduplicated, "duplicate");
+      const [c] = await storage.enqueue([job("c", { dedupe })], 1_001);
+      assert.equal(c.job.id, "a");
+      assert.deepEqual(await admin.hgetall(`{${prefix}}:ids`), { a: "q" });
+      assert.equal(await admin.hget(`{${prefix}:q}:q:q:dedupe`, "k"), "a");
+      // An enqueue without dedupe costs no command on the dedupe keys.
+      assert.equal((await storage.enqueue([job("plain")], 1_002))[0].created, true);
+      assert.equal(await admin.hlen(`{${prefix}:q}:q:q:dedupe`), 1);
+    } finally {
+      await storage.close();
+      await dropPrefix(admin, prefix);
+    }
   });
 });

@@ -18,6 +18,7 @@ import { Kind } from "./stored_event.ts";
 import { LeaseGrant } from "./lease_grant.ts";
 import { QueueData } from "./queue_data.ts";
 import { copyError, toRecord } from "./record.ts";
+import { Heap } from "./heap.ts";
 import { Slot } from "./slot.ts";
 import { Spec } from "./spec.ts";
 
@@ -29,6 +30,9 @@ import { Spec } from "./spec.ts";
 const getOrInsert = (Map.prototype as {
   getOrInsert?: (this: Map<string, Slot>, key: string, value: Slot) => Slot;
 }).getOrInsert;
+
+/** Keys a dedupe enqueue frees at most (a `prune` frees every due one). */
+const DEDUPE_SWEEP = 16;
 
 /**
  * MemoryStorage's jobs and every change of their state, synchronous: the
@@ -78,6 +82,38 @@ export class JobStore {
     return [...this.#queues.keys()].sort((a, b) => a < b ? -1 : a > b ? 1 : 0);
   }
 
+  /**
+   * Entries kept for the dedupe keys of `queue`: keys held, plus finished
+   * jobs' ttl entries. They do not pile up under steady unique keys.
+   *
+   * @example Bounded by the keys held at once
+   * ```ts
+   * import { JobStore } from "./job_store.ts";
+   *
+   * const store = new JobStore(() => {});
+   * const keep = { completed: { count: 10, age: 1e12 }, failed: { count: 10, age: 1e12 } };
+   * let peak = 0;
+   * for (let i = 0; i < 1_000; i++) {
+   *   const now = i * 10; // a key every 10 ms, each held 100 ms
+   *   store.enqueue([{ id: `j${i}`, name: "t", queue: "q", payload: null, priority: 0,
+   *     maxAttempts: 1, maxStalls: 1, timeout: 0, runAt: now,
+   *     dedupe: { key: `k${i}`, mode: "unique", ttl: 100, delay: null } }], now);
+   *   const { jobs } = store.reserve({ queues: ["q"], limit: 10, owner: "w", leaseMs: 1_000, now });
+   *   store.settle(jobs.map((j) => ({ kind: "complete" as const, id: j.id, token: j.lease!.token })),
+   *     now, keep);
+   *   peak = Math.max(peak, store.dedupeEntries("q"));
+   * }
+   * // About 10 keys held at once (each in the map and the ttl heap):
+   * if (peak > 30) throw new Error(`dedupe entries piled up: ${peak}`);
+   * store.prune("q", keep, 1e9);
+   * if (store.dedupeEntries("q") !== 0) throw new Error("dedupe entries left after prune");
+   * ```
+   */
+  dedupeEntries(queue: string): number {
+    const data = this.#queues.get(queue);
+    return (data?.dedupe?.size ?? 0) + (data?.heldKeys?.size ?? 0);
+  }
+
   /** Stores new jobs, idempotent by id (the first of equal ids in one batch wins). */
   enqueue(jobs: readonly NewJob[], now: number): EnqueueResult[] {
     const results: EnqueueResult[] = new Array(jobs.length);
@@ -85,8 +121,19 @@ export class JobStore {
     // Batches are usually of one task and options: they share one spec.
     let spec: Spec | undefined;
     for (let i = 0; i < jobs.length; i++) {
-      const job = jobs[i];
+      let job = jobs[i];
       let slot: Slot;
+      if (job.dedupe !== undefined) {
+        // Rare: its own path, so the loop below stays as fast for the rest.
+        const decided = this.#dedupe(job, now);
+        if (decided !== undefined) {
+          results[i] = decided;
+          if (decided.deduplicated === "debounced") this.#onWork(job.queue);
+          continue;
+        }
+        // A debounce runs `delay` after the enqueue, whatever the job's runAt says.
+        if (job.dedupe.mode === "debounce") job = { ...job, runAt: now + job.dedupe.delay! };
+      }
       if (getOrInsert !== undefined) {
         if (spec === undefined || !spec.fits(job, now)) {
           spec = new Spec(job, this.#queue(job.queue), now);
@@ -111,6 +158,7 @@ export class JobStore {
       }
       if (slot.state === "waiting") this.#toWaiting(slot);
       else this.#toDelayed(slot);
+      if (job.dedupe !== undefined) (slot.queue.dedupe ??= new Map()).set(job.dedupe.key, slot);
       slot.queue.events?.add(Kind.enqueued, now, slot.id, slot.runAt, slot.name);
       results[i] = { job: toRecord(slot), created: true };
       // Delayed jobs wake waiters too (see the port's decisions).
@@ -123,6 +171,80 @@ export class JobStore {
     if (typeof woken === "string") this.#onWork(woken);
     else if (woken !== undefined) { for (const queue of woken) this.#onWork(queue); }
     return results;
+  }
+
+  /**
+   * The outcome of enqueuing `job` (which has `dedupe`) when it stores
+   * nothing new: its id exists, or its key is held (a duplicate, or a
+   * debounce of the key's job). Undefined: create it (the caller then
+   * gives it the key).
+   */
+  #dedupe(job: NewJob, now: number): EnqueueResult | undefined {
+    const existing = this.#jobs.get(job.id);
+    if (existing !== undefined) return { job: toRecord(existing), created: false };
+    const queue = this.#queues.get(job.queue);
+    if (queue?.dedupe === undefined) return undefined;
+    this.#sweepKeys(queue, now, DEDUPE_SWEEP);
+    const { key, mode, delay } = job.dedupe!;
+    const holder = queue.dedupe.get(key);
+    if (holder === undefined || holder.removed) return undefined;
+    const state = holder.state;
+    const pending = state === "waiting" || state === "delayed";
+    if (mode === "debounce") {
+      if (!pending) return undefined;
+      const debounced = this.#debounce(holder, job, now + delay!, now);
+      return { job: toRecord(debounced), created: false, deduplicated: "debounced" };
+    }
+    if (pending || (mode === "unique" && state === "active") || holder.spec.holdUntil > now) {
+      return { job: toRecord(holder), created: false, deduplicated: "duplicate" };
+    }
+    return undefined;
+  }
+
+  /**
+   * Gives the pending job `slot` the payload of `job` and the run time
+   * `runAt`, at the back of its line: a fresh slot under its id takes its
+   * place (the old one's waiting or delayed entry is skipped as removed).
+   */
+  #debounce(slot: Slot, job: NewJob, runAt: number, now: number): Slot {
+    const queue = slot.queue;
+    queue.counts[slot.state]--;
+    slot.removed = true;
+    const next = new Slot({ ...job, id: slot.id, runAt }, slot.spec, runAt);
+    next.attempt = slot.attempt;
+    next.stalls = slot.stalls;
+    next.startedAt = slot.startedAt;
+    next.progress = slot.progress;
+    next.error = slot.error;
+    next.errors = slot.errors;
+    this.#jobs.set(next.id, next);
+    queue.dedupe!.set(job.dedupe!.key, next);
+    if (runAt <= now) this.#toWaiting(next);
+    else this.#toDelayed(next);
+    queue.events?.add(Kind.debounced, now, next.id, runAt, undefined);
+    return next;
+  }
+
+  /** `slot` (a job with a dedupe key) finished or is gone: its key is free once its ttl is over. */
+  #releaseKey(slot: Slot, now: number): void {
+    const queue = slot.queue;
+    const key = slot.spec.dedupeKey!;
+    if (queue.dedupe?.get(key) !== slot) return; // another job took the key over
+    if (slot.spec.holdUntil > now && !slot.removed) {
+      (queue.heldKeys ??= new Heap((a, b) => a.spec.holdUntil < b.spec.holdUntil)).push(slot);
+    } else queue.dedupe.delete(key);
+  }
+
+  /** Drops up to `budget` keys of `queue` whose job finished and whose ttl is over. */
+  #sweepKeys(queue: QueueData, now: number, budget: number): void {
+    const held = queue.heldKeys;
+    if (held === undefined) return;
+    for (let top = held.peek(); top !== undefined && top.spec.holdUntil <= now && budget-- > 0;) {
+      held.pop();
+      const key = top.spec.dedupeKey!;
+      if (queue.dedupe!.get(key) === top) queue.dedupe!.delete(key);
+      top = held.peek();
+    }
   }
 
   /**
@@ -317,6 +439,7 @@ export class JobStore {
     slot.queue.counts[slot.state]--;
     slot.removed = true;
     this.#jobs.delete(id);
+    if (slot.spec.dedupeKey !== undefined) this.#releaseKey(slot, now); // a deleted job holds no key
     slot.queue.events?.add(Kind.removed, now, id, 0, undefined);
     return true;
   }
@@ -386,6 +509,7 @@ export class JobStore {
     slot.seq = ++this.#seq; // marks its finished-list entry (see `FinishedList`)
     const live = ++queue.counts[state];
     (state === "completed" ? queue.completed : queue.failed).push(slot, live);
+    if (slot.spec.dedupeKey !== undefined) this.#releaseKey(slot, now);
   }
 
   /** Takes `slot` out of the active set (its lease heap entry goes stale). */
@@ -475,6 +599,7 @@ export class JobStore {
         if (dropCompleted) {
           this.#jobs.delete(slot.id);
           slot.removed = true;
+          if (slot.spec.dedupeKey !== undefined) this.#releaseKey(slot, now);
           events?.add(Kind.completed, now, slot.id, 0, copyJson(settlement.result));
           return;
         }
@@ -515,6 +640,7 @@ export class JobStore {
   }
 
   #prune(queue: QueueData, retention: Retention, now: number): number {
+    if (queue.heldKeys !== undefined) this.#sweepKeys(queue, now, Infinity);
     return this.#pruneFinished(queue, queue.completed, retention.completed, now) +
       this.#pruneFinished(queue, queue.failed, retention.failed, now);
   }

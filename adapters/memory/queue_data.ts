@@ -33,6 +33,14 @@ export class QueueData {
   readonly completed: FinishedList = new FinishedList("completed");
   readonly failed: FinishedList = new FinishedList("failed");
   readonly counts: Counts = { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 };
+  /**
+   * Dedupe keys (`NewJob.dedupe.key`) to the job that holds each (made at
+   * the first enqueue with a key). An entry whose job finished is dropped
+   * then, or, while its ttl holds, when `heldKeys` says it is over.
+   */
+  dedupe: Map<string, Slot> | undefined = undefined;
+  /** Finished jobs whose key their ttl still holds, by `spec.holdUntil`. */
+  heldKeys: Heap<Slot> | undefined = undefined;
   /** Its event stream; undefined when events are off. */
   readonly events: EventStream | undefined;
 

@@ -69,5 +69,7 @@ export function toRecord(slot: Slot): JobRecord {
   if (slot.progress !== undefined) record.progress = copyJson(slot.progress) as JsonValue;
   if (slot.result !== undefined) record.result = copyJson(slot.result);
   if (slot.error !== undefined) record.error = copyError(slot.error);
+  const dedupeKey = slot.spec.dedupeKey;
+  if (dedupeKey !== undefined) record.dedupeKey = dedupeKey;
   return record;
 }

@@ -26,7 +26,8 @@ export class Slot {
   readonly id: string;
   /** Replaced once, at reserve, when its task fills unset settings. */
   spec: Spec;
-  readonly payload: unknown;
+  /** Replaced by a `"debounce"` enqueue (on a clone: see `JobStore`). */
+  payload: unknown;
   attempt = 0;
   stalls = 0;
   runAt: number;

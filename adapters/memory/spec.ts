@@ -28,6 +28,10 @@ export class Spec {
   readonly maxStalls: number | null;
   readonly timeout: number | null;
   readonly enqueuedAt: number;
+  /** The jobs' dedupe key (`NewJob.dedupe.key`); undefined without dedupe. */
+  readonly dedupeKey: string | undefined;
+  /** Until when the key is held whatever the job's state: enqueuedAt + ttl (-Infinity: no ttl). */
+  readonly holdUntil: number;
   /** Whether a setting is left to the task (a field, not a getter: reserve reads it per job). */
   readonly unset: boolean;
   /**
@@ -39,7 +43,7 @@ export class Spec {
   filledFrom: TaskSettings | undefined = undefined;
 
   constructor(
-    job: Pick<NewJob, "name" | "priority" | "maxAttempts" | "maxStalls" | "timeout">,
+    job: Pick<NewJob, "name" | "priority" | "maxAttempts" | "maxStalls" | "timeout" | "dedupe">,
     queue: QueueData,
     now: number,
   ) {
@@ -50,6 +54,9 @@ export class Spec {
     this.maxStalls = job.maxStalls;
     this.timeout = job.timeout;
     this.enqueuedAt = now;
+    const dedupe = job.dedupe;
+    this.dedupeKey = dedupe?.key;
+    this.holdUntil = dedupe?.ttl == null ? -Infinity : now + dedupe.ttl;
     this.unset = job.maxAttempts === null || job.maxStalls === null || job.timeout === null;
   }
 
@@ -63,6 +70,12 @@ export class Spec {
           maxAttempts: this.maxAttempts ?? settings.maxAttempts,
           maxStalls: this.maxStalls ?? settings.maxStalls,
           timeout: this.timeout ?? settings.timeout,
+          dedupe: this.dedupeKey === undefined ? undefined : {
+            key: this.dedupeKey,
+            mode: "unique",
+            ttl: this.holdUntil === -Infinity ? null : this.holdUntil - this.enqueuedAt,
+            delay: null,
+          },
         },
         this.queue,
         this.enqueuedAt,
@@ -77,6 +90,12 @@ export class Spec {
     return job.name === this.name && job.queue === this.queue.name &&
       Object.is(job.priority, this.priority) && Object.is(job.maxAttempts, this.maxAttempts) &&
       Object.is(job.maxStalls, this.maxStalls) && Object.is(job.timeout, this.timeout) &&
-      now === this.enqueuedAt;
+      now === this.enqueuedAt &&
+      (job.dedupe === undefined ? this.dedupeKey === undefined : this.#fitsDedupe(job, now));
+  }
+
+  #fitsDedupe(job: NewJob, now: number): boolean {
+    const { key, ttl } = job.dedupe!;
+    return key === this.dedupeKey && (ttl === null ? -Infinity : now + ttl) === this.holdUntil;
   }
 }

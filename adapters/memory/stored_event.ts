@@ -22,6 +22,7 @@ export const Kind = {
   online: 11,
   heartbeat: 12,
   offline: 13,
+  debounced: 14,
 } as const;
 
 /** One of {@linkcode Kind}'s values. */
@@ -43,6 +44,7 @@ export type KindCode = typeof Kind[keyof typeof Kind];
  * | failed    |                          | the error           |
  * | stalled   | 1: it failed the job     |                     |
  * | waiting   | 0: released, 1: retried, 2: promoted |         |
+ * | debounced | runAt                    |                     |
  * | online, heartbeat, offline | offline: 0 stopped, 1 expired | the WorkerInfo |
  *
  * @example
@@ -129,6 +131,8 @@ export function buildEvent(
       return { id, at, queue, jobId, type: "waiting", reason: WAITING_REASONS[n] };
     case Kind.removed:
       return { id, at, queue, jobId, type: "removed" };
+    case Kind.debounced:
+      return { id, at, queue, jobId, type: "debounced", runAt: n };
     case Kind.paused:
       return { id, at, queue, type: "paused" };
     case Kind.resumed:

@@ -16,7 +16,8 @@
  * `runAt`, which then override d's. So: `state` absent means waiting, or
  * delayed when d's runAt is after enqueuedAt (as enqueue decided); `seq` and
  * `runAt` absent mean d's. `attempt` and `stalls` are absent until they are
- * first set: absent means 0.
+ * first set: absent means 0. A job enqueued with dedupe also gets
+ * `dedupeKey` and, with a ttl, `dedupeUntil` (see `lua/dedupe.ts`).
  *
  * @example
  * ```ts ignore
@@ -55,6 +56,7 @@ export const FIELDS = [
   "error",
   "errors",
   "raw",
+  "dedupeKey",
 ] as const;
 
 /** A field of the job hash that is read back (see {@linkcode FIELDS}). */
@@ -91,6 +93,7 @@ export const RESERVE_FIELDS: readonly Field[] = [
   "attempt",
   "runAt",
   "errors",
+  "dedupeKey",
   "stalls",
   "progress",
   "result",
@@ -106,7 +109,7 @@ export const RESERVE_FIELDS: readonly Field[] = [
  * const neverReserved = row.length === RESERVE_FIRST;
  * ```
  */
-export const RESERVE_FIRST = 5;
+export const RESERVE_FIRST = 6;
 
 /**
  * Width of the zero-padded sequence that prefixes sorted-set members
@@ -383,23 +386,25 @@ export function parseReserved(
   expiresAt: number,
   row: (string | null)[],
 ): JobRecord {
-  // RESERVE_FIELDS: d, payload, attempt, runAt, errors, then (only for a job
-  // reserved before) stalls, progress, result, error, raw.
+  // RESERVE_FIELDS: d, payload, attempt, runAt, errors, dedupeKey, then (only
+  // for a job reserved before) stalls, progress, result, error, raw.
   const record = baseRecord(
     id,
     "active",
     row[0],
     row[1],
     row[2],
-    row[5] ?? null,
+    row[6] ?? null,
     row[3],
     row[4],
   );
   if (record.queue !== queue) throw new Error("the job data (field d) names another queue");
   record.startedAt = now;
   record.lease = { owner, token, expiresAt };
-  if (row.length === RESERVE_FIRST) return record;
-  return optional(record, row[6], row[7], row[8], row[9]);
+  const dedupeKey = row[5];
+  if (dedupeKey !== null && dedupeKey !== undefined) record.dedupeKey = dedupeKey;
+  if (row.length <= RESERVE_FIRST) return record;
+  return optional(record, row[7], row[8], row[9], row[10]);
 }
 
 /** Builds a record from HMGET FIELDS values; throws when they do not parse. */
@@ -424,7 +429,10 @@ function parseRecord(id: string, f: (string | null)[]): JobRecord {
   if (record.state === "active" && owner !== null && token !== null && expiresAt !== null) {
     record.lease = { owner, token, expiresAt: num(expiresAt, "expiresAt") };
   }
-  return optional(record, f[F.progress], f[F.result], f[F.error], f[F.raw]);
+  optional(record, f[F.progress], f[F.result], f[F.error], f[F.raw]);
+  const dedupeKey = f[F.dedupeKey];
+  if (dedupeKey !== null) record.dedupeKey = dedupeKey;
+  return record;
 }
 
 /**

@@ -26,10 +26,19 @@ import type { Slots } from "./slots.ts";
 export async function enqueue(
   slots: Slots,
   queues: QueueSet,
-  jobs: readonly NewJob[],
+  given: readonly NewJob[],
   now: number,
 ): Promise<EnqueueResult[]> {
-  if (jobs.length === 0) return [];
+  if (given.length === 0) return [];
+  let jobs = given;
+  for (let i = 0; i < given.length; i++) {
+    const dedupe = given[i].dedupe;
+    // A debounce runs `delay` after the enqueue, whatever the job's runAt says.
+    if (dedupe?.mode === "debounce" && given[i].runAt !== now + dedupe.delay!) {
+      if (jobs === given) jobs = given.slice();
+      (jobs as NewJob[])[i] = { ...given[i], runAt: now + dedupe.delay! };
+    }
+  }
   checkKeyParts(jobs, "Cannot enqueue jobs");
   const payloads = jobs.map((job) => JSON.stringify(job.payload) ?? "null");
   const registering = queues.add("enqueue jobs", jobs);
@@ -76,16 +85,24 @@ export async function enqueue(
   // Whether an id repeats within this call (the script then checks each id).
   const dups = new Set(jobs.map((job) => job.id)).size < jobs.length ? "1" : "";
   const calls: Promise<void>[] = [];
+  // Ids of jobs that their dedupe key kept from being stored, with their queue.
+  let unclaimed: string[] | undefined;
   for (const [queue, indexes] of groups) {
     const args: (string | number)[] = [now, dups];
     packRuns(args, jobs, indexes, payloads, now);
     const call = slots.run("enqueue jobs", SCRIPTS.enqueue, slots.queueTags ? queue : "", args);
-    calls.push(call.then((reply) => notStored(reply as Reply[], jobs, indexes, results)));
+    calls.push(call.then((reply) => {
+      const kept = notStored(reply as Reply[], jobs, indexes, results);
+      for (const i of kept) {
+        (unclaimed ??= []).push(jobs[i].id, queue === "" ? jobs[i].queue : queue);
+      }
+    }));
   }
   // While Redis works: the results of stored jobs (a reply changes the
   // entries of jobs that were not stored, after this loop).
   for (let i = 0; i < jobs.length; i++) results[i] = stored(jobs[i], payloads[i], now);
   await Promise.all(calls);
+  if (unclaimed !== undefined && slots.queueTags) await unclaim(slots, unclaimed);
   return results;
 }
 
@@ -116,7 +133,7 @@ export function checkKeyParts(jobs: readonly NewJob[], where: string): void {
  * Appends the jobs at `indexes` to a script's ARGV as the runs that
  * `storeJobs` reads (see lua/enqueue.ts): runs of jobs that share queue,
  * priority, runAt and the packed field d (a whole enqueueMany is one run)
- * send those once.
+ * send those once; a job with dedupe is a run of its own.
  *
  * @example
  * ```ts ignore
@@ -135,6 +152,21 @@ export function packRuns(
   let countAt = 0;
   for (const i of indexes) {
     const job = jobs[i];
+    const dedupe = job.dedupe;
+    if (dedupe !== undefined) {
+      // A run of its own (see the script).
+      args.push(job.queue, job.priority, job.runAt, packData(job, now), "D");
+      args.push(
+        job.id,
+        payloads[i],
+        dedupe.key,
+        dedupe.mode,
+        dedupe.ttl ?? "",
+        dedupe.delay ?? "",
+      );
+      run = undefined;
+      continue;
+    }
     if (
       run === undefined || job.queue !== run.queue || job.priority !== run.priority ||
       job.runAt !== run.runAt || job.name !== run.name ||
@@ -176,6 +208,7 @@ export function stored(job: NewJob, payload: string, now: number): EnqueueResult
       runAt: job.runAt,
       state: job.runAt <= now ? "waiting" : "delayed",
       errors: [],
+      ...(job.dedupe === undefined ? {} : { dedupeKey: job.dedupe.key }),
     },
     created: true,
   };
@@ -183,11 +216,14 @@ export function stored(job: NewJob, payload: string, now: number): EnqueueResult
 
 /**
  * Applies `storeJobs`' reply (position, fields of each job that was not
- * stored) to `results`: those entries become the stored job, `created: false`.
+ * stored) to `results`: those entries become the stored job, `created:
+ * false`, and `deduplicated` when the job's dedupe key decided (then the
+ * position reads "u" or "b", the position, ":", the id of the key's job).
+ * Returns the indexes of the jobs their dedupe key kept out.
  *
  * @example
  * ```ts ignore
- * notStored(reply as Reply[], jobs, indexes, results);
+ * const kept = notStored(reply as Reply[], jobs, indexes, results);
  * ```
  */
 export function notStored(
@@ -195,12 +231,55 @@ export function notStored(
   jobs: readonly NewJob[],
   indexes: readonly number[],
   results: EnqueueResult[],
-): void {
+): number[] {
+  const kept: number[] = [];
   for (let r = 0; r < rows.length; r += 2) {
-    const i = indexes[Number(rows[r]) - 1];
+    const at = rows[r];
+    if (typeof at === "string" && (at[0] === "u" || at[0] === "b")) {
+      const colon = at.indexOf(":");
+      const i = indexes[Number(at.slice(1, colon)) - 1];
+      results[i] = {
+        job: toRecord(at.slice(colon + 1), rows[r + 1] as (string | null)[]),
+        created: false,
+        deduplicated: at[0] === "u" ? "duplicate" : "debounced",
+      };
+      kept.push(i);
+      continue;
+    }
+    const i = indexes[Number(at) - 1];
     results[i] = {
       job: toRecord(jobs[i].id, rows[r + 1] as (string | null)[]),
       created: false,
     };
+  }
+  return kept;
+}
+
+/**
+ * queueTags mode: gives back the id-index claims of jobs that were not
+ * stored because their dedupe key decided (pairs id, queue), so the index
+ * does not fill with ids of jobs that never were. An id that a concurrent
+ * enqueue stored meanwhile gets its entry back.
+ */
+async function unclaim(slots: Slots, pairs: string[]): Promise<void> {
+  await slots.connection.call("enqueue jobs", SCRIPTS.forgetStale, slots.indexKey, ["", ...pairs]);
+  const byQueue = new Map<string, string[]>();
+  for (let p = 0; p < pairs.length; p += 2) {
+    let ids = byQueue.get(pairs[p + 1]);
+    if (ids === undefined) byQueue.set(pairs[p + 1], ids = []);
+    ids.push(pairs[p]);
+  }
+  const back: string[] = [];
+  await Promise.all([...byQueue].map(async ([queue, ids]) => {
+    const exists = await slots.run("enqueue jobs", SCRIPTS.exist, queue, ids) as number[];
+    ids.forEach((id, n) => {
+      if (exists[n] === 1) back.push(id, queue);
+    });
+  }));
+  if (back.length === 0) return;
+  try {
+    await slots.connection.commands.hset(slots.indexKey, back);
+  } catch (error) {
+    throw slots.connection.error("enqueue jobs", error);
   }
 }

@@ -147,6 +147,9 @@ function queueEvent(queue: string, row: Row, no: number, at: number): QueueEvent
       };
     case "x":
       return { type: "removed", id, at, queue, jobId };
+    case "b":
+      // A debounce: ["b", id, runAt].
+      return { type: "debounced", id, at, queue, jobId, runAt: row[2] as number };
     case "P":
       return { type: "paused", id, at, queue };
     case "R":

@@ -80,6 +80,12 @@ ${context.readOnly ? "" : actions}
 <dt>Finished</dt><dd data-test="finished-at">${time(job.finishedAt)}</dd>
 <dt>Priority</dt><dd>${job.priority}</dd>
 ${
+    job.dedupeKey === undefined ? "" : html`
+      <dt>Dedupe key</dt>
+      <dd data-test="dedupe-key">${job.dedupeKey}</dd>
+    `
+  }
+${
     job.state === "active" && job.lease
       ? html`
         <dt>Lease owner</dt>

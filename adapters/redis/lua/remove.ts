@@ -1,7 +1,8 @@
 // Lua script REMOVE. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
 // being the key base "{tag}:". Includes (and what they need, see snippet.ts): FIELDS_LIST, JKEY,
-// QKEY, MEMBER, D_PARTS, EVENTS.
+// QKEY, MEMBER, D_PARTS, EVENTS, DEDUPE.
 
+import { DEDUPE } from "./dedupe.ts";
 import { D_PARTS, FIELDS_LIST } from "./fields.ts";
 import { EVENTS } from "./events.ts";
 import { JKEY, QKEY } from "./keys.ts";
@@ -18,11 +19,11 @@ import { script } from "./snippet.ts";
  * ```
  */
 export const REMOVE: string = script(
-  [FIELDS_LIST, JKEY, QKEY, MEMBER, D_PARTS, EVENTS],
+  [FIELDS_LIST, JKEY, QKEY, MEMBER, D_PARTS, EVENTS, DEDUPE],
   `
 local id = ARGV[2]
 local k = jkey(id)
-local h = redis.call('HMGET', k, 'state', 'seq', 'd')
+local h = redis.call('HMGET', k, 'state', 'seq', 'd', 'dedupeKey')
 -- No state and no d: no job (a job's state is absent only before its first
 -- change, see FIELDS).
 if (h[1] == false and h[3] == false) or h[1] == 'active' then return 0 end
@@ -36,6 +37,8 @@ if q ~= nil then
   redis.call('ZREM', qkey(q, 'failed'), m)
 end
 redis.call('DEL', k)
+-- A deleted job holds no key.
+if q ~= nil then releaseKey(q, id, h[4], false, 0, true) end
 if q ~= nil then
   emit(q, '["x",' .. jstr(id) .. ']')
   flushEvents(ARGV[4])

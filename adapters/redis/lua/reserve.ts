@@ -1,11 +1,12 @@
 // Lua script RESERVE. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
 // being the key base "{tag}:". Includes (and what they need, see snippet.ts): JKEY, QKEY, SEQ,
 // FMT, PADDED, MEMBER, WAIT_SCORE, D_PARTS, WITH_DEFAULTS, BATCH, MARKS, APPEND_ERROR, TO_WAITING,
-// TO_FINISHED, NOT_HASH, EVENTS.
+// TO_FINISHED, NOT_HASH, EVENTS, DEDUPE.
 
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS } from "../../../core/task.ts";
 import { RESERVE_FIELDS, RESERVE_FIRST } from "../codec.ts";
 import { BATCH } from "./batch.ts";
+import { DEDUPE } from "./dedupe.ts";
 import { EVENTS } from "./events.ts";
 import { APPEND_ERROR, D_PARTS } from "./fields.ts";
 import { FMT } from "./fmt.ts";
@@ -49,6 +50,7 @@ export const RESERVE: string = script(
     TO_FINISHED,
     NOT_HASH,
     EVENTS,
+    DEDUPE,
   ],
   `
 local RFIRST = {${RESERVE_FIELDS.slice(0, RESERVE_FIRST).map((f) => `'${f}'`).join(", ")}}
@@ -92,7 +94,7 @@ for i = 10, 9 + nq do
       local id = memberId(m)
       local k = jkey(id)
       if not notHash(k, id, q, now) then
-        local h = redis.call('HMGET', k, 'attempt', 'd', 'stalls', 'errors')
+        local h = redis.call('HMGET', k, 'attempt', 'd', 'stalls', 'errors', 'dedupeKey', 'dedupeUntil')
         local priority, maxAttempts, maxStalls = unpackD(h[2])
         local attempt = tonumber(h[1]) or 0
         local stalls = (tonumber(h[3]) or 0) + 1
@@ -108,6 +110,7 @@ for i = 10, 9 + nq do
             fmt(attempt) .. ',"at":' .. now .. '}'
           redis.call('HSET', k, 'error', err, 'errors', appendError(h[4], err))
           toFinished(k, id, q, 'failed', now)
+          releaseKey(q, id, h[5], h[6], nowN, false)
           emit(q, '["s",' .. jstr(id) .. ',1]')
           emit(q, '["f",' .. jstr(id) .. ',' .. err .. ']')
         else

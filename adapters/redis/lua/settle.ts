@@ -1,10 +1,11 @@
 // Lua script SETTLE. KEYS[1]: the slot's "{tag}:seq" (it routes the call); ARGV below, ARGV[1]
 // being the key base "{tag}:". Includes (and what they need, see snippet.ts): JKEY, QKEY, SEQ,
 // PADDED, MEMBER, D_PARTS, BATCH, MARKS, APPEND_ERROR, TO_WAITING, TO_DELAYED, TO_FINISHED,
-// PRUNE_SET, EVENTS.
+// PRUNE_SET, EVENTS, DEDUPE.
 
 import { SEQ_WIDTH } from "../codec.ts";
 import { BATCH } from "./batch.ts";
+import { DEDUPE } from "./dedupe.ts";
 import { EVENTS } from "./events.ts";
 import { APPEND_ERROR, D_PARTS } from "./fields.ts";
 import { JKEY, QKEY } from "./keys.ts";
@@ -43,6 +44,7 @@ export const SETTLE: string = script(
     TO_FINISHED,
     PRUNE_SET,
     EVENTS,
+    DEDUPE,
   ],
   `
 local now = ARGV[3]
@@ -79,6 +81,11 @@ while i <= last do
     or redis.call('ZREM', qkey(q, 'active'), string.sub(token, -${SEQ_WIDTH}) .. id) == 0 then
     results[#results + 1] = 0
   else
+    if kind == 'c' and hasDedupe(q) then
+      -- Only in a queue with dedupe keys: the job's key is released.
+      local dd = redis.call('HMGET', k, 'dedupeKey', 'dedupeUntil')
+      releaseKey(q, id, dd[1], dd[2], nowN, dropCompleted)
+    end
     if kind == 'c' and dropCompleted then
       dropped[#dropped + 1] = k
       removed[#removed + 1] = id
@@ -101,12 +108,13 @@ while i <= last do
       else emit(q, '["c",' .. jstr(id) .. ',' .. a .. ']') end
     else
       redis.call('HDEL', k, 'owner', 'token', 'expiresAt')
-      local more = redis.call('HMGET', k, 'd', 'errors', 'attempt')
+      local more = redis.call('HMGET', k, 'd', 'errors', 'attempt', 'dedupeKey', 'dedupeUntil')
       local priority = prioOf(more[1])
       if kind == 'f' or kind == 'r' then
         redis.call('HSET', k, 'error', a, 'errors', appendError(more[2], a))
         if kind == 'f' then
           toFinished(k, id, q, 'failed', now)
+          releaseKey(q, id, more[4], more[5], nowN, false)
           touched[q] = true
           emit(q, '["f",' .. jstr(id) .. ',' .. a .. ']')
         else
@@ -142,6 +150,7 @@ if ARGV[4] ~= '' then
   for q in pairs(touched) do
     pruneSet(q, 'completed', tonumber(ARGV[4]), tonumber(ARGV[5]), nowN, budget, removed)
     pruneSet(q, 'failed', tonumber(ARGV[6]), tonumber(ARGV[7]), nowN, budget, removed)
+    if hasDedupe(q) then sweepHeld(q, nowN, budget) end
   end
 end
 flushMarks()
