@@ -34,23 +34,8 @@ export const MAX_MISSED_TICKS = 100;
  */
 export const SKIP_GRACE_MS = 60_000;
 
-/** The job each tick of a schedule makes (as {@linkcode NewJob}, without `id` and `runAt`). */
-export interface ScheduleJob {
-  /** Task name. */
-  name: string;
-  /** Queue name. */
-  queue: string;
-  /** The payload, already checked to be JSON. */
-  payload: unknown;
-  /** Higher runs first. */
-  priority: number;
-  /** Attempts allowed; null = the task's. */
-  maxAttempts: number | null;
-  /** Lease reclaims allowed; null = the task's. */
-  maxStalls: number | null;
-  /** Per-attempt timeout in ms; null = the task's. */
-  timeout: number | null;
-}
+/** The job each tick of a schedule makes: a {@linkcode NewJob} without `id`, `runAt` and `dedupe`. */
+export type ScheduleJob = Omit<NewJob, "id" | "runAt" | "dedupe">;
 
 /** A schedule to create or update, as built by `Queue.schedule`. */
 export interface NewSchedule {
