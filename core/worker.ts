@@ -233,7 +233,8 @@ export class Worker {
       report("heartbeat"),
     );
     void every(this.#clock, this.#sweepMs, () => this.#sweep(), signal, report("retention sweep"));
-    if (this.#fireSchedules) {
+    // A storage written before the port had schedules cannot hold any: nothing to fire.
+    if (this.#fireSchedules && typeof this.#storage.dueSchedules === "function") {
       // Looks again at least once a heartbeat: a schedule changed elsewhere is seen within one.
       const failed = report("schedules");
       void new ScheduleFirer(this.#storage, this.#clock, this.#queues, this.#heartbeatMs, {

@@ -101,6 +101,12 @@ function wrap(inner: Storage, overrides: Partial<Storage>): Storage {
     "unregisterWorker",
     "workers",
     "queues",
+    "upsertSchedule",
+    "removeSchedule",
+    "getSchedule",
+    "schedules",
+    "dueSchedules",
+    "fireSchedule",
   ] as const;
   const wrapped = {} as Record<string, unknown>;
   // `?.`: a storage without the observability methods yet (see the Redis suite) stays without them.
