@@ -22,13 +22,10 @@ import type { Slots } from "./slots.ts";
 export async function getJob(slots: Slots, id: string): Promise<JobRecord | null> {
   const queue = await slots.queueOf("get job", id);
   if (queue === null) return null;
-  let fields: (string | null)[];
-  try {
-    await slots.connection.ready();
-    fields = await slots.connection.client.hmget(`${slots.tag(queue)}:job:${id}`, ...FIELDS);
-  } catch (error) {
-    throw slots.connection.error("get job", error);
-  }
+  const fields = await slots.connection.command(
+    "get job",
+    () => slots.connection.client.hmget(`${slots.tag(queue)}:job:${id}`, ...FIELDS),
+  );
   if (fields.every((v) => v === null)) return null;
   return toRecord(id, fields);
 }
@@ -172,10 +169,9 @@ export async function resume(slots: Slots, queue: string, now: number): Promise<
  * ```
  */
 export async function isPaused(slots: Slots, queue: string): Promise<boolean> {
-  try {
-    await slots.connection.ready();
-    return await slots.connection.client.sismember(`${slots.tag(queue)}:paused`, queue) === 1;
-  } catch (error) {
-    throw slots.connection.error("read queue state", error);
-  }
+  const member = await slots.connection.command(
+    "read queue state",
+    () => slots.connection.client.sismember(`${slots.tag(queue)}:paused`, queue),
+  );
+  return member === 1;
 }

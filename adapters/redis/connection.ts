@@ -294,6 +294,24 @@ export class RedisConnection {
   }
 
   /**
+   * Runs plain commands (`run`) once connected, their errors wrapped as a
+   * script call's are (`what` names the storage call).
+   *
+   * @example
+   * ```ts ignore
+   * const paused = await connection.command("read queue state", () => client.sismember(key, q));
+   * ```
+   */
+  async command<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      await this.ready();
+      return await run();
+    } catch (error) {
+      throw this.error(what, error);
+    }
+  }
+
+  /**
    * Runs `script` with KEYS[1] = `key` and `args` as ARGV.
    *
    * @example

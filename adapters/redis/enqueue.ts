@@ -67,11 +67,10 @@ export async function enqueue(
       }
     }));
     if (stale.length > 0) {
-      try {
-        await slots.connection.commands.hset(slots.indexKey, stale);
-      } catch (error) {
-        throw slots.connection.error("enqueue jobs", error);
-      }
+      await slots.connection.command(
+        "enqueue jobs",
+        () => slots.connection.commands.hset(slots.indexKey, stale),
+      );
     }
     jobs.forEach((job, i) => {
       const queue = owners[i] ?? job.queue;
@@ -277,9 +276,8 @@ async function unclaim(slots: Slots, pairs: string[]): Promise<void> {
     });
   }));
   if (back.length === 0) return;
-  try {
-    await slots.connection.commands.hset(slots.indexKey, back);
-  } catch (error) {
-    throw slots.connection.error("enqueue jobs", error);
-  }
+  await slots.connection.command(
+    "enqueue jobs",
+    () => slots.connection.commands.hset(slots.indexKey, back),
+  );
 }

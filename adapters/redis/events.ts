@@ -88,16 +88,12 @@ export class EventReads {
       streams.push(stream);
       if (given === undefined) fromEnd.push(stream);
     }
-    try {
-      await connection.ready();
-      // A stream read from its end starts at its event counter.
-      await Promise.all(fromEnd.map(async (stream) => {
+    // A stream read from its end starts at its event counter.
+    await connection.command("read events", () =>
+      Promise.all(fromEnd.map(async (stream) => {
         const count = await connection.client.get(`${this.#base(stream.name)}eseq`);
         stream.after = count === null ? 0 : Number(count);
-      }));
-    } catch (error) {
-      throw connection.error("read events", error);
-    }
+      })));
     for (const stream of streams) cursors[stream.name] = String(stream.after);
     const events: StorageEvent[] = [];
     const groups = new Map<string, StreamRead[]>();

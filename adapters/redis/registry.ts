@@ -58,12 +58,8 @@ export class QueueSet {
     if (fresh === undefined) return undefined;
     const names = fresh;
     return (async () => {
-      try {
-        await this.#slots.connection.ready();
-        await this.#slots.connection.client.sadd(this.#key, ...names);
-      } catch (error) {
-        throw this.#slots.connection.error(what, error);
-      }
+      const connection = this.#slots.connection;
+      await connection.command(what, () => connection.client.sadd(this.#key, ...names));
       for (const name of names) this.#known.add(name);
     })();
   }
@@ -77,13 +73,11 @@ export class QueueSet {
    * ```
    */
   async list(): Promise<QueueSummary[]> {
-    let names: string[];
-    try {
-      await this.#slots.connection.ready();
-      names = await this.#slots.connection.client.smembers(this.#key);
-    } catch (error) {
-      throw this.#slots.connection.error("list queues", error);
-    }
+    const connection = this.#slots.connection;
+    const names = await connection.command(
+      "list queues",
+      () => connection.client.smembers(this.#key),
+    );
     names.sort();
     return await Promise.all(names.map(async (name) => {
       const [c, paused] = await Promise.all([

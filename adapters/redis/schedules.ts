@@ -171,19 +171,9 @@ function carried(record: ScheduleRecord): string[] {
   ];
 }
 
-/** Runs a command of the prefix's own slot with the error wrapping of the scripts. */
-async function shared<T>(slots: Slots, what: string, run: () => Promise<T>): Promise<T> {
-  try {
-    await slots.connection.ready();
-    return await run();
-  } catch (error) {
-    throw slots.connection.error(what, error);
-  }
-}
-
 /** The queue the index gives schedule `id`, or null. */
 function indexedQueue(slots: Slots, what: string, id: string): Promise<string | null> {
-  return shared(slots, what, () => slots.connection.client.hget(indexKey(slots), id));
+  return slots.connection.command(what, () => slots.connection.client.hget(indexKey(slots), id));
 }
 
 /**
@@ -257,8 +247,7 @@ export async function upsertSchedule(
     if (moving === null) {
       // Created here, or updated in place: the index entry first (see the module doc).
       if (old !== job.queue) {
-        await shared(
-          slots,
+        await slots.connection.command(
           what,
           () => slots.connection.client.hset(indexKey(slots), id, job.queue),
         );
@@ -271,7 +260,10 @@ export async function upsertSchedule(
         "",
         ...carried(moving),
       ]) as Reply[];
-      await shared(slots, what, () => slots.connection.client.hset(indexKey(slots), id, job.queue));
+      await slots.connection.command(
+        what,
+        () => slots.connection.client.hset(indexKey(slots), id, job.queue),
+      );
       await slots.run(what, SCRIPTS.removeSchedule, old!, [id, "", text(moving.revision)]);
     }
   }
@@ -352,8 +344,7 @@ export async function listSchedules(slots: Slots): Promise<ScheduleRecord[]> {
   if (!slots.queueTags) {
     read = await readSchedules(slots, what, "", []);
   } else {
-    const index = await shared(
-      slots,
+    const index = await slots.connection.command(
       what,
       () => slots.connection.client.hgetall(indexKey(slots)),
     );
@@ -451,8 +442,7 @@ async function dropLeftovers(
 ): Promise<Candidate[]> {
   const due = candidates.filter((c) => c.record !== null);
   if (due.length === 0) return candidates;
-  const owners = await shared(
-    slots,
+  const owners = await slots.connection.command(
     what,
     () => slots.connection.commands.hmget(indexKey(slots), due.map((c) => c.id)),
   );
@@ -494,7 +484,7 @@ export async function fireSchedule(
   let mine = jobs.map((_, i) => i);
   let queue = "";
   if (slots.queueTags) {
-    const [owner, owners] = await shared(slots, what, () =>
+    const [owner, owners] = await slots.connection.command(what, () =>
       Promise.all([
         slots.connection.client.hget(indexKey(slots), fire.id),
         jobs.length === 0
@@ -540,7 +530,10 @@ export async function fireSchedule(
     const claims: string[] = [];
     for (const i of mine) if (results[i].created) claims.push(jobs[i].id, queue);
     if (claims.length > 0) {
-      await shared(slots, what, () => slots.connection.commands.hset(slots.indexKey, claims));
+      await slots.connection.command(
+        what,
+        () => slots.connection.commands.hset(slots.indexKey, claims),
+      );
     }
   }
   return { fired: true, jobs: results };

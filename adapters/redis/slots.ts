@@ -113,13 +113,10 @@ export class Slots {
     const out: (string | null)[] = ids.map((id) => this.leased.get(id) ?? null);
     const missing = ids.filter((_, i) => out[i] === null);
     if (missing.length === 0) return out;
-    let found: (string | null)[];
-    try {
-      await this.connection.ready();
-      found = await this.connection.commands.hmget(this.indexKey, missing);
-    } catch (error) {
-      throw this.connection.error(what, error);
-    }
+    const found = await this.connection.command(
+      what,
+      () => this.connection.commands.hmget(this.indexKey, missing),
+    );
     let j = 0;
     for (let i = 0; i < out.length; i++) if (out[i] === null) out[i] = found[j++];
     return out;
@@ -190,10 +187,6 @@ export class Slots {
    */
   async forgetIds(what: string, ids: readonly string[]): Promise<void> {
     if (!this.queueTags || ids.length === 0) return;
-    try {
-      await this.connection.commands.hdel(this.indexKey, ids);
-    } catch (error) {
-      throw this.connection.error(what, error);
-    }
+    await this.connection.command(what, () => this.connection.commands.hdel(this.indexKey, ids));
   }
 }

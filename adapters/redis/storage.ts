@@ -189,13 +189,11 @@ export class RedisStorage implements Storage {
    * ```
    */
   async serverTime(): Promise<number> {
-    let time: (string | number)[];
-    try {
-      await this.#connection.ready();
-      time = await this.#connection.client.time();
-    } catch (error) {
-      throw this.#connection.error("read the server's clock", error);
-    }
+    const connection = this.#connection;
+    const time = await connection.command(
+      "read the server's clock",
+      () => connection.client.time(),
+    );
     return Number(time[0]) * 1_000 + Math.floor(Number(time[1]) / 1_000);
   }
 
