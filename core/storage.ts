@@ -113,6 +113,10 @@
  *   was not renewed in time is removed, with an `offline` (reason
  *   "expired"), by the next `registerWorker` or `workers` call whose `now`
  *   is past it: `workers(now)` never lists it.
+ * - Flow control: `reserve` enforces each queue's stored limits and its
+ *   groups' (`setLimits`, `setGroupLimits`, a release's `holdUntil`) as
+ *   `storage_limits.ts` says, and takes turns between a queue's groups.
+ *   A queue with neither limits nor groups reserves exactly as above.
  * - Queues: `queues()` names every queue that was ever enqueued to, paused
  *   or resumed in the store, in name order, without scanning keys.
  * - `close()`: pending waits resolve at once, and later ones resolve at
@@ -132,6 +136,7 @@ import type {
   ScheduleRecord,
   UpsertScheduleResult,
 } from "./storage_schedules.ts";
+import type { GroupInfo, GroupLimits, QueueLimits } from "./storage_limits.ts";
 import type { JobError, JobRecord, JobState, JsonValue } from "./task.ts";
 
 /** A job to store, as built by `Queue.enqueue`. */
@@ -160,6 +165,12 @@ export interface NewJob {
   runAt: number;
   /** Deduplication by key within the job's queue (see {@linkcode JobDedupe}); absent = none. */
   dedupe?: JobDedupe;
+  /**
+   * Its group within the queue (a name as a queue's: A-Z a-z 0-9 _ . -, at
+   * most 100 characters): groups share the queue's workers fairly and have
+   * limits of their own (see `storage_limits.ts`). Absent = none.
+   */
+  group?: string;
 }
 
 /**
@@ -271,8 +282,9 @@ export interface ReserveResult {
   /**
    * The earliest time after `now` at which a job in the requested queues
    * becomes reservable without any other call (a delayed job's `runAt`, or an
-   * active job's lease expiry), or `null` if there is none. Paused queues do
-   * not count. Workers sleep until then (or until woken).
+   * active job's lease expiry, the end of a rate window or of a hold that
+   * keeps waiting jobs back: see `storage_limits.ts`), or `null` if there is
+   * none. Paused queues do not count. Workers sleep until then (or until woken).
    */
   nextAt: number | null;
   /**
@@ -311,14 +323,21 @@ export type Settlement =
   }
   | {
     /**
-     * The worker gives the job back unrun (graceful stop, unknown task): the
-     * attempt is not counted (`attempt` is decremented) and the job becomes
-     * waiting, or delayed until `runAt` when given.
+     * The worker gives the job back unrun (graceful stop, unknown task, a
+     * `RateLimitedError`): the attempt is not counted (`attempt` is
+     * decremented) and the job becomes waiting, or delayed until `runAt`
+     * when given.
      */
     kind: "release";
     id: string;
     token: string;
     runAt?: number;
+    /**
+     * Holds the job's group, or its queue when it has none, until then
+     * (epoch ms): no reserve takes their jobs before (see
+     * `storage_limits.ts`). A later hold never shortens an earlier one.
+     */
+    holdUntil?: number;
   };
 
 /** Bounds on kept completed and failed jobs, per queue. */
@@ -557,6 +576,33 @@ export interface Storage {
    * job). Otherwise changes nothing and returns `fired: false`.
    */
   fireSchedule(fire: ScheduleFire, now: number): Promise<FireResult>;
+
+  /**
+   * Replaces a queue's limits (null clears them), enforced by every later
+   * `reserve` of every worker, and wakes waiting workers. See
+   * `storage_limits.ts`.
+   */
+  setLimits(queue: string, limits: QueueLimits | null, now: number): Promise<void>;
+
+  /** A queue's limits, or null when it has none. */
+  getLimits(queue: string): Promise<QueueLimits | null>;
+
+  /**
+   * Replaces one group's override of the queue's `group` limits (null
+   * removes it, and the queue's apply again), and wakes waiting workers.
+   */
+  setGroupLimits(
+    queue: string,
+    group: string,
+    limits: GroupLimits | null,
+    now: number,
+  ): Promise<void>;
+
+  /**
+   * The groups of a queue by name, paged (see {@linkcode GroupInfo}): each
+   * with its waiting and active jobs, its override and its hold at `now`.
+   */
+  groups(queue: string, now: number, options?: ListOptions): Promise<GroupInfo[]>;
 
   /**
    * Optional. Checks the backing store's setup for what fails no call but

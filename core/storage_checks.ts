@@ -35,6 +35,7 @@
  * @module
  */
 
+import { checkGroupName } from "./storage_limit_checks.ts";
 import type {
   JobDedupe,
   ListOptions,
@@ -206,6 +207,9 @@ function checkNewJob(job: NewJob, index: number): void {
     badField(index, "runAt", "a finite number (epoch ms)", job.runAt);
   }
   if (job.dedupe !== undefined) checkDedupe(job.dedupe, index);
+  if (job.group !== undefined) {
+    checkGroupName(job.group, `Cannot enqueue jobs: jobs[${index}].group`);
+  }
 }
 
 /** The longest `NewJob.dedupe.key` (characters). */
@@ -376,6 +380,9 @@ function checkSettlement(settlement: Settlement, index: number): void {
       return;
     case "release":
       if (settlement.runAt !== undefined) checkTime(settlement.runAt, `${where}.runAt`);
+      if (settlement.holdUntil !== undefined) {
+        checkTime(settlement.holdUntil, `${where}.holdUntil`);
+      }
       return;
     default:
       throw new TypeError(

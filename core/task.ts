@@ -107,6 +107,8 @@ export interface JobRecord<P = unknown, R = unknown> {
   raw?: string;
   /** The deduplication key it was enqueued with (`EnqueueOptions.dedupe`), if any (see the README, "Deduplication"). */
   dedupeKey?: string;
+  /** Its group within the queue (`EnqueueOptions.group`), if any (see the README, "Flow control"). */
+  group?: string;
 }
 
 /** What the handler sees of its job through `ctx.job`. */
