@@ -9,6 +9,7 @@ import { storageDedupeContract } from "./storage_dedupe_contract.ts";
 import { storageEventsContract } from "./storage_events_contract.ts";
 import { storageInputContract } from "./storage_input_contract.ts";
 import { storageSchedulesContract } from "./storage_schedules_contract.ts";
+import { storageLimitsContract } from "./storage_limits_contract.ts";
 
 // MemoryStorage stores no text, so there is nothing to corrupt.
 storageContract(
@@ -26,6 +27,10 @@ storageSchedulesContract(
   () => Promise.resolve({ storage: new MemoryStorage(), cleanup: () => Promise.resolve() }),
 );
 storageInputContract(
+  "MemoryStorage",
+  () => Promise.resolve({ storage: new MemoryStorage(), cleanup: () => Promise.resolve() }),
+);
+storageLimitsContract(
   "MemoryStorage",
   () => Promise.resolve({ storage: new MemoryStorage(), cleanup: () => Promise.resolve() }),
 );

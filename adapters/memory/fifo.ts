@@ -34,6 +34,11 @@ export class Fifo<T> {
     return item;
   }
 
+  /** The first item, left in place. */
+  peek(): T | undefined {
+    return this.#head === this.#items.length ? undefined : this.#items[this.#head];
+  }
+
   *values(): Generator<T> {
     for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i] as T;
   }

@@ -12,6 +12,8 @@ import {
 import type { JobError, JobRecord, JobState, JsonValue } from "../../core/task.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS } from "../../core/task.ts";
 import type { FinishedList } from "./finished_list.ts";
+import type { GroupInfo, GroupLimits, QueueLimits } from "../../core/storage_limits.ts";
+import { copyGroupLimits, Flow } from "./flow.ts";
 import type { EventLog } from "./event_log.ts";
 import { copyJson } from "./json_copy.ts";
 import { Kind } from "./stored_event.ts";
@@ -209,6 +211,9 @@ export class JobStore {
   #debounce(slot: Slot, job: NewJob, runAt: number, now: number): Slot {
     const queue = slot.queue;
     queue.counts[slot.state]--;
+    if (slot.state === "waiting" && slot.spec.group !== undefined) {
+      queue.flow!.dropWaiting(slot.spec.group);
+    }
     slot.removed = true;
     const next = new Slot({ ...job, id: slot.id, runAt }, slot.spec, runAt);
     next.attempt = slot.attempt;
@@ -261,6 +266,21 @@ export class JobStore {
       this.#reclaim(queue, now);
       this.#promote(queue, now);
       if (queue.paused) continue;
+      const flow = queue.flow;
+      if (flow !== undefined) {
+        const allowed = flow.allowed(limit - jobs.length, queue.counts.active, now);
+        if (allowed <= 0) continue;
+        const ungrouped = queue.counts.waiting - flow.groupedWaiting;
+        const taken = flow.takeTurns(allowed, queue.waiting, ungrouped, now, (slot) => {
+          if (taskDefaults !== undefined && slot.spec.unset) {
+            const settings = taskDefaults.get(slot.spec.name);
+            if (settings !== undefined) slot.spec = slot.spec.fill(settings);
+          }
+          jobs.push(this.#activate(slot, owner, leaseMs, now));
+        });
+        flow.started(taken, now);
+        continue;
+      }
       while (jobs.length < limit) {
         const slot = queue.waiting.shift();
         if (slot === undefined) break;
@@ -282,6 +302,13 @@ export class JobStore {
       const lease = queue.peekLease();
       if (lease !== undefined && (nextAt === null || lease.expiresAt < nextAt)) {
         nextAt = lease.expiresAt;
+      }
+      const flow = queue.flow;
+      if (flow !== undefined && queue.counts.waiting > 0) {
+        // Waiting jobs held back by a rate window or a hold: free again then.
+        for (const at of [flow.freesAt(now), flow.nextFree()]) {
+          if (at !== null && (nextAt === null || at < nextAt)) nextAt = at;
+        }
       }
     }
     return { jobs, nextAt };
@@ -372,7 +399,10 @@ export class JobStore {
     let slots: Iterable<Slot>;
     switch (state) {
       case "waiting":
-        slots = data.waiting.values();
+        // The jobs without a group first, then each group's (by name).
+        slots = data.flow === undefined
+          ? data.waiting.values()
+          : [...data.waiting.values(), ...data.flow.waitingByGroup()];
         break;
       case "delayed":
         slots = data.delayed.toArray().filter((slot) => !slot.removed).sort((a, b) =>
@@ -437,6 +467,9 @@ export class JobStore {
     if (onlyFailed && slot.state !== "failed") return false;
     // Its entry (waiting, delayed or finished) is dropped lazily when it reaches the front.
     slot.queue.counts[slot.state]--;
+    if (slot.state === "waiting" && slot.spec.group !== undefined) {
+      slot.queue.flow!.dropWaiting(slot.spec.group);
+    }
     slot.removed = true;
     this.#jobs.delete(id);
     if (slot.spec.dedupeKey !== undefined) this.#releaseKey(slot, now); // a deleted job holds no key
@@ -470,7 +503,39 @@ export class JobStore {
   /** Removes finished jobs of `queue` beyond `retention`; returns how many. */
   prune(queue: string, retention: Retention, now: number): number {
     const data = this.#queues.get(queue);
-    return data === undefined ? 0 : this.#prune(data, retention, now);
+    if (data === undefined) return 0;
+    data.flow?.sweep(now);
+    return this.#prune(data, retention, now);
+  }
+
+  /** Replaces the limits of `queue` (null clears them); blocked lanes take their turn again. */
+  setLimits(queue: string, limits: QueueLimits | null, now: number): void {
+    const data = this.#queue(queue);
+    const flow = data.flow ??= new Flow();
+    flow.limits = limits === null ? null : copyLimits(limits);
+    flow.limitsChanged();
+    flow.sweep(now);
+    this.#onWork(queue);
+  }
+
+  /** The limits of `queue`, or null. */
+  getLimits(queue: string): QueueLimits | null {
+    const limits = this.#queues.get(queue)?.flow?.limits;
+    return limits == null ? null : copyLimits(limits);
+  }
+
+  /** Replaces the override of one group of `queue` (null removes it). */
+  setGroupLimits(queue: string, group: string, limits: GroupLimits | null, now: number): void {
+    const flow = this.#queue(queue).flow ??= new Flow();
+    flow.lane(group).override = limits === null ? null : copyGroupLimits(limits);
+    flow.limitsChanged();
+    flow.sweep(now);
+    this.#onWork(queue);
+  }
+
+  /** The groups of `queue` by name, paged. */
+  groups(queue: string, now: number, offset: number, limit: number): GroupInfo[] {
+    return this.#queues.get(queue)?.flow?.groups(now, offset, limit) ?? [];
   }
 
   /** The active job `id` if `token` is its lease's; undefined for a lost lease. */
@@ -491,8 +556,11 @@ export class JobStore {
   #toWaiting(slot: Slot): void {
     slot.state = "waiting";
     slot.seq = ++this.#seq;
-    slot.queue.waiting.push(slot);
-    slot.queue.counts.waiting++;
+    const queue = slot.queue;
+    const group = slot.spec.group;
+    if (group === undefined) queue.waiting.push(slot);
+    else (queue.flow ??= new Flow()).pushWaiting(slot, group);
+    queue.counts.waiting++;
   }
 
   #toDelayed(slot: Slot): void {
@@ -516,7 +584,10 @@ export class JobStore {
   #deactivate(slot: Slot): void {
     slot.lease = undefined;
     this.#active.delete(slot.id);
-    slot.queue.counts.active--;
+    const queue = slot.queue;
+    queue.counts.active--;
+    // A place under a concurrency limit freed: wake a worker that waits for one.
+    if (queue.flow?.leftActive(slot.spec.group) === true) this.#onWork(queue.name);
   }
 
   #activate(slot: Slot, owner: string, leaseMs: number, now: number): JobRecord {
@@ -621,6 +692,12 @@ export class JobStore {
         break;
       }
       case "release":
+        if (settlement.holdUntil !== undefined) {
+          const flow = queue.flow ??= new Flow();
+          const group = slot.spec.group;
+          if (group === undefined) flow.holdQueue(settlement.holdUntil);
+          else flow.holdGroup(group, settlement.holdUntil);
+        }
         slot.attempt--;
         if (settlement.runAt !== undefined) slot.runAt = settlement.runAt;
         events?.add(Kind.waiting, now, slot.id, 0, undefined);
@@ -666,4 +743,13 @@ export class JobStore {
     }
     return removed;
   }
+}
+
+/** A copy of `limits` (callers may change what they passed or read). */
+function copyLimits(limits: QueueLimits): QueueLimits {
+  return {
+    concurrency: limits.concurrency,
+    rate: limits.rate === null ? null : { ...limits.rate },
+    group: limits.group === null ? null : copyGroupLimits(limits.group),
+  };
 }

@@ -47,6 +47,12 @@ import type {
   ScheduleRecord,
   UpsertScheduleResult,
 } from "../../core/storage_schedules.ts";
+import type { GroupInfo, GroupLimits, QueueLimits } from "../../core/storage_limits.ts";
+import {
+  checkGroups,
+  checkSetGroupLimits,
+  checkSetLimits,
+} from "../../core/storage_limit_checks.ts";
 import {
   checkDueSchedules,
   checkFireSchedule,
@@ -751,6 +757,86 @@ export class MemoryStorage implements Storage {
     return promised(() => {
       checkFireSchedule(fire, now);
       return this.#schedules.fire(fire, (jobs) => this.#store.enqueue(jobs, now));
+    });
+  }
+
+  /**
+   * Replaces a queue's limits (null clears them), enforced from the next
+   * reserve, and wakes its waiting workers (see `Storage.setLimits`).
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * await storage.setLimits("api", { concurrency: 5, rate: { max: 10, per: 1_000 }, group: null }, 0);
+   * console.log((await storage.getLimits("api"))?.rate); // { max: 10, per: 1000 }
+   * ```
+   */
+  setLimits(queue: string, limits: QueueLimits | null, now: number): Promise<void> {
+    return promised(() => {
+      checkSetLimits(queue, limits, now);
+      this.#store.setLimits(queue, limits, now);
+    });
+  }
+
+  /**
+   * A queue's limits, or null.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * console.log(await new MemoryStorage().getLimits("api")); // null
+   * ```
+   */
+  getLimits(queue: string): Promise<QueueLimits | null> {
+    return Promise.resolve(this.#store.getLimits(queue));
+  }
+
+  /**
+   * Replaces one group's override of the queue's `group` limits (null
+   * removes it), and wakes the queue's waiting workers.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * await storage.setGroupLimits("api", "tenant-42", { concurrency: 1, rate: null }, 0);
+   * console.log((await storage.groups("api", 0))[0].limits); // { concurrency: 1, rate: null }
+   * ```
+   */
+  setGroupLimits(
+    queue: string,
+    group: string,
+    limits: GroupLimits | null,
+    now: number,
+  ): Promise<void> {
+    return promised(() => {
+      checkSetGroupLimits(queue, group, limits, now);
+      this.#store.setGroupLimits(queue, group, limits, now);
+    });
+  }
+
+  /**
+   * The groups of a queue by name, with their waiting and active jobs, paged.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@taskmill/taskmill/memory";
+   *
+   * const storage = new MemoryStorage();
+   * await storage.enqueue([{ id: "a", name: "t", queue: "api", payload: null, priority: 0,
+   *   maxAttempts: 1, maxStalls: 1, timeout: 0, runAt: 0, group: "tenant-42" }], 0);
+   * console.log(await storage.groups("api", 0));
+   * // [{ name: "tenant-42", waiting: 1, active: 0, limits: null, heldUntil: null }]
+   * ```
+   */
+  groups(queue: string, now: number, options: ListOptions = {}): Promise<GroupInfo[]> {
+    return promised(() => {
+      const { offset, limit } = checkGroups(queue, now, options);
+      return this.#store.groups(queue, now, offset, limit);
     });
   }
 

@@ -1,5 +1,6 @@
 import type { Counts } from "../../core/storage.ts";
 import type { EventStream } from "./event_stream.ts";
+import type { Flow } from "./flow.ts";
 import { FinishedList } from "./finished_list.ts";
 import { Heap } from "./heap.ts";
 import type { LeaseGrant } from "./lease_grant.ts";
@@ -41,6 +42,11 @@ export class QueueData {
   dedupe: Map<string, Slot> | undefined = undefined;
   /** Finished jobs whose key their ttl still holds, by `spec.holdUntil`. */
   heldKeys: Heap<Slot> | undefined = undefined;
+  /**
+   * Its limits, holds and groups' lanes (see `Flow`): made once it has any,
+   * so a queue without them reserves as before.
+   */
+  flow: Flow | undefined = undefined;
   /** Its event stream; undefined when events are off. */
   readonly events: EventStream | undefined;
 

@@ -71,5 +71,7 @@ export function toRecord(slot: Slot): JobRecord {
   if (slot.error !== undefined) record.error = copyError(slot.error);
   const dedupeKey = slot.spec.dedupeKey;
   if (dedupeKey !== undefined) record.dedupeKey = dedupeKey;
+  const group = slot.spec.group;
+  if (group !== undefined) record.group = group;
   return record;
 }

@@ -32,6 +32,8 @@ export class Spec {
   readonly dedupeKey: string | undefined;
   /** Until when the key is held whatever the job's state: enqueuedAt + ttl (-Infinity: no ttl). */
   readonly holdUntil: number;
+  /** The jobs' group (`NewJob.group`); undefined without one. */
+  readonly group: string | undefined;
   /** Whether a setting is left to the task (a field, not a getter: reserve reads it per job). */
   readonly unset: boolean;
   /**
@@ -43,7 +45,10 @@ export class Spec {
   filledFrom: TaskSettings | undefined = undefined;
 
   constructor(
-    job: Pick<NewJob, "name" | "priority" | "maxAttempts" | "maxStalls" | "timeout" | "dedupe">,
+    job: Pick<
+      NewJob,
+      "name" | "priority" | "maxAttempts" | "maxStalls" | "timeout" | "dedupe" | "group"
+    >,
     queue: QueueData,
     now: number,
   ) {
@@ -57,6 +62,7 @@ export class Spec {
     const dedupe = job.dedupe;
     this.dedupeKey = dedupe?.key;
     this.holdUntil = dedupe?.ttl == null ? -Infinity : now + dedupe.ttl;
+    this.group = job.group;
     this.unset = job.maxAttempts === null || job.maxStalls === null || job.timeout === null;
   }
 
@@ -76,6 +82,7 @@ export class Spec {
             ttl: this.holdUntil === -Infinity ? null : this.holdUntil - this.enqueuedAt,
             delay: null,
           },
+          group: this.group,
         },
         this.queue,
         this.enqueuedAt,
@@ -90,7 +97,7 @@ export class Spec {
     return job.name === this.name && job.queue === this.queue.name &&
       Object.is(job.priority, this.priority) && Object.is(job.maxAttempts, this.maxAttempts) &&
       Object.is(job.maxStalls, this.maxStalls) && Object.is(job.timeout, this.timeout) &&
-      now === this.enqueuedAt &&
+      now === this.enqueuedAt && job.group === this.group &&
       (job.dedupe === undefined ? this.dedupeKey === undefined : this.#fitsDedupe(job, now));
   }
 
