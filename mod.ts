@@ -100,6 +100,9 @@ export {
 } from "./core/prometheus.ts";
 export type { MetricsHandlerOptions, MetricSource, PrometheusInput } from "./core/prometheus.ts";
 export { DEFAULT_RETENTION, MAX_ERROR_HISTORY } from "./core/storage.ts";
+export type { GroupInfo, GroupLimits, QueueLimits, RateLimit } from "./core/storage_limits.ts";
+export type { GroupLimitOptions, LimitOptions } from "./core/limit_options.ts";
+export { MAX_CONCURRENCY, MAX_RATE, MAX_RATE_WINDOW } from "./core/storage_limits.ts";
 export {
   MAX_MISSED_TICKS,
   MISSED_TICKS,
@@ -136,6 +139,7 @@ export {
   JobFailedError,
   JobTimeoutError,
   LeaseLostError,
+  RateLimitedError,
   ResultTimeoutError,
   StorageError,
   StorageWarning,

@@ -8,7 +8,7 @@
  */
 
 import type { Clock } from "./clock.ts";
-import { JobTimeoutError, toJobError, UnrecoverableError } from "./errors.ts";
+import { JobTimeoutError, RateLimitedError, toJobError, UnrecoverableError } from "./errors.ts";
 import type { Emitter, WorkerEvents } from "./events.ts";
 import type { HeldJob } from "./held_job.ts";
 import type { MetricRegistry, TaskEntry } from "./metric_registry.ts";
@@ -209,6 +209,13 @@ export class AttemptRunner {
 
   #failAttempt(held: HeldJob, thrown: unknown, now: number, duration: number): void {
     const { job } = held;
+    if (thrown instanceof RateLimitedError) {
+      // Not a failure: the job waits again, its group (or queue) held.
+      held.delay = thrown.retryAfter;
+      const holdUntil = now + thrown.retryAfter;
+      this.#settle(held, { kind: "release", id: job.id, token: held.token, holdUntil });
+      return;
+    }
     const task = this.#tasks.get(job.name)!;
     const error = toJobError(thrown, job.attempt, now);
     let retry = !(thrown instanceof UnrecoverableError) && job.attempt < job.maxAttempts!;

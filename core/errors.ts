@@ -8,6 +8,52 @@
 import type { JobError } from "./task.ts";
 
 /**
+ * Throw from a handler when a service it calls says "too many requests"
+ * (an HTTP 429 with `Retry-After`): the job goes back to waiting without
+ * counting an attempt, and its group, or its queue when it has none, takes
+ * no job for `retryAfter` ms, on every worker (see the README, "Flow control").
+ *
+ * @example
+ * ```ts
+ * import { defineTask, RateLimitedError } from "@taskmill/taskmill";
+ *
+ * const sync = defineTask({
+ *   name: "sync",
+ *   handler: async (payload: { url: string }) => {
+ *     const response = await fetch(payload.url);
+ *     if (response.status === 429) {
+ *       throw new RateLimitedError(Number(response.headers.get("retry-after") ?? 1) * 1_000);
+ *     }
+ *     return response.status;
+ *   },
+ * });
+ * ```
+ */
+export class RateLimitedError extends Error {
+  /** How long the job's group (or queue) is held, in ms. */
+  readonly retryAfter: number;
+  /** Holds the job's group, or its queue, for `retryAfter` ms (an integer from 0 to a year). */
+  constructor(retryAfter: number, message?: string) {
+    if (
+      typeof retryAfter !== "number" || !Number.isInteger(retryAfter) || retryAfter < 0 ||
+      retryAfter > MAX_RETRY_AFTER
+    ) {
+      throw new RangeError(
+        `Cannot create RateLimitedError: retryAfter must be an integer from 0 to ${MAX_RETRY_AFTER} ms, got ${
+          String(retryAfter)
+        }`,
+      );
+    }
+    super(message ?? `Rate limited: retry after ${retryAfter} ms`);
+    this.name = "RateLimitedError";
+    this.retryAfter = retryAfter;
+  }
+}
+
+/** The longest `RateLimitedError.retryAfter`, ms (a year). */
+const MAX_RETRY_AFTER = 365 * 24 * 60 * 60 * 1000;
+
+/**
  * Throw from a handler to fail the job at once, skipping remaining attempts.
  *
  * @example

@@ -17,6 +17,11 @@ export interface WorkerEvents {
   completed: { job: JobRecord; result: unknown; duration: number };
   /** An attempt failed and the job will run again at `runAt`. */
   retrying: { job: JobRecord; error: JobError; runAt: number; delay: number };
+  /**
+   * A handler threw `RateLimitedError`: the job is waiting again (the
+   * attempt not counted), and its group, or its queue, is held until `holdUntil`.
+   */
+  rateLimited: { job: JobRecord; retryAfter: number; holdUntil: number };
   /** A job failed for good and is in the dead-letter set. */
   failed: { job: JobRecord; error: JobError; duration: number };
   /** This worker lost the lease of a job it held (it ran too long or storage was unreachable). */

@@ -76,6 +76,7 @@ export class Context implements MiddlewareContext {
         enqueuedAt: job.enqueuedAt,
         priority: job.priority,
       };
+      if (job.group !== undefined) (this.#job as { group?: string }).group = job.group;
     }
     return this.#job;
   }

@@ -61,7 +61,13 @@ export class Outcomes {
 
   /** Storage accepted `settlement` for `held` at `now`: count it and emit its event. */
   accepted(held: HeldJob, settlement: Settlement, now: number): void {
-    if (settlement.kind === "release") return;
+    if (settlement.kind === "release") {
+      if (settlement.holdUntil !== undefined && this.#events.has("rateLimited")) {
+        const holdUntil = settlement.holdUntil;
+        this.#events.emit("rateLimited", { job: held.job, retryAfter: held.delay, holdUntil });
+      }
+      return;
+    }
     this.#rate.mark(now);
     const { job } = held;
     // A job of a task this worker does not know never started: no series yet.

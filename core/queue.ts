@@ -31,6 +31,14 @@ import { createIdGenerator } from "./_id.ts";
 import { MISSED_TICKS, type MissedTicks, type ScheduleRecord } from "./storage_schedules.ts";
 import { checkScheduleId } from "./storage_schedule_checks.ts";
 import { nextTick, readTiming, type ScheduleTiming } from "./schedule_timing.ts";
+import type { GroupInfo, QueueLimits } from "./storage_limits.ts";
+import { checkGroupName } from "./storage_limit_checks.ts";
+import {
+  type GroupLimitOptions,
+  type LimitOptions,
+  toGroupLimits,
+  toQueueLimits,
+} from "./limit_options.ts";
 
 /** Options of {@linkcode Queue}. */
 export interface QueueOptions {
@@ -68,6 +76,12 @@ export interface EnqueueOptions {
    * the job that holds the key; a debounce returns the updated job.
    */
   dedupe?: EnqueueDedupe;
+  /**
+   * Its group within the queue, e.g. a tenant (A-Z a-z 0-9 _ . -): the
+   * groups of a queue take turns for its workers, and may have limits of
+   * their own (see {@linkcode Queue.setLimits}, "Flow control" in the README).
+   */
+  group?: string;
 }
 
 /**
@@ -168,6 +182,7 @@ const ENQUEUE_OPTIONS = optionNames<EnqueueOptions>()([
   "maxAttempts",
   "timeout",
   "dedupe",
+  "group",
 ]);
 const SCHEDULE_OPTIONS = optionNames<ScheduleOptions>()([
   "queue",
@@ -645,6 +660,94 @@ export class Queue {
     return await this.#storage.getSchedule(id);
   }
 
+  /**
+   * Sets the limits of `queue`, kept in storage so every worker of every
+   * process honours them from its next reserve: at most `concurrency` of
+   * its jobs active at once, at most `rate.max` started in any `rate.per`
+   * ms (a sliding window), and `group`: the same per group. A field left
+   * out is no bound; the call replaces all of the queue's limits, and null
+   * clears them.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage, Queue } from "@taskmill/taskmill";
+   *
+   * const queue = new Queue({ storage: new MemoryStorage() });
+   * await queue.setLimits("api", { rate: { max: 10, per: 1_000 }, group: { concurrency: 1 } });
+   * console.log(await queue.getLimits("api"));
+   * // { concurrency: null, rate: { max: 10, per: 1000 }, group: { concurrency: 1, rate: null } }
+   * await queue.setLimits("api", null);
+   * ```
+   */
+  async setLimits(queue: string, limits: LimitOptions | null): Promise<void> {
+    const where = `Cannot set limits of queue ${describe(queue)}`;
+    validateName(queue, `${where}: queue`, "queue");
+    await this.#storage.setLimits(queue, toQueueLimits(limits, where), this.#clock.now());
+  }
+
+  /**
+   * The limits of `queue` (every field given, null for none), or null.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage, Queue } from "@taskmill/taskmill";
+   *
+   * console.log(await new Queue({ storage: new MemoryStorage() }).getLimits("api")); // null
+   * ```
+   */
+  async getLimits(queue: string): Promise<QueueLimits | null> {
+    validateName(queue, "Cannot get limits of queue: queue", "queue");
+    return await this.#storage.getLimits(queue);
+  }
+
+  /**
+   * Gives one group of `queue` limits of its own in place of the queue's
+   * `group` limits (null removes them, and the queue's apply again).
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage, Queue } from "@taskmill/taskmill";
+   *
+   * const queue = new Queue({ storage: new MemoryStorage() });
+   * await queue.setLimits("api", { group: { concurrency: 1 } });
+   * await queue.setGroupLimits("api", "tenant-big", { concurrency: 4 });
+   * ```
+   */
+  async setGroupLimits(
+    queue: string,
+    group: string,
+    limits: GroupLimitOptions | null,
+  ): Promise<void> {
+    const where = `Cannot set limits of group ${describe(group)} of queue ${describe(queue)}`;
+    validateName(queue, `${where}: queue`, "queue");
+    checkGroupName(group, `${where}: group`);
+    await this.#storage.setGroupLimits(
+      queue,
+      group,
+      toGroupLimits(limits, where),
+      this.#clock.now(),
+    );
+  }
+
+  /**
+   * The groups of `queue` by name, each with its waiting and active jobs,
+   * its own limits and its hold; paged (default: the first 100).
+   *
+   * @example
+   * ```ts
+   * import { defineTask, MemoryStorage, Queue } from "@taskmill/taskmill";
+   *
+   * const sync = defineTask({ name: "sync", queue: "api", handler: () => {} });
+   * const queue = new Queue({ storage: new MemoryStorage() });
+   * await queue.enqueue(sync, null, { group: "tenant-42" });
+   * console.log(await queue.groups("api"));
+   * // [{ name: "tenant-42", waiting: 1, active: 0, limits: null, heldUntil: null }]
+   * ```
+   */
+  async groups(queue: string, options: ListOptions = {}): Promise<GroupInfo[]> {
+    return await this.#storage.groups(queue, this.#clock.now(), options);
+  }
+
   /** Checks the task and options once for a whole call; returns a per-payload job builder. */
   #prepare(
     // deno-lint-ignore no-explicit-any
@@ -714,6 +817,8 @@ export class Queue {
       checkNumber(at, 0, 8.64e15, `${where}: runAt`);
       runAt = Math.max(now, Math.ceil(at));
     }
+    const group = options.group;
+    if (group !== undefined) checkGroupName(group, `${where}: group`);
     const givenId = options.id;
     if (givenId !== undefined) validateJobId(givenId, `${where}: id`);
     const maxStalls = defaults.maxStalls;
@@ -740,6 +845,7 @@ export class Queue {
         runAt,
       };
       if (dedupe !== undefined) job.dedupe = dedupe;
+      if (group !== undefined) job.group = group;
       return job;
     };
   }

@@ -127,6 +127,8 @@ export interface JobInfo {
   readonly enqueuedAt: number;
   /** Its priority. */
   readonly priority: number;
+  /** Its group within the queue (`EnqueueOptions.group`), if any. */
+  readonly group?: string;
 }
 
 /** The second argument of every handler. */
