@@ -15,6 +15,9 @@ export interface BenchOptions {
   memoryC: number[];
   /** Jobs of the latency run. */
   latencyN: number;
+  /** Groups of the flow-control run, and jobs per group. */
+  groups: number;
+  groupSize: number;
   /** Rounds of every throughput measurement; tables show the median. */
   repeat: number;
   /** Which systems to run. */
@@ -23,7 +26,7 @@ export interface BenchOptions {
   json: boolean;
 }
 
-export const ALL_SYSTEMS = ["taskmill", "bullmq", "beequeue", "memory", "latency"];
+export const ALL_SYSTEMS = ["taskmill", "bullmq", "beequeue", "memory", "latency", "flow"];
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -32,6 +35,8 @@ const HELP = `Usage: npm run bench -- [options]
   --memory-n N       jobs per in-memory run (default 1000000)
   --memory-c 1,50    concurrencies of the in-memory runs (default 1,50)
   --latency-n N      jobs sent one at a time in the latency run (default 1000)
+  --groups G         groups of the flow-control run (default 1000)
+  --group-size S     jobs per group there (default 50)
   --repeat R         rounds of every throughput figure, interleaved; tables show
                      each figure's median (default 1)
   --systems LIST     any of ${ALL_SYSTEMS.join(",")} (default: all)
@@ -46,6 +51,8 @@ export function parseOptions(argv: string[] = process.argv.slice(2)): BenchOptio
     c: [1, 10, 50],
     memoryC: [1, 50],
     latencyN: 1_000,
+    groups: 1_000,
+    groupSize: 50,
     repeat: 1,
     systems: new Set(ALL_SYSTEMS),
     json: false,
@@ -71,6 +78,12 @@ export function parseOptions(argv: string[] = process.argv.slice(2)): BenchOptio
         break;
       case "--memory-c":
         options.memoryC = list(next(), "memory-c");
+        break;
+      case "--groups":
+        options.groups = count(next(), "groups");
+        break;
+      case "--group-size":
+        options.groupSize = count(next(), "group-size");
         break;
       case "--latency-n":
         options.latencyN = count(next(), "latency-n");

@@ -13,6 +13,9 @@ import process from "node:process";
 import * as bee from "./bee_queue.ts";
 import * as bull from "./bullmq.ts";
 import * as memory from "./memory.ts";
+import { type FlowRun, type FlowSetup, runFlow } from "./flow.ts";
+import { MemoryStorage } from "../mod.ts";
+import { RedisStorage } from "../adapters/redis/mod.ts";
 import * as tm from "./taskmill_redis.ts";
 import { Admin, type RedisRun, roundTrips, startRedis } from "./_redis.ts";
 import { fmt, median, parseOptions, percentile, runtime, table } from "./_util.ts";
@@ -63,7 +66,8 @@ const report: Record<string, unknown> = {
   options: { ...options, systems: [...options.systems] },
 };
 
-const needsRedis = REDIS_SYSTEMS.length > 0 || options.systems.has("latency");
+const needsRedis = REDIS_SYSTEMS.length > 0 || options.systems.has("latency") ||
+  options.systems.has("flow");
 const redis = needsRedis ? await startRedis() : null;
 const admin = redis ? new Admin(redis.url) : null;
 if (admin) (report.versions as Record<string, string>)["redis-server"] = await admin.version();
@@ -195,6 +199,97 @@ try {
     log();
     log(table(["system", "p50 ms", "p99 ms"], rows));
     report.latency = latency;
+  }
+
+  if (options.systems.has("flow")) {
+    // At the highest concurrency of the Redis runs (C=50 by default).
+    const c = Math.max(...options.c);
+    const groupsN = options.groups * options.groupSize;
+    const stores: [string, FlowSetup["open"]][] = [
+      ["MemoryStorage", () => {
+        const storage = new MemoryStorage();
+        return Promise.resolve({ storage, close: () => storage.close() });
+      }],
+      ["RedisStorage", async () => {
+        await admin!.reset();
+        const storage = new RedisStorage({ url: redis!.url, prefix: "bench" });
+        return { storage, close: () => storage.close() };
+      }],
+    ];
+    const modes: [FlowSetup["mode"], number][] = [
+      ["none", options.n],
+      ["limits", options.n],
+      ["none", groupsN],
+      ["groups", groupsN],
+    ];
+    const runs: Record<string, FlowRun[][]> = {};
+    // Round by round, every mode back to back (load on the machine hits all alike).
+    for (let round = 1; round <= options.repeat; round++) {
+      for (const [label, open] of stores) {
+        const rows = runs[label] ??= modes.map(() => []);
+        for (const [i, [mode, n]] of modes.entries()) {
+          progress(
+            `flow control on ${label}: ${mode}, ${fmt(n)} jobs, concurrency ${c}` +
+              (options.repeat > 1 ? `, round ${round} of ${options.repeat}` : ""),
+          );
+          rows[i].push(await runFlow({ open, n, c, mode, groups: options.groups }));
+        }
+      }
+    }
+    const rate = (xs: FlowRun[]) => median(xs.map((x) => x.process));
+    const rows: (string | number)[][] = [];
+    const flowReport: Record<string, unknown> = {};
+    for (const [label] of stores) {
+      const [none, limits, ungrouped, grouped] = runs[label];
+      const unfair = Math.max(...grouped.map((x) => x.unfairness ?? 0));
+      rows.push([
+        label,
+        rate(none),
+        rate(limits),
+        `${(rate(limits) / rate(none)).toFixed(2)}x`,
+        rate(ungrouped),
+        rate(grouped),
+        `${(rate(grouped) / rate(ungrouped)).toFixed(2)}x`,
+        `±${(unfair * 100).toFixed(1)} %`,
+      ]);
+      flowReport[label] = {
+        none: rate(none),
+        limits: rate(limits),
+        ungrouped: rate(ungrouped),
+        groups: rate(grouped),
+        unfairness: unfair,
+      };
+    }
+    log();
+    log(
+      `## Flow control: one worker at C=${c}, jobs/s` +
+        (options.repeat > 1 ? `, median of ${options.repeat} rounds` : ""),
+    );
+    log();
+    log(table([
+      "storage",
+      `${fmt(options.n)} jobs, no limit`,
+      "limits that never bind",
+      "ratio",
+      `${fmt(groupsN)} jobs, no groups`,
+      `${fmt(options.groups)} groups of ${fmt(options.groupSize)}`,
+      "ratio",
+      "largest share deviation",
+    ], rows));
+    log();
+    log(
+      "Limits that never bind: concurrency 1 000 000 and a rate of 100 000 per second on the " +
+        "queue, checked and counted in every reserve. Groups are enqueued one after another; " +
+        "the deviation is the largest of any group's share of the completed jobs from an equal " +
+        "share, at 25 %, 50 % and 75 % of the run (the worst round).",
+    );
+    report.flow = {
+      c,
+      n: options.n,
+      groups: options.groups,
+      groupSize: options.groupSize,
+      ...flowReport,
+    };
   }
 
   if (options.systems.has("memory")) {

@@ -144,6 +144,8 @@ export function completedRecord(job: JobRecord, result: unknown, finishedAt: num
   if (job.progress !== undefined) record.progress = job.progress;
   if (job.error !== undefined) record.error = job.error;
   if (job.raw !== undefined) record.raw = job.raw;
+  if (job.dedupeKey !== undefined) record.dedupeKey = job.dedupeKey;
+  if (job.group !== undefined) record.group = job.group;
   record.result = result;
   record.finishedAt = finishedAt;
   return record;
