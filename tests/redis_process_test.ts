@@ -168,6 +168,74 @@ describe("RedisStorage across processes", () => {
   );
 
   test(
+    "3 worker processes honour a queue's rate and concurrency and its groups' concurrency",
+    { timeout: 120_000 },
+    async () => {
+      const prefix = "limits";
+      const storage = new RedisStorage({ url: server.url, prefix });
+      const queue = new Queue({ storage });
+      const limits = { concurrency: 4, rate: { max: 10, per: 250 }, group: { concurrency: 1 } };
+      await queue.setLimits("limited", limits);
+      const groups = 8;
+      for (let g = 0; g < groups; g++) {
+        await queue.enqueueMany("limited", Array.from({ length: 10 }, () => ({ ms: 20 })), {
+          queue: "limited",
+          group: `tenant-${g}`,
+        });
+      }
+      const workers = ["l1", "l2", "l3"].map((id) =>
+        spawnWorker({
+          REDIS_URL: server.url,
+          PREFIX: prefix,
+          WORKER_ID: id,
+          CONCURRENCY: "10",
+          QUEUES: "limited",
+        })
+      );
+      try {
+        await Promise.all(workers.map((w) => w.ready));
+        await waitUntil(
+          "80 limited jobs completed",
+          async () => (await queue.counts("limited")).completed === 80,
+          60_000,
+          workers,
+        );
+        const exec = await raw.hgetall(`${prefix}:test:exec`);
+        assert.equal(Object.keys(exec).length, 80);
+        assert.deepEqual(Object.values(exec).filter((n) => n !== "1"), [], "each ran once");
+        // Handlers run inside their leases, so these bound the active jobs from below.
+        const peaks = (await raw.lrange(`${prefix}:test:peaks`, 0, -1)).map((line) =>
+          line.split(" ").map(Number)
+        );
+        const most = Math.max(...peaks.map(([all]) => all));
+        const mostInGroup = Math.max(...peaks.map(([, mine]) => mine));
+        assert.ok(most <= 4, `${most} ran at once; the limit is 4`);
+        assert.equal(mostInGroup, 1, "one job per group at a time");
+        // The rate, on the reservation times the storage counted.
+        const starts = (await queue.list("limited", "completed", { limit: 100 }))
+          .map((job) => job.startedAt!).sort((a, b) => a - b);
+        let busiest = 0;
+        for (let i = 0, j = 0; i < starts.length; i++) {
+          while (starts[j] <= starts[i] - 250) j++;
+          busiest = Math.max(busiest, i - j + 1);
+        }
+        assert.ok(busiest <= 10, `${busiest} started within 250 ms; the rate is 10`);
+        const span = starts[starts.length - 1] - starts[0];
+        assert.ok(span >= 7 * 250 - 50, `80 starts at 10 per 250 ms took ${span} ms`);
+        console.log(
+          `limits across 3 processes: 80 jobs in ${span} ms, at most ${most} at once (limit 4), ` +
+            `${busiest} in the busiest 250 ms (limit 10), ${mostInGroup} per group (limit 1)`,
+        );
+      } finally {
+        for (const w of workers) w.child.kill("SIGTERM");
+        await storage.close();
+      }
+      const codes = await Promise.all(workers.map((w) => w.exited));
+      workers.forEach((w, i) => assertCleanExit(w, codes[i]));
+    },
+  );
+
+  test(
     "3 worker processes fire a schedule: exactly one job per tick over 200 ticks, each run once",
     { timeout: 120_000 },
     async () => {

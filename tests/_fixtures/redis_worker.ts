@@ -1,5 +1,5 @@
 // A worker process for the multi-process Redis tests. Configured by env:
-// REDIS_URL, PREFIX, WORKER_ID, CONCURRENCY, LEASE_MS, SLOW_MS. Every
+// REDIS_URL, PREFIX, WORKER_ID, CONCURRENCY, LEASE_MS, SLOW_MS, QUEUES. Every
 // execution is recorded in Redis (`<prefix>:test:exec` hash: job id → runs,
 // and `<prefix>:test:log` list: "id attempt worker") before the handler
 // returns, so the test can count executions across processes.
@@ -46,10 +46,35 @@ const slowOnce = defineTask({
   },
 });
 
+// In queue "limited": counts the handlers running at once, in all and per
+// group (`<prefix>:test:running[:group]`), keeping each count a start saw
+// (`<prefix>:test:peaks`, "all group"), then runs `ms` and records the run.
+const limited = defineTask({
+  name: "limited",
+  queue: "limited",
+  maxAttempts: 10,
+  handler: async (payload: { ms: number }, ctx) => {
+    const group = ctx.job.group ?? "";
+    const counts = await recorder.multi()
+      .incr(`${prefix}:test:running`)
+      .incr(`${prefix}:test:running:${group}`)
+      .exec();
+    const [all, mine] = counts!.map(([, n]) => n);
+    await recorder.rpush(`${prefix}:test:peaks`, `${all} ${mine}`);
+    await new Promise((r) => setTimeout(r, payload.ms));
+    await recorder.multi()
+      .decr(`${prefix}:test:running`)
+      .decr(`${prefix}:test:running:${group}`)
+      .exec();
+    await recordRun(ctx.job.id, ctx.job.attempt);
+  },
+});
+
 const storage = new RedisStorage({ url, prefix });
 const worker = new Worker({
   storage,
-  tasks: [record, slowOnce],
+  tasks: [record, slowOnce, limited],
+  queues: (env.QUEUES ?? "default").split(","),
   id: workerId,
   concurrency: Number(env.CONCURRENCY ?? 10),
   leaseMs: Number(env.LEASE_MS ?? 30_000),
