@@ -29,6 +29,7 @@ export const COMMAND_FLAGS: Record<string, FlagSpec> = {
     "run-at": "string",
     id: "string",
     priority: "int",
+    group: "string",
     "max-attempts": "int",
     timeout: "int",
     json: "bool",

@@ -51,6 +51,7 @@ export const COMMAND_HELP: Record<string, string> = {
                        Z or an offset it is local time) or epoch ms. Not with --delay.
   --id ID              job id; enqueueing an existing id returns that job
   --priority N         -1000..1000, higher runs first. Default 0.
+  --group G            the job's group in its queue (groups take turns; see Flow control)
   --max-attempts N     attempts in all. Default: the task's with --tasks, else 3.
   --timeout MS         per-attempt timeout. Default: the task's with --tasks, else none.
   --json               print the stored job as JSON (default: its id)`,

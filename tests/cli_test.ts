@@ -714,6 +714,21 @@ describe(`CLI on ${RUNTIME}`, () => {
     },
   );
 
+  test("enqueue --group puts the job in its group; a bad group name is refused", {
+    timeout: 60_000,
+  }, async () => {
+    const common = ["--redis-url", redis.url, "--prefix", prefix(), "--json"];
+    const grouped = await cli(["enqueue", "sleepy", "{}", "--group", "tenant-7", ...common]);
+    assert.equal(grouped.code, 0, grouped.stderr);
+    assert.equal(JSON.parse(grouped.stdout).group, "tenant-7");
+    const bad = await cli(["enqueue", "sleepy", "{}", "--group", "a b", ...common]);
+    assert.equal(bad.code, 1, bad.stderr);
+    assert.match(
+      bad.stderr,
+      /^taskmill: Cannot enqueue job "sleepy": group "a b" may only contain/,
+    );
+  });
+
   test("enqueue --timeout and --run-at (ISO 8601 or epoch ms)", { timeout: 60_000 }, async () => {
     const common = ["--redis-url", redis.url, "--prefix", prefix(), "--json"];
     const iso = await cli([

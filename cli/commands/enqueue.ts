@@ -70,6 +70,7 @@ export async function enqueue(flags: FlagValues, positional: string[]): Promise<
     runAt,
     id: flags.id as string | undefined,
     priority: flags.priority as number | undefined,
+    group: flags.group as string | undefined,
     maxAttempts: nonNegative(flags, "max-attempts", 1),
     timeout: nonNegative(flags, "timeout"),
   };
