@@ -40,7 +40,11 @@ export async function runFlow(setup: FlowSetup): Promise<FlowRun> {
   const { storage, close } = await setup.open();
   const queue = new Queue({ storage });
   const byGroup = new Map<string, number>();
-  const work = defineTask({ name: "flow_noop", queue: QUEUE, handler: async (_: number) => {} });
+  const work = defineTask({
+    name: "flow_noop",
+    queue: QUEUE,
+    handler: async (_: { i: number }) => {},
+  });
   const groups = setup.mode === "groups" ? setup.groups ?? 1_000 : 0;
   if (setup.mode === "limits") {
     await queue.setLimits(QUEUE, { concurrency: 1_000_000, rate: { max: 100_000, per: 1_000 } });

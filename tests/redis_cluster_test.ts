@@ -12,6 +12,7 @@ import { storageContract } from "./storage_contract.ts";
 import { storageDedupeContract } from "./storage_dedupe_contract.ts";
 import { type EventsFixtureOptions, storageEventsContract } from "./storage_events_contract.ts";
 import { storageSchedulesContract } from "./storage_schedules_contract.ts";
+import { storageLimitsContract } from "./storage_limits_contract.ts";
 import { dedupeEntries, startRedisCluster } from "./_redis_server.ts";
 
 const cluster = await startRedisCluster();
@@ -66,6 +67,7 @@ for (const queueTags of [false, true]) {
   storageDedupeContract(name, open);
   storageSchedulesContract(name, open);
   storageContract(name, open);
+  storageLimitsContract(name, open);
 }
 
 /** The master port serving `key`'s slot. */

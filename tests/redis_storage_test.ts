@@ -15,6 +15,7 @@ import { storageInputContract } from "./storage_input_contract.ts";
 import { storageDedupeContract } from "./storage_dedupe_contract.ts";
 import { type EventsFixtureOptions, storageEventsContract } from "./storage_events_contract.ts";
 import { storageSchedulesContract } from "./storage_schedules_contract.ts";
+import { storageLimitsContract } from "./storage_limits_contract.ts";
 import { countingClient, dedupeEntries, dropPrefix, startRedis } from "./_redis_server.ts";
 
 const server = await startRedis();
@@ -61,6 +62,7 @@ for (const queueTags of [false, true]) {
   storageInputContract(name, open);
   storageSchedulesContract(name, open);
   storageDedupeContract(name, open);
+  storageLimitsContract(name, open);
   storageEventsContract(name, (options: EventsFixtureOptions = {}) => {
     const prefix = uniquePrefix();
     const storage = new RedisStorage({ url: server.url, prefix, queueTags, ...options });

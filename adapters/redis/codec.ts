@@ -17,7 +17,8 @@
  * delayed when d's runAt is after enqueuedAt (as enqueue decided); `seq` and
  * `runAt` absent mean d's. `attempt` and `stalls` are absent until they are
  * first set: absent means 0. A job enqueued with dedupe also gets
- * `dedupeKey` and, with a ttl, `dedupeUntil` (see `lua/dedupe.ts`).
+ * `dedupeKey` and, with a ttl, `dedupeUntil` (see `lua/dedupe.ts`); a job
+ * of a group gets `g`, its group (see `lua/flow.ts`).
  *
  * @example
  * ```ts ignore
@@ -57,6 +58,7 @@ export const FIELDS = [
   "errors",
   "raw",
   "dedupeKey",
+  "g",
 ] as const;
 
 /** A field of the job hash that is read back (see {@linkcode FIELDS}). */
@@ -94,6 +96,7 @@ export const RESERVE_FIELDS: readonly Field[] = [
   "runAt",
   "errors",
   "dedupeKey",
+  "g",
   "stalls",
   "progress",
   "result",
@@ -109,7 +112,7 @@ export const RESERVE_FIELDS: readonly Field[] = [
  * const neverReserved = row.length === RESERVE_FIRST;
  * ```
  */
-export const RESERVE_FIRST = 6;
+export const RESERVE_FIRST = 7;
 
 /**
  * Width of the zero-padded sequence that prefixes sorted-set members
@@ -386,15 +389,15 @@ export function parseReserved(
   expiresAt: number,
   row: (string | null)[],
 ): JobRecord {
-  // RESERVE_FIELDS: d, payload, attempt, runAt, errors, dedupeKey, then (only
-  // for a job reserved before) stalls, progress, result, error, raw.
+  // RESERVE_FIELDS: d, payload, attempt, runAt, errors, dedupeKey, g, then
+  // (only for a job reserved before) stalls, progress, result, error, raw.
   const record = baseRecord(
     id,
     "active",
     row[0],
     row[1],
     row[2],
-    row[6] ?? null,
+    row[7] ?? null,
     row[3],
     row[4],
   );
@@ -403,8 +406,10 @@ export function parseReserved(
   record.lease = { owner, token, expiresAt };
   const dedupeKey = row[5];
   if (dedupeKey !== null && dedupeKey !== undefined) record.dedupeKey = dedupeKey;
+  const group = row[6];
+  if (group !== null && group !== undefined) record.group = group;
   if (row.length <= RESERVE_FIRST) return record;
-  return optional(record, row[7], row[8], row[9], row[10]);
+  return optional(record, row[8], row[9], row[10], row[11]);
 }
 
 /** Builds a record from HMGET FIELDS values; throws when they do not parse. */
@@ -432,6 +437,8 @@ function parseRecord(id: string, f: (string | null)[]): JobRecord {
   optional(record, f[F.progress], f[F.result], f[F.error], f[F.raw]);
   const dedupeKey = f[F.dedupeKey];
   if (dedupeKey !== null) record.dedupeKey = dedupeKey;
+  const group = f[F.g];
+  if (group !== null) record.group = group;
   return record;
 }
 

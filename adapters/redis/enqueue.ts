@@ -149,12 +149,18 @@ export function packRuns(
 ): void {
   let run: NewJob | undefined;
   let countAt = 0;
+  // A run's count is "n:group" when its jobs have a group (see the script).
+  const endRun = () => {
+    if (run?.group !== undefined) args[countAt] = `${args[countAt]}:${run.group}`;
+  };
   for (const i of indexes) {
     const job = jobs[i];
     const dedupe = job.dedupe;
     if (dedupe !== undefined) {
       // A run of its own (see the script).
-      args.push(job.queue, job.priority, job.runAt, packData(job, now), "D");
+      endRun();
+      const head = job.group === undefined ? "D" : `D:${job.group}`;
+      args.push(job.queue, job.priority, job.runAt, packData(job, now), head);
       args.push(
         job.id,
         payloads[i],
@@ -170,8 +176,9 @@ export function packRuns(
       run === undefined || job.queue !== run.queue || job.priority !== run.priority ||
       job.runAt !== run.runAt || job.name !== run.name ||
       job.maxAttempts !== run.maxAttempts || job.maxStalls !== run.maxStalls ||
-      job.timeout !== run.timeout
+      job.timeout !== run.timeout || job.group !== run.group
     ) {
+      endRun();
       run = job;
       args.push(job.queue, job.priority, job.runAt, packData(job, now), 0);
       countAt = args.length - 1;
@@ -179,17 +186,9 @@ export function packRuns(
     args.push(job.id, payloads[i]);
     args[countAt] = (args[countAt] as number) + 1;
   }
+  endRun();
 }
 
-/**
- * The result of a job that `storeJobs` stored (`created: true`), built
- * without a read: what enqueue writes is known.
- *
- * @example
- * ```ts ignore
- * const result = stored(job, JSON.stringify(job.payload), now);
- * ```
- */
 export function stored(job: NewJob, payload: string, now: number): EnqueueResult {
   return {
     job: {
@@ -208,6 +207,7 @@ export function stored(job: NewJob, payload: string, now: number): EnqueueResult
       state: job.runAt <= now ? "waiting" : "delayed",
       errors: [],
       ...(job.dedupe === undefined ? {} : { dedupeKey: job.dedupe.key }),
+      ...(job.group === undefined ? {} : { group: job.group }),
     },
     created: true,
   };

@@ -17,6 +17,7 @@ import { ENQUEUE } from "./lua/enqueue.ts";
 import { EXIST } from "./lua/exist.ts";
 import { EXTEND } from "./lua/extend.ts";
 import { FORGET_STALE } from "./lua/forget_stale.ts";
+import { GET_LIMITS, GROUPS, SET_GROUP_LIMITS, SET_LIMITS } from "./lua/limits.ts";
 import { LIST } from "./lua/list.ts";
 import { PAUSE } from "./lua/pause.ts";
 import { PROGRESS } from "./lua/progress.ts";
@@ -99,4 +100,8 @@ export const SCRIPTS = {
   getSchedules: loadScript("GET_SCHEDULES", GET_SCHEDULES),
   dueSchedules: loadScript("DUE_SCHEDULES", DUE_SCHEDULES),
   fireSchedule: loadScript("FIRE_SCHEDULE", FIRE_SCHEDULE),
+  setLimits: loadScript("SET_LIMITS", SET_LIMITS),
+  getLimits: loadScript("GET_LIMITS", GET_LIMITS),
+  setGroupLimits: loadScript("SET_GROUP_LIMITS", SET_GROUP_LIMITS),
+  groups: loadScript("GROUPS", GROUPS),
 };

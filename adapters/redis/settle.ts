@@ -14,6 +14,7 @@ import type { Slots } from "./slots.ts";
 
 /**
  * Applies settlements (see RedisStorage.settle); true for each applied.
+ * `onFreed` runs when one freed a place under a concurrency limit.
  *
  * @example
  * ```ts ignore
@@ -24,26 +25,30 @@ export async function settle(
   slots: Slots,
   settlements: readonly Settlement[],
   options: SettleOptions,
+  onFreed?: () => void,
 ): Promise<boolean[]> {
   if (settlements.length === 0) return [];
   const results: boolean[] = new Array(settlements.length).fill(false);
   const groups = await slots.group("settle jobs", settlements.map((s) => s.id));
   const removed: string[] = [];
+  let freed = false;
   await Promise.all([...groups].map(async ([queue, indexes]) => {
     // The pruned ids come back only when the id index needs them.
     const args: (string | number)[] = [slots.queueTags ? "1" : ""];
     pushSettleArgs(args, settlements, indexes, options);
-    const [applied, pruned] = await slots.run(
+    const [applied, pruned, woke] = await slots.run(
       "settle jobs",
       SCRIPTS.settle,
       queue,
       args,
-    ) as [number[], string[] | number];
+    ) as [number[], string[] | number, number];
+    if (woke === 1) freed = true;
     indexes.forEach((i, n) => results[i] = applied[n] === 1);
     if (Array.isArray(pruned)) { for (const id of pruned) removed.push(id); }
   }));
   for (const s of settlements) slots.leased.delete(s.id);
   await slots.forgetIds("settle jobs", removed);
+  if (freed) onFreed?.();
   return results;
 }
 
@@ -132,7 +137,8 @@ function pushSettleArgs(
         args.push("f", s.id, s.token, JSON.stringify(s.error));
         break;
       case "release":
-        args.push("l", s.id, s.token, s.runAt ?? "");
+        if (s.holdUntil === undefined) args.push("l", s.id, s.token, s.runAt ?? "");
+        else args.push("L", s.id, s.token, s.runAt ?? "", s.holdUntil);
         break;
       default:
         throw new TypeError(

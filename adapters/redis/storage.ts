@@ -54,7 +54,14 @@ import {
   checkFireSchedule,
   checkUpsertSchedule,
 } from "../../core/storage_schedule_checks.ts";
+import type { GroupInfo, GroupLimits, QueueLimits } from "../../core/storage_limits.ts";
+import {
+  checkGroups,
+  checkSetGroupLimits,
+  checkSetLimits,
+} from "../../core/storage_limit_checks.ts";
 import { EventReads } from "./events.ts";
+import { getLimits, listGroups, setGroupLimits, setLimits } from "./limits.ts";
 import { listWorkers, QueueSet, registerWorker, unregisterWorker } from "./registry.ts";
 import {
   counts,
@@ -276,7 +283,9 @@ export class RedisStorage implements Storage {
   settle(settlements: readonly Settlement[], options: SettleOptions): Promise<boolean[]> {
     return promised(() => {
       checkSettle(settlements, options);
-      return settle(this.#slots, settlements, options).then((applied) => {
+      // A place freed under a limit is work too (for this process's waits).
+      const freed = () => this.#waits.madeWork(null);
+      return settle(this.#slots, settlements, options, freed).then((applied) => {
         // A retry or release is work; its queue is not known here without queueTags.
         if (settlements.some((s) => s.kind !== "complete" && s.kind !== "fail")) {
           this.#waits.madeWork(null);
@@ -555,6 +564,95 @@ export class RedisStorage implements Storage {
    */
   isPaused(queue: string): Promise<boolean> {
     return isPaused(this.#slots, queue);
+  }
+
+  /**
+   * Replaces a queue's limits (null clears them), enforced by every
+   * reserve from the next one on, and wakes idle workers (see
+   * `Storage.setLimits`).
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.setLimits("api", { concurrency: 5, rate: { max: 10, per: 1_000 }, group: null });
+   * await storage.close();
+   * ```
+   */
+  setLimits(queue: string, limits: QueueLimits | null, now: number = Date.now()): Promise<void> {
+    return promised(async () => {
+      checkSetLimits(queue, limits, now);
+      await this.#queueSet.add("set limits", [{ queue }]);
+      await setLimits(this.#slots, queue, limits, now);
+      this.#waits.madeWork([queue]);
+    });
+  }
+
+  /**
+   * A queue's limits, or null.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * console.log(await storage.getLimits("api"));
+   * await storage.close();
+   * ```
+   */
+  getLimits(queue: string): Promise<QueueLimits | null> {
+    return promised(() => {
+      checkQueueName(queue, "Cannot get limits");
+      return getLimits(this.#slots, queue);
+    });
+  }
+
+  /**
+   * Replaces one group's override of its queue's `group` limits (null
+   * removes it), and wakes idle workers.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * await storage.setGroupLimits("api", "tenant-42", { concurrency: 1, rate: null });
+   * await storage.close();
+   * ```
+   */
+  setGroupLimits(
+    queue: string,
+    group: string,
+    limits: GroupLimits | null,
+    now: number = Date.now(),
+  ): Promise<void> {
+    return promised(async () => {
+      checkSetGroupLimits(queue, group, limits, now);
+      await this.#queueSet.add("set group limits", [{ queue }]);
+      await setGroupLimits(this.#slots, queue, group, limits, now);
+      this.#waits.madeWork([queue]);
+    });
+  }
+
+  /**
+   * The groups of a queue by name, with their waiting and active jobs,
+   * override and hold, paged.
+   *
+   * @example
+   * ```ts
+   * import { RedisStorage } from "@taskmill/taskmill/redis";
+   *
+   * const storage = new RedisStorage({ url: "redis://127.0.0.1:6379" });
+   * console.log(await storage.groups("api"));
+   * await storage.close();
+   * ```
+   */
+  groups(queue: string, now: number = Date.now(), options: ListOptions = {}): Promise<GroupInfo[]> {
+    return promised(() => {
+      const { offset, limit } = checkGroups(queue, now, options);
+      return listGroups(this.#slots, queue, now, offset, limit);
+    });
   }
 
   /**

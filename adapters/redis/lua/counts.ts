@@ -16,8 +16,10 @@ export const COUNTS: string = script(
   [QKEY],
   `
 local q = ARGV[2]
+-- Waiting: the jobs without a group, plus those in the groups' lanes (flow.ts).
+local grouped = tonumber(redis.call('HGET', qkey(q, 'flow'), 'gw')) or 0
 return {
-  redis.call('ZCARD', qkey(q, 'wait')), redis.call('ZCARD', qkey(q, 'delayed')),
+  redis.call('ZCARD', qkey(q, 'wait')) + grouped, redis.call('ZCARD', qkey(q, 'delayed')),
   redis.call('ZCARD', qkey(q, 'active')), redis.call('ZCARD', qkey(q, 'completed')),
   redis.call('ZCARD', qkey(q, 'failed')),
 }

@@ -7,6 +7,7 @@ import { SEQ_WIDTH } from "../codec.ts";
 import { BATCH } from "./batch.ts";
 import { EVENTS } from "./events.ts";
 import { DEDUPE } from "./dedupe.ts";
+import { FLOW } from "./flow.ts";
 import { D_PARTS, FIELDS_LIST } from "./fields.ts";
 import { QKEY } from "./keys.ts";
 import { MARKS } from "./marks.ts";
@@ -44,15 +45,22 @@ export const STORE_JOBS: Snippet = snippet(
     TO_WAITING,
     TO_DELAYED,
     DEDUPE,
+    FLOW,
   ],
   `
+-- A run's count and its jobs' group: "n", or "n:group" (likewise "D", "D:group").
+local function runHead(n)
+  local cut = string.find(n, ':', 1, true)
+  if cut == nil then return n, false end
+  return string.sub(n, 1, cut - 1), string.sub(n, cut + 1)
+end
 local function storeJobs(now, dups, first)
   local nowN = tonumber(now)
   local out, keys = {}, {}
   local count = 0
   local r = first
   while r <= #ARGV do
-    local n = ARGV[r + 4]
+    local n = runHead(ARGV[r + 4])
     if n == 'D' then
       count = count + 1
       keys[count] = base .. 'job:' .. ARGV[r + 5]
@@ -92,14 +100,14 @@ local function storeJobs(now, dups, first)
   -- A job with dedupe (rare: every step of it may cost a command). Returns
   -- its reply entry's position, fields when it stored nothing new (its id
   -- exists, or its key decided), else stores it under its key.
-  local function enqueueDedupe(q, prio, runAt, d, id, k, payload, dk, mode, ttl, delay)
+  local function enqueueDedupe(q, prio, runAt, d, id, k, payload, dk, mode, ttl, delay, g)
     if seen[id] or redis.call('EXISTS', k) == 1 then return no, redis.call('HMGET', k, unpack(FIELDS)) end
     local dh = qkey(q, 'dedupe')
     sweepHeld(q, nowN, 8)
     local holder = redis.call('HGET', dh, dk)
     if holder then
       local hk = base .. 'job:' .. holder
-      local h = redis.call('HMGET', hk, 'state', 'd', 'dedupeKey', 'dedupeUntil', 'seq')
+      local h = redis.call('HMGET', hk, 'state', 'd', 'dedupeKey', 'dedupeUntil', 'seq', 'g')
       if h[3] == dk then
         local state = h[1]
         if not state then
@@ -111,8 +119,12 @@ local function storeJobs(now, dups, first)
         if mode == 'debounce' then
           if pending then
             local hseq = seqQueueOf(h[2])
-            redis.call('ZREM', qkey(q, state == 'waiting' and 'wait' or 'delayed'),
-              member(tonumber(h[5]) or hseq or 0, holder))
+            local hm = member(tonumber(h[5]) or hseq or 0, holder)
+            if state == 'waiting' and h[6] and flowOn(q) then
+              dropGrouped(q, h[6], hm, nowN)
+            else
+              redis.call('ZREM', qkey(q, state == 'waiting' and 'wait' or 'delayed'), hm)
+            end
             redis.call('HSET', hk, 'payload', payload)
             -- toWaiting and toDelayed take their seq from nextPadded(): the
             -- one this job was counted for in allocSeq.
@@ -143,8 +155,15 @@ local function storeJobs(now, dups, first)
         'dedupeUntil', fmt(nowN + tonumber(ttl)))
     end
     redis.call('HSET', dh, dk, id)
+    if g then
+      redis.call('HSET', k, 'g', g)
+      flowStart(q)
+    end
     if tonumber(runAt) > nowN then
       redis.call('ZADD', qkey(q, 'delayed'), runAt, s .. id)
+    elseif g then
+      redis.call('ZADD', gkey(q, 'gw', g), waitScore(prio), s .. id)
+      pushGrouped(q, g, 1)
     else
       redis.call('ZADD', qkey(q, 'wait'), waitScore(prio), s .. id)
     end
@@ -155,19 +174,22 @@ local function storeJobs(now, dups, first)
   r = first
   while r <= #ARGV do
     local q, runAt, d = ARGV[r], ARGV[r + 2], ARGV[r + 3]
-    if ARGV[r + 4] == 'D' then
+    local n, g = runHead(ARGV[r + 4])
+    if n == 'D' then
       no = no + 1
       local at, fields = enqueueDedupe(q, ARGV[r + 1], runAt, d, ARGV[r + 5], keys[no], ARGV[r + 6],
-        ARGV[r + 7], ARGV[r + 8], ARGV[r + 9], ARGV[r + 10])
+        ARGV[r + 7], ARGV[r + 8], ARGV[r + 9], ARGV[r + 10], g)
       if at then
         out[#out + 1] = at
         out[#out + 1] = fields
       end
       r = r + 11
     else
-    local last = r + 4 + 2 * tonumber(ARGV[r + 4])
+    local last = r + 4 + 2 * tonumber(n)
     local zk, score = qkey(q, 'wait'), waitScore(ARGV[r + 1])
-    if tonumber(runAt) > nowN then zk, score = qkey(q, 'delayed'), runAt end
+    local delayed = tonumber(runAt) > nowN
+    if delayed then zk, score = qkey(q, 'delayed'), runAt
+    elseif g then zk = gkey(q, 'gw', g) end
     local zadd, n = {}, 0
     -- The task name, for the events: d's part after its 7th "|" (names may hold "|").
     -- The enqueued events of a run are one row ["E", runAt, name, [ids]].
@@ -190,13 +212,21 @@ local function storeJobs(now, dups, first)
         zadd[n + 1] = score
         zadd[n + 2] = s .. id
         n = n + 2
-        redis.call('HSET', k, 'd', d .. s, 'payload', ARGV[j + 1])
+        if g then
+          redis.call('HSET', k, 'd', d .. s, 'payload', ARGV[j + 1], 'g', g)
+        else
+          redis.call('HSET', k, 'd', d .. s, 'payload', ARGV[j + 1])
+        end
         if evIds then evIds[#evIds + 1] = id end
       end
     end
     if n > 0 then
       callMany('ZADD', zk, zadd, n)
       mark(q, n / 2)
+      if g then
+        flowStart(q)
+        if not delayed then pushGrouped(q, g, n / 2) end
+      end
       if evIds then
         -- The task name: d's part after its 7th "|" (names may hold "|").
         local at = 0

@@ -24,8 +24,26 @@ local q, state = ARGV[2], ARGV[3]
 local offset, limit = tonumber(ARGV[4]), tonumber(ARGV[5])
 local ids = {}
 if state == 'waiting' then
+  -- The jobs without a group first, then each group's (by name).
   for _, m in ipairs(redis.call('ZRANGE', qkey(q, 'wait'), offset, offset + limit - 1)) do
     ids[#ids + 1] = memberId(m)
+  end
+  if #ids < limit and redis.call('EXISTS', qkey(q, 'flow')) == 1 then
+    local skip = offset - redis.call('ZCARD', qkey(q, 'wait'))
+    if skip < 0 then skip = 0 end
+    for _, g in ipairs(redis.call('ZRANGE', qkey(q, 'groups'), 0, -1)) do
+      if #ids >= limit then break end
+      local gw = qkey(q, 'gw') .. ':' .. g
+      local n = redis.call('ZCARD', gw)
+      if skip >= n then
+        skip = skip - n
+      else
+        for _, m in ipairs(redis.call('ZRANGE', gw, skip, skip + limit - #ids - 1)) do
+          ids[#ids + 1] = memberId(m)
+        end
+        skip = 0
+      end
+    end
   end
 elseif state == 'delayed' then
   for _, m in ipairs(redis.call('ZRANGE', qkey(q, 'delayed'), offset, offset + limit - 1)) do

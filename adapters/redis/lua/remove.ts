@@ -5,6 +5,7 @@
 import { DEDUPE } from "./dedupe.ts";
 import { D_PARTS, FIELDS_LIST } from "./fields.ts";
 import { EVENTS } from "./events.ts";
+import { FLOW } from "./flow.ts";
 import { JKEY, QKEY } from "./keys.ts";
 import { MEMBER } from "./seq.ts";
 import { script } from "./snippet.ts";
@@ -19,11 +20,11 @@ import { script } from "./snippet.ts";
  * ```
  */
 export const REMOVE: string = script(
-  [FIELDS_LIST, JKEY, QKEY, MEMBER, D_PARTS, EVENTS, DEDUPE],
+  [FIELDS_LIST, JKEY, QKEY, MEMBER, D_PARTS, EVENTS, DEDUPE, FLOW],
   `
 local id = ARGV[2]
 local k = jkey(id)
-local h = redis.call('HMGET', k, 'state', 'seq', 'd', 'dedupeKey')
+local h = redis.call('HMGET', k, 'state', 'seq', 'd', 'dedupeKey', 'g')
 -- No state and no d: no job (a job's state is absent only before its first
 -- change, see FIELDS).
 if (h[1] == false and h[3] == false) or h[1] == 'active' then return 0 end
@@ -35,6 +36,8 @@ if q ~= nil then
   redis.call('ZREM', qkey(q, 'delayed'), m)
   redis.call('ZREM', qkey(q, 'completed'), m)
   redis.call('ZREM', qkey(q, 'failed'), m)
+  -- A waiting job of a group is in its group's lane (flow.ts).
+  if h[5] and flowOn(q) then dropGrouped(q, h[5], m, tonumber(ARGV[4])) end
 end
 redis.call('DEL', k)
 -- A deleted job holds no key.

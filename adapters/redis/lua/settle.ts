@@ -7,6 +7,7 @@ import { SEQ_WIDTH } from "../codec.ts";
 import { BATCH } from "./batch.ts";
 import { DEDUPE } from "./dedupe.ts";
 import { EVENTS } from "./events.ts";
+import { FLOW } from "./flow.ts";
 import { APPEND_ERROR, D_PARTS } from "./fields.ts";
 import { JKEY, QKEY } from "./keys.ts";
 import { MARKS } from "./marks.ts";
@@ -21,7 +22,8 @@ import { TO_DELAYED, TO_FINISHED, TO_WAITING } from "./states.ts";
  * "" for none), prune budget, the number of settlements, then per settlement
  * its kind, id, token and what the kind needs: c (complete, no result), C
  * result JSON (complete), f error JSON (fail), r error JSON, runAt (retry),
- * l runAt or "" (release). Returns {applied flags, pruned ids or their count}.
+ * l runAt or "" (release), L runAt or "", holdUntil (release with a hold). Returns {applied flags, pruned ids or their count, 1 when a settle freed
+ * a place under a limit (else 0)}.
  *
  * @example
  * ```ts ignore
@@ -45,6 +47,7 @@ export const SETTLE: string = script(
     PRUNE_SET,
     EVENTS,
     DEDUPE,
+    FLOW,
   ],
   `
 local now = ARGV[3]
@@ -54,6 +57,7 @@ local results, touched, removed = {}, {}, {}
 -- option would): completed jobs are deleted at once, in one DEL at the end.
 local dropCompleted = ARGV[4] == '0'
 local dropped = {}
+local woke = 0 -- whether a settle freed a place under a limit (flow.ts)
 allocSeq(tonumber(ARGV[9]))
 local i, last = 10, #ARGV
 while i <= last do
@@ -69,6 +73,9 @@ while i <= last do
   elseif kind == 'l' then
     b = ARGV[i + 3]
     i = i + 4
+  elseif kind == 'L' then
+    kind, b, a = 'l', ARGV[i + 3], ARGV[i + 4]
+    i = i + 5
   else
     a, b = ARGV[i + 3], ARGV[i + 4]
     i = i + 5
@@ -81,6 +88,21 @@ while i <= last do
     or redis.call('ZREM', qkey(q, 'active'), string.sub(token, -${SEQ_WIDTH}) .. id) == 0 then
     results[#results + 1] = 0
   else
+    if flowOn(q) then
+      -- Its place under a limit frees; a release with holdUntil (kind 'L')
+      -- holds its group, or its queue when it has none (never shortened).
+      local g = redis.call('HGET', k, 'g')
+      if kind == 'l' and a ~= '' then
+        local hk = g and gkey(q, 'g', g) or qkey(q, 'flow')
+        if (tonumber(redis.call('HGET', hk, 'h')) or 0) < tonumber(a) then
+          redis.call('HSET', hk, 'h', a)
+        end
+      end
+      if leftActive(q, g, nowN) then woke = 1 end
+    elseif kind == 'l' and a ~= '' then
+      flowStart(q)
+      redis.call('HSET', qkey(q, 'flow'), 'h', a)
+    end
     if kind == 'c' and hasDedupe(q) then
       -- Only in a queue with dedupe keys: the job's key is released.
       local dd = redis.call('HMGET', k, 'dedupeKey', 'dedupeUntil')
@@ -155,7 +177,7 @@ if ARGV[4] ~= '' then
 end
 flushMarks()
 flushEvents(now)
-if ARGV[2] == '1' then return {results, removed} end
-return {results, #removed}
+if ARGV[2] == '1' then return {results, removed, woke} end
+return {results, #removed, woke}
 `,
 );

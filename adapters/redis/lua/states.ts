@@ -10,6 +10,7 @@
  */
 
 import { EVENTS } from "./events.ts";
+import { FLOW } from "./flow.ts";
 import { FMT } from "./fmt.ts";
 import { QKEY } from "./keys.ts";
 import { MARKS } from "./marks.ts";
@@ -52,11 +53,18 @@ end
  */
 export const TO_WAITING: Snippet = snippet(
   ["toWaiting"],
-  [PADDED, QKEY, WAIT_SCORE, MARKS],
+  [PADDED, QKEY, WAIT_SCORE, MARKS, FLOW],
   `
+-- A job of a group waits in its group's lane (see flow.ts), the others in 'wait'.
 local function toWaiting(k, id, q, priority)
   local seq = nextPadded()
-  redis.call('ZADD', qkey(q, 'wait'), waitScore(priority), seq .. id)
+  local g = flowOn(q) and redis.call('HGET', k, 'g')
+  if g then
+    redis.call('ZADD', gkey(q, 'gw', g), waitScore(priority), seq .. id)
+    pushGrouped(q, g, 1)
+  else
+    redis.call('ZADD', qkey(q, 'wait'), waitScore(priority), seq .. id)
+  end
   redis.call('HSET', k, 'state', 'waiting', 'seq', seq)
   mark(q)
 end
