@@ -119,8 +119,11 @@ export function flowControlContract(
         6,
         10,
       ], [7, 5]]);
-      // Workers slept until the window freed (the reserve's nextAt): no polling.
-      assert.ok(calls.reserves <= 8 * 3 * 3, `${calls.reserves} reserves for 8 windows`);
+      // Workers slept until the window freed (the reserve's nextAt): no polling
+      // (which would reserve every poll interval). A few windows' worth per
+      // worker, plus on Redis one per wake-up marker left from the enqueue
+      // (at most 16 are kept, lua/marks.ts), each waking one idle worker once.
+      assert.ok(calls.reserves <= 8 * 3 * 3 + 16, `${calls.reserves} reserves for 8 windows`);
     });
 
     test("global concurrency 5 across 3 workers at concurrency 10: never more than 5 active", async () => {
