@@ -33,6 +33,7 @@
  * | `{T}:sched:ID`            | hash   | a schedule (template and timing JSON, times as text)   |
  * | `{T}:q:Q:sched`           | zset   | the queue's schedule ids by nextRunAt                  |
  * | `{prefix}:schedules`      | hash   | schedule id → queue (lists them; finds their slot)     |
+ * | `{T}:q:Q:flow`, `:rate`, `:lanes`, `:gfull`, `:gtimed`, `:groups`, `:gidle`, `:gw:G`, `:g:G`, `:gr:G` | | flow control: limits, rate logs, groups' lanes (see `lua/flow.ts`) |
  *
  * The id index lives in another slot than the jobs, so it is written before
  * them and cleaned after them; entries that a failed or killed call left
@@ -52,7 +53,8 @@
  * runAt is after enqueuedAt; d's seq; d's runAt), `attempt`, `stalls`,
  * `startedAt`, `finishedAt`, the last lease (`owner`, `token`, `expiresAt`:
  * meaningful only while `state` is `active`), `progress`, `result`, `error`,
- * `errors` and `raw`.
+ * `errors` and `raw`; a job of a group also has `g`, its group (it then
+ * waits in `q:Q:gw:G`, not in `wait`).
  *
  * `<seq>` is the slot's counter at the time the job entered the set, zero
  * padded to 15 digits, so members with equal scores sort in entry order.
