@@ -43,7 +43,7 @@ describe("Unknown option names are refused, naming the key and a close match", (
       [
         { delay: 1, colour: "red" },
         'Cannot enqueue job "send_email": options.colour is not an option ' +
-        "(options are delay, runAt, priority, id, queue, maxAttempts, timeout, dedupe)",
+        "(options are delay, runAt, priority, id, queue, maxAttempts, timeout, dedupe, group)",
       ],
       // An explicit undefined is still a misspelling.
       [
