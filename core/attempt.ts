@@ -15,6 +15,7 @@ import type { MetricRegistry, TaskEntry } from "./metric_registry.ts";
 import { SampleWindow } from "./metrics.ts";
 import { compose, Context, type Middleware } from "./middleware.ts";
 import { defaultRetry } from "./retry.ts";
+import type { Runner } from "./runner.ts";
 import type { SettleBatch } from "./settle_batch.ts";
 import type { Settlement, Storage } from "./storage.ts";
 import type { JsonValue, Task, TaskContext } from "./task.ts";
@@ -60,6 +61,8 @@ export interface AttemptSettings {
   readonly unknownTasks: "fail" | "wait";
   /** With `unknownTasks: "wait"`: how long such a job is handed back for, in ms. */
   readonly unknownTaskDelay: number;
+  /** Where the handlers of tasks without a runner of their own run (undefined: here). */
+  readonly runner?: Runner;
 }
 
 /**
@@ -111,8 +114,14 @@ export class AttemptRunner {
     this.#unknownTasks = settings.unknownTasks;
     this.#unknownTaskDelay = settings.unknownTaskDelay;
     for (const task of this.#tasks.values()) {
+      // With a runner, the middleware runs here and the handler there.
+      const runner = task.runner ?? settings.runner;
+      const runs = runner === undefined ? task : {
+        ...task,
+        handler: (payload: unknown, ctx: TaskContext) => runner.run(task, payload, ctx),
+      };
       this.#prepared.set(task.name, {
-        run: compose(task, settings.middleware),
+        run: compose(runs, settings.middleware),
         metrics: metrics.task(task.name),
       });
     }

@@ -30,6 +30,12 @@ export interface WorkerEvents {
   online: { workerId: string };
   /** The worker renewed its leases. */
   heartbeat: { workerId: string; active: number; at: number };
+  /**
+   * The worker began to stop on its own: `maxTasks` reached, or
+   * `maxFailures` failed attempts in a row (`message` says which, and the
+   * last error). Not emitted for a `stop()` call.
+   */
+  stopping: { workerId: string; reason: "maxTasks" | "maxFailures"; message: string };
   /** The worker stopped. */
   offline: { workerId: string };
   /** Something went wrong outside a handler (storage, a listener); the worker goes on. */

@@ -6,6 +6,7 @@
  */
 
 import type { RetryStrategy } from "./retry.ts";
+import type { Runner } from "./runner.ts";
 import { checkInt, checkKeys, optionNames, validateName } from "./_validate.ts";
 
 /** The states a job moves through. See the README's state diagram. */
@@ -162,6 +163,17 @@ export interface TaskOptions<P, R> {
   retryIf?: (error: unknown, attempt: number) => boolean;
   /** Runs the job. */
   handler: Handler<P, R>;
+  /**
+   * The URL of the module that exports this task, usually `import.meta.url`:
+   * a runner's thread or process imports it to find the task by name. Needed
+   * only with a runner (see the README, "CPU-bound work").
+   */
+  module?: string | URL;
+  /**
+   * Where the handler runs: a `threadPool` or `processPool` from
+   * `./runners`. Default: the worker's `runner`, else in the worker itself.
+   */
+  runner?: Runner;
 }
 
 /** A task declared with {@linkcode defineTask}. */
@@ -182,6 +194,10 @@ export interface Task<P = unknown, R = unknown> {
   readonly retryIf?: (error: unknown, attempt: number) => boolean;
   /** The handler. */
   readonly handler: Handler<P, R>;
+  /** The URL of the module that exports it, if given. */
+  readonly module?: string;
+  /** Its runner, if it has one of its own. */
+  readonly runner?: Runner;
 }
 
 const TASK_OPTIONS = optionNames<TaskOptions<unknown, unknown>>()([
@@ -193,6 +209,8 @@ const TASK_OPTIONS = optionNames<TaskOptions<unknown, unknown>>()([
   "maxStalls",
   "retryIf",
   "handler",
+  "module",
+  "runner",
 ]);
 
 /** Default number of attempts for a task. */
@@ -245,6 +263,18 @@ export function defineTask<P, R>(options: TaskOptions<P, R>): Task<P, R> {
   if (options.retryIf !== undefined && typeof options.retryIf !== "function") {
     throw new TypeError(`${where} "${options.name}": retryIf must be a function`);
   }
+  const module = options.module === undefined ? undefined : String(options.module);
+  if (module !== undefined && !URL.canParse(module)) {
+    throw new TypeError(
+      `${where} "${options.name}": module must be a URL such as import.meta.url, got ${
+        JSON.stringify(module)
+      }`,
+    );
+  }
+  const runner = options.runner;
+  if (runner !== undefined && (typeof runner !== "object" || typeof runner?.run !== "function")) {
+    throw new TypeError(`${where} "${options.name}": runner must be a threadPool or processPool`);
+  }
   return Object.freeze({
     name: options.name,
     queue,
@@ -254,5 +284,7 @@ export function defineTask<P, R>(options: TaskOptions<P, R>): Task<P, R> {
     maxStalls,
     retryIf: options.retryIf,
     handler: options.handler,
+    ...(module === undefined ? {} : { module }),
+    ...(runner === undefined ? {} : { runner }),
   });
 }

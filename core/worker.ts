@@ -27,6 +27,7 @@ import { SkewCheck } from "./skew.ts";
 import { coalesce, SettleBatch, type SettleHost } from "./settle_batch.ts";
 import { every, failureBackoff, waitFirst } from "./scheduler.ts";
 import type { Retention, Storage, TaskSettings } from "./storage.ts";
+import type { JobError } from "./task.ts";
 import { trackedStorage } from "./_tracked_storage.ts";
 import { checkInt, checkKeys } from "./_validate.ts";
 
@@ -110,6 +111,7 @@ export class Worker {
   #lastHeartbeatAt: number | null = null;
   #stopping: Promise<void> | null = null;
   #stopped: { promise: Promise<void>; resolve: () => void };
+  #stopReason: "stop" | "maxTasks" | "maxFailures" | null = null;
 
   readonly #outcomes: Outcomes;
   readonly #series = new MetricRegistry();
@@ -166,6 +168,39 @@ export class Worker {
       this.#events,
     );
     this.#leases = new LeaseKeeper(this.#storage, this.#clock, this.#leaseMs, this.#leaseHost());
+    if (read.maxFailures !== Infinity) this.#stopOnFailures(read.maxFailures);
+  }
+
+  /**
+   * Why the worker stopped or is stopping: `"stop"` (a `stop()` call),
+   * `"maxTasks"`, `"maxFailures"`; null while it runs.
+   *
+   * @example
+   * ```ts
+   * import { defineTask, MemoryStorage, Worker } from "@taskmill/taskmill";
+   * const noop = defineTask({ name: "noop", handler: () => {} });
+   * const worker = new Worker({ storage: new MemoryStorage(), tasks: [noop], maxFailures: 5 });
+   * console.log(worker.stopReason); // null
+   * ```
+   */
+  get stopReason(): "stop" | "maxTasks" | "maxFailures" | null {
+    return this.#stopReason;
+  }
+
+  /** Stops after `max` failed attempts in a row (a completed one resets the count). */
+  #stopOnFailures(max: number): void {
+    let inRow = 0;
+    const failed = ({ error }: { error: JobError }) => {
+      if (++inRow < max || this.#stopReason !== null) return;
+      this.#stopReason = "maxFailures";
+      const message = `${inRow} failed attempts in a row (maxFailures ${max}); the last: ` +
+        `${error.name}: ${error.message}`;
+      this.#events.emit("stopping", { workerId: this.#id, reason: "maxFailures", message });
+      void this.stop();
+    };
+    this.#events.on("completed", () => void (inRow = 0));
+    this.#events.on("retrying", failed);
+    this.#events.on("failed", failed);
   }
 
   /** This worker's id. */
@@ -293,6 +328,7 @@ export class Worker {
       this.#stopped.resolve();
     }
     if (this.#state === "stopped") return Promise.resolve();
+    this.#stopReason ??= "stop";
     const timeout = options.timeout ?? (this.#clock.manual ? 0 : 30_000);
     checkInt(timeout, 0, Number.MAX_SAFE_INTEGER, "Cannot stop worker: timeout");
     this.#stopping ??= this.#shutdown(timeout);
@@ -361,6 +397,11 @@ export class Worker {
         // maxTasks reserved: once they are finished and stored, stop. A
         // prefetched job lost before it started frees its place again.
         if (this.#held.size === 0 && !this.#settles.flushing) {
+          if (this.#stopReason === null) {
+            this.#stopReason = "maxTasks";
+            const message = `${this.#maxTasks} jobs taken (maxTasks)`;
+            this.#events.emit("stopping", { workerId: this.#id, reason: "maxTasks", message });
+          }
           void this.stop();
           return;
         }
@@ -466,7 +507,12 @@ export class Worker {
   }
 
   #prefetch(): number {
-    return prefetchFor(this.#fixedPrefetch, this.#concurrency, this.#attempts.meanDuration);
+    return prefetchFor(
+      this.#fixedPrefetch,
+      this.#concurrency,
+      this.#attempts.meanDuration,
+      this.#leaseMs,
+    );
   }
 
   #wakeLoop(): void {

@@ -6,6 +6,7 @@
 
 import { type Clock, systemClock } from "./clock.ts";
 import type { Middleware } from "./middleware.ts";
+import type { Runner } from "./runner.ts";
 import type { Retention, RetentionPolicy, Storage } from "./storage.ts";
 import { DEFAULT_RETENTION } from "./storage.ts";
 import type { Task } from "./task.ts";
@@ -83,6 +84,19 @@ export interface WorkerOptions {
    * still makes one job. With none running, nothing fires.
    */
   schedules?: boolean;
+  /**
+   * Where handlers run: a `threadPool` or `processPool` from `./runners`,
+   * for every task without a `runner` of its own (each needs its `module`).
+   * Default: in this worker's event loop.
+   */
+  runner?: Runner;
+  /**
+   * Stops the worker after this many failed attempts in a row (an error,
+   * a timeout or a crash; a completed attempt resets the count), with a
+   * `stopped` event whose reason says so and `stopReason` "maxFailures".
+   * Default: never.
+   */
+  maxFailures?: number;
 }
 
 /**
@@ -125,6 +139,8 @@ const WORKER_OPTIONS = optionNames<WorkerOptions>()([
   "idleWaitMs",
   "sweepMs",
   "schedules",
+  "runner",
+  "maxFailures",
 ]);
 export const STOP_OPTIONS = optionNames<StopOptions>()(["timeout"]);
 
@@ -149,6 +165,8 @@ export interface WorkerSettings {
   idleWaitMs: number;
   sweepMs: number;
   schedules: boolean;
+  runner: Runner | undefined;
+  maxFailures: number;
 }
 
 /**
@@ -255,6 +273,26 @@ export function readWorkerOptions(options: WorkerOptions): WorkerSettings {
     throw new TypeError(
       `${where}: schedules must be true or false, got ${describe(read.schedules)}`,
     );
+  }
+  read.runner = options.runner;
+  if (
+    read.runner !== undefined &&
+    (typeof read.runner !== "object" || typeof read.runner?.run !== "function")
+  ) {
+    throw new TypeError(`${where}: runner must be a threadPool or processPool from ./runners`);
+  }
+  for (const task of read.tasks.values()) {
+    if ((task.runner ?? read.runner) !== undefined && task.module === undefined) {
+      throw new TypeError(
+        `${where}: task "${task.name}" runs in a runner but has no module: give its defineTask ` +
+          "`module: import.meta.url` (the module that exports it), so the runner's thread or " +
+          "process can load it",
+      );
+    }
+  }
+  read.maxFailures = options.maxFailures ?? Infinity;
+  if (read.maxFailures !== Infinity) {
+    checkInt(read.maxFailures, 1, Number.MAX_SAFE_INTEGER, `${where}: maxFailures`);
   }
   return read;
 }
