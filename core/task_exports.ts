@@ -8,6 +8,9 @@
 
 import type { Task } from "./task.ts";
 
+// deno-lint-ignore no-explicit-any
+type AnyTask = Task<any, any>;
+
 /**
  * The task named `name` among `exports` (a module namespace): an export
  * that is the task, or an array or object export that holds it. Throws,
@@ -22,14 +25,12 @@ import type { Task } from "./task.ts";
  * console.log(findTask({ hash }, "hash", "file:///tasks.ts") === hash); // true
  * ```
  */
-// deno-lint-ignore no-explicit-any
 export function findTask(
   exports: Record<string, unknown>,
   name: string,
   module: string,
-): Task<any, any> {
-  // deno-lint-ignore no-explicit-any
-  const found: Task<any, any>[] = [];
+): AnyTask {
+  const found: AnyTask[] = [];
   const visit = (value: unknown) => {
     if (isTask(value)) found.push(value);
   };
@@ -50,8 +51,7 @@ export function findTask(
   );
 }
 
-// deno-lint-ignore no-explicit-any
-function isTask(value: unknown): value is Task<any, any> {
+function isTask(value: unknown): value is AnyTask {
   return value !== null && typeof value === "object" &&
     typeof (value as Task).name === "string" && typeof (value as Task).handler === "function";
 }
