@@ -283,6 +283,24 @@ function workerSuite(name: string, factory: StorageFactory): void {
         },
       );
 
+      test("the auto prefetch holds no job that could not start within half a lease", {
+        skip: replyOrderSkip,
+      }, async () => {
+        // Two workers, 1.5 s jobs, a 1 s lease (as a new user tried): a job
+        // held ahead would wait 1.5 s for its slot. Once the mean duration is
+        // known, nothing is held beyond the running one.
+        const { held, queue, start, clock, stopAll } = setupCountingHeld();
+        const task = defineTask({ name: "t", handler: () => clock.sleep(1_500) });
+        await start([task], { concurrency: 1, leaseMs: 1_000 });
+        await queue.enqueueMany(task, Array.from({ length: 40 }, () => null));
+        await clock.advance(30_000); // about 20 jobs: the mean has moved to 1.5 s
+        held.length = 0;
+        await clock.advance(9_000);
+        assert.ok(held.length > 0);
+        assert.equal(Math.max(...held), 1, `only the running job; held ${held}`);
+        await stopAll();
+      });
+
       test("a fixed prefetch is kept whatever the handlers' durations", async () => {
         // Memory only for now, like the test above (held counts vary on Redis).
         const { held, queue, start, clock, stopAll } = setupCountingHeld();

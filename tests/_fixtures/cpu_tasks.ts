@@ -3,6 +3,7 @@
 // `module`), as a user's tasks module would be.
 import process from "node:process";
 import { createHash } from "node:crypto";
+import { threadId } from "node:worker_threads";
 import { defineTask, UnrecoverableError } from "../../mod.ts";
 
 const module = import.meta.url;
@@ -23,6 +24,7 @@ export const echo = defineTask({
     attempt: ctx.job.attempt,
     jobId: ctx.job.id,
     pid: process.pid,
+    thread: threadId,
   }),
 });
 
@@ -31,6 +33,19 @@ export const hash = defineTask({
   queue: "cpu",
   module,
   handler: (payload: { rounds: number }) => burn(payload.rounds),
+});
+
+/** Hashes for `ms` of CPU time, never yielding (a synchronous CPU-bound job). */
+export const spin = defineTask({
+  name: "cpu_spin",
+  queue: "cpu",
+  module,
+  handler: (payload: { ms: number }) => {
+    const start = performance.now();
+    let rounds = 0;
+    while (performance.now() - start < payload.ms) rounds += burn(100).length;
+    return rounds;
+  },
 });
 
 export const steps = defineTask({
