@@ -69,6 +69,28 @@ export function onStopSignal(handler: (signal: StopSignal) => void): () => void 
   };
 }
 
+/** Calls `handler` once standard input ends (a supervisor that went away closes it). */
+export function onStdinEnd(handler: () => void): void {
+  process.stdin.on("end", handler);
+  process.stdin.resume();
+}
+
+/** The path of the runtime's executable. */
+export function execPath(): string {
+  return process.execPath;
+}
+
+/** Node's version as [major, minor] (on Deno and Bun: the Node version they emulate). */
+export function nodeVersion(): [number, number] {
+  const [major, minor] = process.versions.node.split(".").map(Number);
+  return [major, minor];
+}
+
+/** This process's environment, to pass on to a child. */
+export function environment(): Record<string, string | undefined> {
+  return { ...process.env };
+}
+
 /** The absolute path of `path`, resolved against the working directory. */
 export function absolutePath(path: string): string {
   return isAbsolute(path) ? path : resolve(process.cwd(), path);

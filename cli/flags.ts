@@ -20,6 +20,13 @@ export const COMMAND_FLAGS: Record<string, FlagSpec> = {
     "log-level": "string",
     "metrics-port": "int",
     "metrics-host": "string",
+    runner: "string",
+    "pool-size": "int",
+    "max-tasks-per-child": "int",
+    "max-memory-mb": "int",
+    "max-failures": "int",
+    processes: "string",
+    autoscale: "string",
   },
   enqueue: {
     ...STORAGE_FLAGS,

@@ -21,7 +21,8 @@ export const STORAGE_HELP = `Storage (every command):
   --prefix P           key prefix in Redis (or env TASKMILL_PREFIX). Default "taskmill".`;
 
 export const EXIT_HELP =
-  `Exit codes: 0 ok, 1 failure (Redis unreachable, tasks module not loaded ...), 2 bad arguments.`;
+  `Exit codes: 0 ok, 1 failure (Redis unreachable, tasks module not loaded ...), 2 bad arguments,
+3 a worker stopped by --max-failures.`;
 
 /** Each command's options, as the full usage and `taskmill COMMAND --help` show them. */
 export const COMMAND_HELP: Record<string, string> = {
@@ -40,7 +41,16 @@ export const COMMAND_HELP: Record<string, string> = {
   --metrics-port N     serve Prometheus metrics (any path, e.g. /metrics) on port N
                        (0: a free one, logged): this worker's counters and histograms,
                        the store's jobs per queue and state, its live workers.
-  --metrics-host H     address to bind the metrics port to. Default 127.0.0.1.`,
+  --metrics-host H     address to bind the metrics port to. Default 127.0.0.1.
+  --runner R           where handlers run: inline (default, in the worker), thread (a pool
+                       of worker threads) or process (a pool of child processes).
+  --pool-size N        threads or processes of the pool. Default: the cores.
+  --max-tasks-per-child N   replace a thread or process after N jobs.
+  --max-memory-mb N    heap limit of each thread (Node) or process (Node, Deno), MiB.
+  --max-failures N     stop after N failed attempts in a row (exit code 3).
+  --processes N|auto   run N worker processes (auto: one per core) under a supervisor that
+                       restarts one that dies and stops all on SIGTERM. Needs --redis-url.
+  --autoscale MIN:MAX  as --processes, between MIN and MAX by backlog and idle time.`,
   enqueue: `enqueue:
   --tasks FILE         the module the worker runs: TASK must be one of its tasks, and its
                        queue, max attempts and timeout apply (the module is imported).

@@ -18,7 +18,7 @@ import { defaultRetry } from "./retry.ts";
 import type { Runner } from "./runner.ts";
 import type { SettleBatch } from "./settle_batch.ts";
 import type { Settlement, Storage } from "./storage.ts";
-import type { JsonValue, Task, TaskContext } from "./task.ts";
+import type { JobError, JsonValue, Task, TaskContext } from "./task.ts";
 import { checkJson, toJson } from "./_validate.ts";
 
 const pathOfRoot = (root: string) => root;
@@ -40,6 +40,7 @@ interface Prepared {
  * const host: AttemptHost = {
  *   slotDone: () => console.log("a handler ended"),
  *   forget: (held) => console.log("no outcome to store for", held.job.id),
+ *   attempted: (error) => console.log(error === null ? "completed" : error.message),
  * };
  * ```
  */
@@ -48,6 +49,8 @@ export interface AttemptHost {
   slotDone(): void;
   /** `held` ends here with nothing to store (released or lost): let go of it. */
   forget(held: HeldJob): void;
+  /** An attempt's outcome is decided: null when it completed, else its error (not a release). */
+  attempted(error: JobError | null): void;
 }
 
 /** How a worker runs attempts (from its options, read once). */
@@ -213,6 +216,7 @@ export class AttemptRunner {
     }
     held.settledAt = now;
     held.duration = duration;
+    this.#host.attempted(null);
     this.#settle(held, { kind: "complete", id: job.id, token: held.token, result: value });
   };
 
@@ -227,6 +231,7 @@ export class AttemptRunner {
     }
     const task = this.#tasks.get(job.name)!;
     const error = toJobError(thrown, job.attempt, now);
+    this.#host.attempted(error);
     let retry = !(thrown instanceof UnrecoverableError) && job.attempt < job.maxAttempts!;
     if (retry && task.retryIf) {
       try {

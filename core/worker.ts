@@ -112,6 +112,8 @@ export class Worker {
   #stopping: Promise<void> | null = null;
   #stopped: { promise: Promise<void>; resolve: () => void };
   #stopReason: "stop" | "maxTasks" | "maxFailures" | null = null;
+  /** Counts failed attempts in a row, with `maxFailures` (see `#stopOnFailures`). */
+  #attempted: ((error: JobError | null) => void) | undefined = undefined;
 
   readonly #outcomes: Outcomes;
   readonly #series = new MetricRegistry();
@@ -190,7 +192,13 @@ export class Worker {
   /** Stops after `max` failed attempts in a row (a completed one resets the count). */
   #stopOnFailures(max: number): void {
     let inRow = 0;
-    const failed = ({ error }: { error: JobError }) => {
+    // Counted as each outcome is decided (not when storage took it), so no
+    // job starts after the one that made `max`.
+    this.#attempted = (error) => {
+      if (error === null) {
+        inRow = 0;
+        return;
+      }
       if (++inRow < max || this.#stopReason !== null) return;
       this.#stopReason = "maxFailures";
       const message = `${inRow} failed attempts in a row (maxFailures ${max}); the last: ` +
@@ -198,9 +206,6 @@ export class Worker {
       this.#events.emit("stopping", { workerId: this.#id, reason: "maxFailures", message });
       void this.stop();
     };
-    this.#events.on("completed", () => void (inRow = 0));
-    this.#events.on("retrying", failed);
-    this.#events.on("failed", failed);
   }
 
   /** This worker's id. */
@@ -560,6 +565,7 @@ export class Worker {
     return {
       slotDone: () => this.#slotDone(),
       forget: (held) => this.#forget(held),
+      attempted: (error) => this.#attempted?.(error),
     };
   }
 

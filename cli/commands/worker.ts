@@ -22,12 +22,22 @@ import { escapeText, firstLine, redact } from "../output.ts";
 import { serveMetrics } from "../metrics_server.ts";
 import { openRedis, type StorageChoice } from "../storage.ts";
 import { loadTasks } from "../tasks_module.ts";
+import { supervise } from "../supervisor.ts";
+import { pathToFileURL } from "node:url";
+import type { Task } from "../../core/task.ts";
+import type { Runner } from "../../core/runner.ts";
+import { processPool, threadPool } from "../../runners/mod.ts";
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 type Level = keyof typeof LEVELS;
 
+/** The exit code of a worker that stopped after `--max-failures` failed attempts in a row. */
+export const MAX_FAILURES_EXIT = 3;
+
 /**
- * Runs a worker as the flags say and resolves to 0 once it stopped.
+ * Runs a worker as the flags say and resolves to 0 once it stopped (3 when
+ * `--max-failures` stopped it). With `--processes` or `--autoscale` it
+ * supervises that many worker processes instead (see `../supervisor.ts`).
  *
  * @example
  * ```ts
@@ -37,6 +47,7 @@ type Level = keyof typeof LEVELS;
 export async function worker(flags: FlagValues): Promise<number> {
   const tasksFile = flags.tasks as string | undefined;
   if (tasksFile === undefined) throw new UsageError("worker needs --tasks FILE");
+  if (flags.processes !== undefined || flags.autoscale !== undefined) return await supervise(flags);
   const level = (flags["log-level"] as string | undefined) ?? "info";
   if (!(level in LEVELS)) {
     throw new UsageError(`--log-level must be debug, info, warn or error, got "${level}"`);
@@ -56,6 +67,8 @@ export async function worker(flags: FlagValues): Promise<number> {
   const maxTasks = nonNegative(flags, "max-tasks", 1);
   const leaseMs = nonNegative(flags, "lease-ms", 100);
   const stopTimeout = nonNegative(flags, "stop-timeout", 0) ?? 30_000;
+  const maxFailures = nonNegative(flags, "max-failures", 1);
+  const makeRunner = runnerOf(flags);
   const url = (flags["redis-url"] as string | undefined) ?? rt.env("TASKMILL_REDIS_URL");
   const prefix = (flags.prefix as string | undefined) ?? rt.env("TASKMILL_PREFIX");
 
@@ -65,7 +78,14 @@ export async function worker(flags: FlagValues): Promise<number> {
     rt.out(`${new Date().toISOString()} ${at.padEnd(5)} ${escapeText(redact(message, url))}`);
   };
 
-  const tasks = await loadTasks(tasksFile);
+  let tasks: Task[] = await loadTasks(tasksFile);
+  let runner: Runner | undefined;
+  if (makeRunner !== undefined) {
+    // A task without a module of its own is loaded in the pool from --tasks.
+    const module = pathToFileURL(rt.absolutePath(tasksFile)).href;
+    tasks = tasks.map((task) => task.module === undefined ? { ...task, module } : task);
+    runner = makeRunner();
+  }
   let choice: StorageChoice;
   if (url === undefined) {
     rt.err(
@@ -88,9 +108,12 @@ export async function worker(flags: FlagValues): Promise<number> {
       prefetch,
       maxTasks,
       leaseMs,
+      runner,
+      maxFailures,
     });
   } catch (error) {
     await choice.storage.close().catch(() => {});
+    await runner?.close();
     if (error instanceof TypeError || error instanceof RangeError) {
       throw new UsageError(firstLine(error).replace(/^Cannot create Worker: /, ""));
     }
@@ -123,6 +146,7 @@ export async function worker(flags: FlagValues): Promise<number> {
     "error",
     ({ error, during }) => log("error", `error during ${during}: ${firstLine(error)}`),
   );
+  instance.on("stopping", ({ message }) => log("warn", `stopping: ${message}`));
   instance.on("offline", ({ workerId }) => log("info", `worker ${workerId} stopped`));
   const metrics = await serveMetrics(flags, choice.storage, instance, (l) => log("info", l))
     .catch((error) => choice.storage.close().catch(() => {}).then(() => Promise.reject(error)));
@@ -144,16 +168,56 @@ export async function worker(flags: FlagValues): Promise<number> {
     );
   });
 
+  // Under a supervisor (--processes): its end closes our stdin, and we stop.
+  if (rt.env("TASKMILL_SUPERVISED") !== undefined) {
+    rt.onStdinEnd(() => {
+      if (stopping) return; // a signal came first: that stop is under way
+      log("warn", "the supervisor closed this worker's stdin: stopping");
+      void instance.stop({ timeout: stopTimeout });
+    });
+  }
   await instance.start();
   log(
     "info",
     `worker ${instance.id} started on ${rt.runtimeName()}: storage ${choice.label}, queues ` +
       `${instance.queues.join(",")}, tasks ${tasks.map((t) => t.name).join(",")}, ` +
-      `concurrency ${concurrency ?? 10}, prefetch ${prefetch ?? "auto"}`,
+      `concurrency ${concurrency ?? 10}, prefetch ${prefetch ?? "auto"}` +
+      (runner === undefined ? "" : `, runner ${flags.runner}`),
   );
   await instance.stopped();
   await metrics?.close();
   removeSignals();
+  await runner?.close();
   await choice.storage.close().catch(() => {});
-  return 0;
+  return instance.stopReason === "maxFailures" ? MAX_FAILURES_EXIT : 0;
+}
+
+/** A maker of the pool `--runner` asks for (with its pool flags), or undefined. */
+function runnerOf(flags: FlagValues): (() => Runner) | undefined {
+  const kind = flags.runner as string | undefined;
+  const poolFlags = ["pool-size", "max-tasks-per-child", "max-memory-mb"] as const;
+  if (kind === undefined || kind === "inline") {
+    const given = poolFlags.find((name) => flags[name] !== undefined);
+    if (given !== undefined) throw new UsageError(`--${given} needs --runner thread or process`);
+    return undefined;
+  }
+  if (kind !== "thread" && kind !== "process") {
+    throw new UsageError(`--runner must be inline, thread or process, got "${kind}"`);
+  }
+  const options = {
+    size: nonNegative(flags, "pool-size", 1),
+    maxTasksPerChild: nonNegative(flags, "max-tasks-per-child", 1),
+    maxMemoryMb: nonNegative(flags, "max-memory-mb", 16),
+  };
+  const make = kind === "thread" ? threadPool : processPool;
+  try {
+    make(options).close(); // checks the options now (a pool starts nothing until used)
+  } catch (error) {
+    const names = { size: "--pool-size", maxTasksPerChild: "--max-tasks-per-child" } as const;
+    const message = firstLine(error).replace(/^Cannot create \w+: /, "")
+      .replace(/^(size|maxTasksPerChild)\b/, (o) => names[o as keyof typeof names])
+      .replace(/^maxMemoryMb\b/, "--max-memory-mb");
+    throw new UsageError(message);
+  }
+  return () => make(options);
 }
