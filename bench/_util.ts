@@ -18,6 +18,9 @@ export interface BenchOptions {
   /** Groups of the flow-control run, and jobs per group. */
   groups: number;
   groupSize: number;
+  /** Jobs of the CPU-bound run, and ms of hashing each. */
+  cpuJobs: number;
+  cpuMs: number;
   /** Rounds of every throughput measurement; tables show the median. */
   repeat: number;
   /** Which systems to run. */
@@ -26,7 +29,7 @@ export interface BenchOptions {
   json: boolean;
 }
 
-export const ALL_SYSTEMS = ["taskmill", "bullmq", "beequeue", "memory", "latency", "flow"];
+export const ALL_SYSTEMS = ["taskmill", "bullmq", "beequeue", "memory", "latency", "flow", "cpu"];
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -37,6 +40,8 @@ const HELP = `Usage: npm run bench -- [options]
   --latency-n N      jobs sent one at a time in the latency run (default 1000)
   --groups G         groups of the flow-control run (default 1000)
   --group-size S     jobs per group there (default 50)
+  --cpu-jobs N       jobs of the CPU-bound run (default 400)
+  --cpu-ms MS        ms of hashing per CPU-bound job (default 20)
   --repeat R         rounds of every throughput figure, interleaved; tables show
                      each figure's median (default 1)
   --systems LIST     any of ${ALL_SYSTEMS.join(",")} (default: all)
@@ -53,6 +58,8 @@ export function parseOptions(argv: string[] = process.argv.slice(2)): BenchOptio
     latencyN: 1_000,
     groups: 1_000,
     groupSize: 50,
+    cpuJobs: 400,
+    cpuMs: 20,
     repeat: 1,
     systems: new Set(ALL_SYSTEMS),
     json: false,
@@ -84,6 +91,12 @@ export function parseOptions(argv: string[] = process.argv.slice(2)): BenchOptio
         break;
       case "--group-size":
         options.groupSize = count(next(), "group-size");
+        break;
+      case "--cpu-jobs":
+        options.cpuJobs = count(next(), "cpu-jobs");
+        break;
+      case "--cpu-ms":
+        options.cpuMs = count(next(), "cpu-ms");
         break;
       case "--latency-n":
         options.latencyN = count(next(), "latency-n");

@@ -14,6 +14,7 @@ import * as bee from "./bee_queue.ts";
 import * as bull from "./bullmq.ts";
 import * as memory from "./memory.ts";
 import { type FlowRun, type FlowSetup, runFlow } from "./flow.ts";
+import { type CpuRun, roundsFor, runBullSandboxed, runTaskmillCpu } from "./cpu.ts";
 import { MemoryStorage } from "../mod.ts";
 import { RedisStorage } from "../adapters/redis/mod.ts";
 import * as tm from "./taskmill_redis.ts";
@@ -67,6 +68,7 @@ const report: Record<string, unknown> = {
 };
 
 const needsRedis = REDIS_SYSTEMS.length > 0 || options.systems.has("latency") ||
+  options.systems.has("cpu") ||
   options.systems.has("flow");
 const redis = needsRedis ? await startRedis() : null;
 const admin = redis ? new Admin(redis.url) : null;
@@ -290,6 +292,52 @@ try {
       groupSize: options.groupSize,
       ...flowReport,
     };
+  }
+
+  if (options.systems.has("cpu")) {
+    const rounds = roundsFor(options.cpuMs);
+    const systems: [string, () => Promise<CpuRun>][] = [
+      ...(["inline", "thread", "process"] as const).map((runner) =>
+        [
+          runner === "inline" ? "taskmill, in the worker" : `taskmill, ${runner} pool of 2`,
+          () => runTaskmillCpu(redis!.url, () => admin!.reset(), runner, options.cpuJobs, rounds),
+        ] as [string, () => Promise<CpuRun>]
+      ),
+      [
+        `BullMQ ${versionOf("bullmq")} sandboxed (worker threads)`,
+        () => runBullSandboxed(redis!.url, () => admin!.reset(), options.cpuJobs, rounds),
+      ],
+    ];
+    const runs: CpuRun[][] = systems.map(() => []);
+    for (let round = 1; round <= options.repeat; round++) {
+      for (const [i, [label, run]] of systems.entries()) {
+        progress(
+          `cpu: ${label}, ${options.cpuJobs} jobs of ~${options.cpuMs} ms` +
+            (options.repeat > 1 ? `, round ${round} of ${options.repeat}` : ""),
+        );
+        runs[i].push(await run());
+      }
+    }
+    const rate = (i: number) => median(runs[i].map((r) => r.perSecond));
+    const rows = systems.map(([label], i) => [
+      label,
+      fmt(Math.round(rate(i))),
+      `${(rate(i) / rate(0)).toFixed(2)}x`,
+      median(runs[i].map((r) => r.heartbeatP99)).toFixed(1),
+    ]);
+    log();
+    log(
+      `## CPU-bound: ${options.cpuJobs} jobs of ~${options.cpuMs} ms of hashing, concurrency 4, ` +
+        `${os.availableParallelism()} cores, median of ${options.repeat} round(s)`,
+    );
+    log();
+    log(table(["system", "jobs/s", "vs in the worker", "heartbeat p99 delay ms"], rows));
+    log();
+    log(
+      "Heartbeat delay: how late each lease renewal (every 100 ms) ran; for BullMQ, a 100 ms " +
+        "timer in its worker, as its lock renewal is.",
+    );
+    report.cpu = Object.fromEntries(systems.map(([label], i) => [label, runs[i]]));
   }
 
   if (options.systems.has("memory")) {

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
-sizes=(--n 500 --c 1,10 --memory-n 2000 --memory-c 1,50 --latency-n 20 --json)
+sizes=(--n 500 --c 1,10 --memory-n 2000 --memory-c 1,50 --latency-n 20 --cpu-jobs 8 --json)
 deno run -A --v8-flags=--expose-gc bench/main.ts "${sizes[@]}" >/dev/null
 "$(bash scripts/install_node.sh 24)" --expose-gc bench/main.ts "${sizes[@]}" >/dev/null
 deno run -A bench/idle_cpu.ts 1
