@@ -123,6 +123,9 @@ export async function runBullSandboxed(
     connection,
     concurrency: CONCURRENCY,
     useWorkerThreads: true,
+    // BullMQ passes the parent's flags to its threads, and Node refuses
+    // --expose-gc there (bench:node runs with it): the threads get none.
+    workerThreadsOptions: { execArgv: [] },
   });
   worker.on("completed", done.tick);
   await done.done;

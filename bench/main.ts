@@ -19,7 +19,7 @@ import { MemoryStorage } from "../mod.ts";
 import { RedisStorage } from "../adapters/redis/mod.ts";
 import * as tm from "./taskmill_redis.ts";
 import { Admin, type RedisRun, roundTrips, startRedis } from "./_redis.ts";
-import { fmt, median, parseOptions, percentile, runtime, table } from "./_util.ts";
+import { deadline, fmt, median, parseOptions, percentile, runtime, table } from "./_util.ts";
 
 const options = parseOptions();
 const log = (line = "") => {
@@ -315,7 +315,7 @@ try {
           `cpu: ${label}, ${options.cpuJobs} jobs of ~${options.cpuMs} ms` +
             (options.repeat > 1 ? `, round ${round} of ${options.repeat}` : ""),
         );
-        runs[i].push(await run());
+        runs[i].push(await deadline(run(), 600_000, `cpu: ${label}`));
       }
     }
     const rate = (i: number) => median(runs[i].map((r) => r.perSecond));
