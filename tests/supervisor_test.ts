@@ -144,6 +144,11 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30
   }
 }
 
+/** `worker` with `flags`, the tasks module and the test server under `prefix`. */
+function workerArgs(prefix: string, ...flags: string[]): string[] {
+  return ["worker", ...flags, "--tasks", TASKS, "--redis-url", redis.url, "--prefix", prefix];
+}
+
 function storageFor(prefix: string) {
   const storage = new RedisStorage({ url: redis.url, prefix });
   return { storage, queue: new Queue({ storage }) };
@@ -156,17 +161,9 @@ describe(`the supervisor and worker process flags on ${RUNTIME}`, () => {
     async () => {
       const prefix = `sup${process.pid}x${++prefixes}`;
       const { storage, queue } = storageFor(prefix);
-      const common = ["--tasks", TASKS, "--redis-url", redis.url, "--prefix", prefix];
-      const run = runCli([
-        "worker",
-        "--processes",
-        "2",
-        "--concurrency",
-        "2",
-        "--lease-ms",
-        "1500",
-        ...common,
-      ]);
+      const run = runCli(
+        workerArgs(prefix, "--processes", "2", "--concurrency", "2", "--lease-ms", "1500"),
+      );
       const first = Number((await run.waitFor(/started worker process 1 \(pid (\d+)\)/))[1]);
       await run.waitFor(/started worker process 2 \(pid (\d+)\)/);
       await run.waitFor(/worker \S+ started on .*\n(.|\n)*worker \S+ started on /);
@@ -197,21 +194,9 @@ describe(`the supervisor and worker process flags on ${RUNTIME}`, () => {
     async () => {
       const prefix = `sup${process.pid}x${++prefixes}`;
       const { storage, queue } = storageFor(prefix);
-      const run = runCli([
-        "worker",
-        "--processes",
-        "2",
-        "--concurrency",
-        "2",
-        "--stop-timeout",
-        "100",
-        "--tasks",
-        TASKS,
-        "--redis-url",
-        redis.url,
-        "--prefix",
-        prefix,
-      ]);
+      const run = runCli(
+        workerArgs(prefix, "--processes", "2", "--concurrency", "2", "--stop-timeout", "100"),
+      );
       await run.waitFor(/worker \S+ started on .*\n(.|\n)*worker \S+ started on /);
       const { nap } = await import(TASKS);
       await queue.enqueueMany(nap, Array.from({ length: 30 }, () => 400));
@@ -234,21 +219,9 @@ describe(`the supervisor and worker process flags on ${RUNTIME}`, () => {
       const { storage, queue } = storageFor(prefix);
       const { doomed } = await import(TASKS);
       await queue.enqueueMany(doomed, [1, 2, 3, 4, 5]);
-      const run = runCli([
-        "worker",
-        "--max-failures",
-        "2",
-        "--concurrency",
-        "1",
-        "--prefetch",
-        "0",
-        "--tasks",
-        TASKS,
-        "--redis-url",
-        redis.url,
-        "--prefix",
-        prefix,
-      ]);
+      const run = runCli(
+        workerArgs(prefix, "--max-failures", "2", "--concurrency", "1", "--prefetch", "0"),
+      );
       assert.equal(await run.exited, 3, run.out());
       assert.match(
         run.out(),
@@ -263,19 +236,7 @@ describe(`the supervisor and worker process flags on ${RUNTIME}`, () => {
     const prefix = `sup${process.pid}x${++prefixes}`;
     const { storage, queue } = storageFor(prefix);
     const { digest } = await import(TASKS);
-    const run = runCli([
-      "worker",
-      "--runner",
-      "process",
-      "--pool-size",
-      "1",
-      "--tasks",
-      TASKS,
-      "--redis-url",
-      redis.url,
-      "--prefix",
-      prefix,
-    ]);
+    const run = runCli(workerArgs(prefix, "--runner", "process", "--pool-size", "1"));
     await run.waitFor(/worker \S+ started on .*runner process/);
     const job = await queue.enqueue(digest, "abc");
     const result = await queue.result(job.id, { timeout: 30_000 }) as { hash: string; pid: number };
