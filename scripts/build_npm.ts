@@ -6,7 +6,7 @@
  * machines cannot reach; this script does the same job with the TypeScript
  * compiler from npm:
  *
- * - `mod.ts`, `testing.ts`, `core/`, `adapters/`, `cli/` and `dashboard/` become ESM
+ * - `mod.ts`, `testing.ts`, `core/`, `adapters/`, `cli/`, `dashboard/` and `runners/` become ESM
  *   JavaScript plus `.d.ts` files (ES2022; Node 22.5+, as `engines` says). Relative `.ts` import
  *   specifiers are rewritten to `.js` (`rewriteRelativeImportExtensions` for
  *   the JavaScript, a rewrite of the emitted text for the declarations).
@@ -137,6 +137,7 @@ export function npmPackageJson(deno: DenoJson): Record<string, unknown> {
       "adapters/",
       "cli/",
       "dashboard/",
+      "runners/",
       "README.md",
       "LICENSE",
     ],

@@ -132,6 +132,7 @@ import { MemoryStorage } from "taskmill/memory";
 import { RedisStorage } from "taskmill/redis";
 import { FakeClock } from "taskmill/testing";
 import { main } from "taskmill/cli";
+import { threadPool } from "taskmill/runners";
 
 const double = defineTask({
   name: "double",
@@ -161,7 +162,7 @@ const redis = await runJobs(new RedisStorage({ url, prefix: "smoke-${runtime}" }
 if (memory.join() !== "2,4,6,8,10" || redis.join() !== "2,4,6,8,10") {
   throw new Error(\`wrong results: \${memory} \${redis}\`);
 }
-if (typeof main !== "function" || typeof clock.now() !== "number") throw new Error("bad exports");
+if (typeof main !== "function" || typeof threadPool !== "function" || typeof clock.now() !== "number") throw new Error("bad exports");
 console.log("ok ${runtime}", memory.join(), redis.join());
 `;
 
@@ -226,6 +227,9 @@ async function mainSmoke(): Promise<void> {
           "adapters/redis/mod.js",
           "adapters/memory/mod.d.ts",
           "cli/main.js",
+          "dashboard/mod.js",
+          "runners/mod.js",
+          "runners/child.js",
         ]
       ) {
         if (!files.includes(file)) throw new Error(`${file} is not in the tarball`);

@@ -34,6 +34,7 @@ describe("package exports", () => {
       "./testing",
       "./cli",
       "./dashboard",
+      "./runners",
     ]);
     for (const file of Object.values(deno.exports)) {
       const text = readFileSync(root(file), "utf8");
