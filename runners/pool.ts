@@ -84,6 +84,7 @@ export class Pool implements Runner {
   #ids = 0;
   #started = 0;
 
+  /** A pool of `kind` children, each started by `spawn`; none starts before work needs it. */
   constructor(kind: "thread" | "process", spawn: Spawn, settings: PoolSettings) {
     this.#kind = kind;
     this.#spawn = spawn;
@@ -100,6 +101,7 @@ export class Pool implements Runner {
     return this.#children.size;
   }
 
+  /** Runs `task`'s handler on `payload` in an idle child (the next free one, else a new one). */
   // deno-lint-ignore no-explicit-any
   async run(task: Task<any, any>, payload: unknown, ctx: TaskContext): Promise<unknown> {
     if (task.module === undefined) {
@@ -118,6 +120,7 @@ export class Pool implements Runner {
     });
   }
 
+  /** Ends every thread or process; a handler still running fails with a RunnerCrashError. */
   close(): Promise<void> {
     for (const child of [...this.#children]) this.#end(child);
     return Promise.resolve();

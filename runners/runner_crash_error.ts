@@ -12,10 +12,12 @@
  * ```
  */
 export class RunnerCrashError extends Error {
+  /** Always `"RunnerCrashError"`. */
   override name = "RunnerCrashError";
   /** The task whose handler was running. */
   readonly task: string;
 
+  /** `cause` says how it ended, as a reader would want to be told. */
   constructor(task: string, where: "thread" | "process", cause: string) {
     super(`Task "${task}" crashed in its ${where}: ${cause}`);
     this.task = task;
