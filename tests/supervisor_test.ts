@@ -73,11 +73,11 @@ interface Run {
   exited: Promise<number | null>;
 }
 
-function runCli(args: string[]): Run {
+function runCli(args: string[], env: Record<string, string> = {}): Run {
   const [file, ...rest] = cliCommand();
   const child = spawn(file, [...rest, ...args], {
     cwd: ROOT,
-    env: { ...process.env, TASKMILL_REDIS_URL: "", NO_COLOR: "1" },
+    env: { ...process.env, TASKMILL_REDIS_URL: "", NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.add(child);
@@ -207,6 +207,37 @@ describe(`the supervisor and worker process flags on ${RUNTIME}`, () => {
       assert.equal(counts.active, 0, `every running job was handed back:\n${run.out()}`);
       assert.equal(counts.completed + counts.waiting, 30, JSON.stringify(counts));
       assert.equal(counts.failed, 0);
+      await storage.close();
+    },
+  );
+
+  test(
+    "--autoscale 1:3 adds processes while jobs wait and retires them when idle, down to MIN",
+    SLOW,
+    async () => {
+      const prefix = `sup${process.pid}x${++prefixes}`;
+      const { storage, queue } = storageFor(prefix);
+      // Checks every 200 ms instead of 5 s, so three idle checks take 0.6 s.
+      const run = runCli(
+        workerArgs(prefix, "--autoscale", "1:3", "--concurrency", "2", "--queues", "sup"),
+        { TASKMILL_AUTOSCALE_MS: "200" },
+      );
+      await run.waitFor(/worker \S+ started on /);
+      assert.doesNotMatch(run.out(), /started worker process 2/, "MIN processes at first");
+      const { nap } = await import(TASKS);
+      await queue.enqueueMany(nap, Array.from({ length: 80 }, () => 100));
+      await run.waitFor(/jobs waiting for 1 process\(es\): adding one/);
+      await run.waitFor(/jobs waiting for 2 process\(es\): adding one/);
+      await run.waitFor(/started worker process 3 /);
+      await until("every job completed", async () => (await queue.counts("sup")).completed === 80);
+      await run.waitFor(/idle: stopping worker process 3/);
+      await run.waitFor(/idle: stopping worker process 2/);
+      // Never below MIN, and never more than MAX.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      assert.doesNotMatch(run.out(), /idle: stopping worker process 1|started worker process 4/);
+      assert.doesNotMatch(run.out(), /restarting worker process/, "a retired one stays stopped");
+      process.kill(run.child.pid!, "SIGTERM");
+      assert.equal(await run.exited, 0, run.out());
       await storage.close();
     },
   );
