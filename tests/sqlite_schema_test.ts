@@ -244,8 +244,8 @@ describe("SQLite schema", () => {
       .map((row) => String(row.name));
     const expected = [
       "id queue name payload state priority seq run_at attempt max_attempts stalls max_stalls",
-      "timeout enqueued_at started_at finished_at lease_owner lease_token lease_until progress",
-      "result error errors dedupe_key hold_until grp raw",
+      "timeout enqueued_at started_at finished_at lease_owner lease_token lease_until lease_seq",
+      "progress result error errors dedupe_key hold_until grp raw",
     ].join(" ").split(" ");
     assert.deepEqual(columns.slice().sort(), expected.slice().sort());
     assert.throws(
@@ -270,7 +270,7 @@ describe("SQLite schema", () => {
       promote: "SELECT id FROM jobs WHERE queue = ? AND state = 'delayed' AND run_at <= ? " +
         "ORDER BY run_at, seq",
       reclaim: "SELECT id FROM jobs WHERE queue = ? AND state = 'active' AND lease_until <= ? " +
-        "ORDER BY lease_until",
+        "ORDER BY lease_until, lease_seq",
       active: "SELECT id FROM jobs WHERE queue = ? AND state = 'active' ORDER BY started_at, seq",
       finished: "SELECT id FROM jobs WHERE queue = ? AND state = 'completed' ORDER BY seq DESC",
       counts: "SELECT state, count(*) FROM jobs WHERE queue = ? GROUP BY state",

@@ -69,7 +69,7 @@ CREATE TABLE jobs (
   payload TEXT,              -- JSON; NULL when the payload was undefined
   state TEXT NOT NULL CHECK (state IN ('waiting', 'delayed', 'active', 'completed', 'failed')),
   priority REAL NOT NULL,
-  seq INTEGER NOT NULL,      -- order within the state (see above)
+  seq INTEGER NOT NULL,      -- order within the state (see above); active: reservation order
   run_at REAL NOT NULL,
   attempt INTEGER NOT NULL DEFAULT 0,
   max_attempts INTEGER,      -- NULL: the task's, filled in at reserve
@@ -82,6 +82,7 @@ CREATE TABLE jobs (
   lease_owner TEXT,          -- the lease, while active
   lease_token TEXT,
   lease_until REAL,
+  lease_seq INTEGER,         -- the lease grant's order among equal expiries (moves on renewal)
   progress TEXT,             -- JSON
   result TEXT,               -- JSON
   error TEXT,                -- JSON JobError: the last one
@@ -99,7 +100,7 @@ CREATE INDEX jobs_waiting_group ON jobs (queue, grp, priority DESC, seq)
 -- Promotion and the delayed listing: by run_at, then the order they were delayed.
 CREATE INDEX jobs_delayed ON jobs (queue, run_at, seq) WHERE state = 'delayed';
 -- Reclaims and nextAt: the earliest lease expiry; the active listing by startedAt.
-CREATE INDEX jobs_leases ON jobs (queue, lease_until) WHERE state = 'active';
+CREATE INDEX jobs_leases ON jobs (queue, lease_until, lease_seq) WHERE state = 'active';
 CREATE INDEX jobs_started ON jobs (queue, started_at, seq) WHERE state = 'active';
 CREATE INDEX jobs_active_group ON jobs (queue, grp) WHERE state = 'active' AND grp IS NOT NULL;
 -- Counts per state; listing (newest first) and retention (oldest first) of finished jobs.
@@ -114,15 +115,20 @@ CREATE TABLE queues (
   ungrouped_turn INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 
--- A queue's groups: override, hold and place in the turns.
+-- A queue's groups (their lanes): override, hold and place in the turns
+-- ('idle', 'ready' from turn, 'full' until a job leaves active, 'timed' until free_at).
 CREATE TABLE groups (
   queue TEXT NOT NULL,
   name TEXT NOT NULL,
+  born INTEGER NOT NULL,     -- creation order (seq)
   override TEXT,             -- JSON GroupLimits
   hold_until REAL,
-  turn INTEGER NOT NULL DEFAULT 0,
+  place TEXT NOT NULL DEFAULT 'idle',
+  turn INTEGER NOT NULL DEFAULT 0, -- ready: its turn; timed: its order among equal free_at
+  free_at REAL,
   PRIMARY KEY (queue, name)
 ) WITHOUT ROWID;
+CREATE INDEX groups_place ON groups (queue, place, turn);
 
 -- The sliding rate logs: one row per counted start ('' = the queue's own log).
 CREATE TABLE rate_starts (
@@ -157,12 +163,12 @@ CREATE TABLE events (
   PRIMARY KEY (stream, id)
 ) WITHOUT ROWID;
 
--- Live workers.
+-- Live workers (a rowid table: expiry goes in the order they registered).
 CREATE TABLE workers (
-  id TEXT PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
   info TEXT NOT NULL,        -- JSON WorkerInfo
   expires_at REAL NOT NULL
-) WITHOUT ROWID;
+);
 CREATE INDEX workers_expiry ON workers (expires_at);
 
 -- Schedules: the record as JSON, with what dueSchedules selects by.

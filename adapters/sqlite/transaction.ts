@@ -59,7 +59,8 @@ export const DEFAULT_BUSY_POLICY: Readonly<BusyPolicy> = Object.freeze({
  * ```ts
  * import { isBusy } from "./transaction.ts";
  *
- * console.log(isBusy(new Error("database is locked")), isBusy(new Error("no such table"))); // true false
+ * console.log(isBusy(new Error("database is locked"))); // true
+ * console.log(isBusy(new Error("no such table"))); // false
  * ```
  */
 export function isBusy(error: unknown): boolean {

@@ -1,0 +1,242 @@
+// SqliteStorage against the storage contracts, on a temp-dir file and on
+// :memory:, and what is its own: waking across processes (connections) on
+// one file, and data surviving a reopen.
+
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SqliteStorage, type SqliteStorageOptions } from "../adapters/sqlite/mod.ts";
+import { openDatabase } from "../adapters/sqlite/database.ts";
+import type { NewJob } from "../core/storage.ts";
+import { type ContractFixture, storageContract } from "./storage_contract.ts";
+import { type DedupeFixture, storageDedupeContract } from "./storage_dedupe_contract.ts";
+import { type EventsFixtureOptions, storageEventsContract } from "./storage_events_contract.ts";
+import { storageInputContract } from "./storage_input_contract.ts";
+import { storageLimitsContract } from "./storage_limits_contract.ts";
+import { storageSchedulesContract } from "./storage_schedules_contract.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "taskmill-sqlite-storage-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
+function freshPath(): string {
+  return join(dir, `jobs-${++files}.db`);
+}
+
+/** Runs `sql` on the file at `path` through a connection of its own (as another process would). */
+async function onFile<T>(path: string, run: (db: Awaited<ReturnType<typeof openDatabase>>) => T) {
+  const db = await openDatabase(path);
+  try {
+    db.exec("PRAGMA busy_timeout = 5000");
+    return run(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** A fixture on a fresh file (corrupt and dedupeEntries reach it through their own connection). */
+function onAFile(options: Partial<SqliteStorageOptions> = {}): Promise<DedupeFixture> {
+  const path = freshPath();
+  const storage = new SqliteStorage({ ...options, path });
+  return Promise.resolve({
+    storage,
+    cleanup: async () => {
+      await storage.close();
+      for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
+    },
+    corrupt: (id: string) =>
+      onFile(path, (db) => {
+        const changed = db.prepare("UPDATE jobs SET payload = '{not json' WHERE id = ?").run(id);
+        assert.equal(changed.changes, 1, `job ${id} is stored`);
+      }),
+    dedupeEntries: (queue: string) =>
+      onFile(
+        path,
+        (db) =>
+          Number(db.prepare("SELECT count(*) AS n FROM dedupe_keys WHERE queue = ?").get(queue)!.n),
+      ),
+  });
+}
+
+/** A fixture in memory: no other connection can reach it, so nothing to corrupt from outside. */
+function inMemory(options: Partial<SqliteStorageOptions> = {}): Promise<ContractFixture> {
+  const storage = new SqliteStorage({ ...options, path: ":memory:" });
+  return Promise.resolve({ storage, cleanup: () => storage.close() });
+}
+
+storageContract("SqliteStorage (file)", () => onAFile());
+storageContract("SqliteStorage (:memory:)", () => inMemory(), { corrupt: false });
+storageEventsContract(
+  "SqliteStorage (file)",
+  (options: EventsFixtureOptions = {}) => onAFile(options),
+);
+storageEventsContract(
+  "SqliteStorage (:memory:)",
+  (options: EventsFixtureOptions = {}) => inMemory(options),
+);
+storageSchedulesContract("SqliteStorage (file)", () => onAFile());
+storageSchedulesContract("SqliteStorage (:memory:)", () => inMemory());
+storageInputContract("SqliteStorage (file)", () => onAFile());
+storageInputContract("SqliteStorage (:memory:)", () => inMemory());
+storageLimitsContract("SqliteStorage (file)", () => onAFile());
+storageLimitsContract("SqliteStorage (:memory:)", () => inMemory());
+storageDedupeContract("SqliteStorage (file)", () => onAFile());
+storageDedupeContract("SqliteStorage (:memory:)", () => inMemory());
+
+const T0 = 1_000_000;
+
+function newJob(id: string, overrides: Partial<NewJob> = {}): NewJob {
+  return {
+    id,
+    name: "sqlite_task",
+    queue: "alpha",
+    payload: { id },
+    priority: 0,
+    maxAttempts: 3,
+    maxStalls: 1,
+    timeout: 0,
+    runAt: T0,
+    ...overrides,
+  };
+}
+
+describe("SqliteStorage", () => {
+  test("jobs, events and schedules survive closing and reopening the file", async () => {
+    const path = freshPath();
+    const first = new SqliteStorage({ path });
+    await first.enqueue([newJob("a"), newJob("b", { runAt: T0 + 1_000 })], T0);
+    const { jobs } = await first.reserve({
+      queues: ["alpha"],
+      limit: 1,
+      owner: "w",
+      leaseMs: 30_000,
+      now: T0,
+    });
+    await first.close();
+    const again = new SqliteStorage({ path });
+    assert.deepEqual(await again.getJob("a"), jobs[0]);
+    assert.equal((await again.getJob("b"))?.state, "delayed");
+    assert.deepEqual(await again.counts("alpha"), {
+      waiting: 0,
+      delayed: 1,
+      active: 1,
+      completed: 0,
+      failed: 0,
+    });
+    const page = await again.readEvents({
+      queues: ["alpha"],
+      after: { alpha: "0" },
+      limit: 10,
+      maxWaitMs: 0,
+    });
+    assert.deepEqual(page.events.map((event) => event.type), ["enqueued", "enqueued", "active"]);
+    assert.equal(
+      await again.settle([{ kind: "complete", id: "a", token: jobs[0].lease!.token }], {
+        now: T0 + 1,
+      }).then(([applied]) => applied),
+      true,
+      "the lease taken before the reopen still holds",
+    );
+    await again.close();
+  });
+
+  test("a wait is woken by an enqueue of another instance on the file, within pollMs", async () => {
+    const path = freshPath();
+    const waiting = new SqliteStorage({ path, pollMs: 20 });
+    const other = new SqliteStorage({ path });
+    await waiting.queues(); // opened
+    await other.queues();
+    const controller = new AbortController();
+    const started = Date.now();
+    const wait = waiting.waitForWork(["alpha"], 10_000, controller.signal);
+    await other.enqueue([newJob("a")], T0);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await Promise.race([
+      wait.then(() => "woken" as const),
+      new Promise<"deadline">((resolve) => timer = setTimeout(() => resolve("deadline"), 2_000)),
+    ]);
+    clearTimeout(timer);
+    controller.abort();
+    assert.equal(outcome, "woken");
+    assert.ok(Date.now() - started < 1_000, "well before maxWaitMs");
+    assert.equal((await waiting.getJob("a"))?.state, "waiting");
+    await waiting.close();
+    await other.close();
+  });
+
+  test("readEvents waiting for events is woken by another instance's commit", async () => {
+    const path = freshPath();
+    const reader = new SqliteStorage({ path, pollMs: 20 });
+    const writer = new SqliteStorage({ path });
+    await writer.pause("alpha", T0);
+    const read = reader.readEvents({
+      queues: ["alpha"],
+      after: { alpha: "1" },
+      limit: 10,
+      maxWaitMs: 5_000,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the read is waiting by now
+    await writer.resume("alpha", T0 + 1);
+    const started = Date.now();
+    const page = await read;
+    assert.ok(Date.now() - started < 1_000, "well before maxWaitMs");
+    assert.deepEqual(page.events.map((event) => event.type), ["resumed"]);
+    assert.deepEqual(page.cursors, { alpha: "2" });
+    await reader.close();
+    await writer.close();
+  });
+
+  test("two instances on one file never reserve a job twice", async () => {
+    const path = freshPath();
+    const a = new SqliteStorage({ path });
+    const b = new SqliteStorage({ path });
+    const ids = Array.from({ length: 200 }, (_, i) => `j${i}`);
+    await a.enqueue(ids.map((id) => newJob(id)), T0);
+    const taken: string[] = [];
+    const drain = async (storage: SqliteStorage, owner: string) => {
+      for (;;) {
+        const { jobs } = await storage.reserve({
+          queues: ["alpha"],
+          limit: 7,
+          owner,
+          leaseMs: 30_000,
+          now: T0,
+        });
+        if (jobs.length === 0) return;
+        for (const job of jobs) taken.push(job.id);
+      }
+    };
+    await Promise.all([drain(a, "a"), drain(b, "b")]);
+    assert.equal(taken.length, ids.length);
+    assert.deepEqual(taken.slice().sort(), ids.slice().sort());
+    await a.close();
+    await b.close();
+  });
+
+  test("calls after close fail with a StorageError; waits resolve at once", async () => {
+    const storage = new SqliteStorage({ path: ":memory:" });
+    await storage.queues();
+    await storage.close();
+    await assert.rejects(storage.getJob("a"), /SqliteStorage is closed/);
+    await storage.waitForWork(["alpha"], 60_000, new AbortController().signal);
+  });
+
+  test("a refused file fails every call with the SqliteFileError, unchanged", async () => {
+    const path = freshPath();
+    await onFile(path, (db) => db.exec("CREATE TABLE users (id INTEGER PRIMARY KEY)"));
+    const storage = new SqliteStorage({ path });
+    await assert.rejects(storage.counts("alpha"), { name: "SqliteFileError", problem: "foreign" });
+    await assert.rejects(SqliteStorage.open({ path }), { name: "SqliteFileError" });
+    const tables = await onFile(
+      path,
+      (db) =>
+        db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((row) =>
+          row.name
+        ),
+    );
+    assert.deepEqual(tables, ["users"]);
+    await storage.close();
+  });
+});
