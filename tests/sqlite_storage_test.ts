@@ -215,6 +215,42 @@ describe("SqliteStorage", () => {
     await b.close();
   });
 
+  test("under steady load with retention the file stops growing (pages are reused)", async () => {
+    const path = freshPath();
+    const storage = new SqliteStorage({ path, eventBacklog: 5_000 });
+    const keep = { count: 500, age: 60_000 };
+    const retention = { completed: keep, failed: keep };
+    const pages: number[] = [];
+    let now = T0;
+    for (let round = 0; round < 12; round++) {
+      const jobs = Array.from({ length: 1_000 }, (_, i) => newJob(`r${round}-${i}`));
+      await storage.enqueue(jobs, now);
+      const { jobs: reserved } = await storage.reserve({
+        queues: ["alpha"],
+        limit: 1_000,
+        owner: "w",
+        leaseMs: 30_000,
+        now,
+      });
+      assert.equal(reserved.length, 1_000);
+      await storage.settle(
+        reserved.map((job) => ({ kind: "complete", id: job.id, token: job.lease!.token })),
+        { now, retention },
+      );
+      now += 10;
+      pages.push(
+        await onFile(path, (db) => {
+          db.exec("PRAGMA wal_checkpoint(TRUNCATE)"); // count the file's pages, WAL included
+          return Number(db.prepare("PRAGMA page_count").get()!.page_count);
+        }),
+      );
+    }
+    assert.equal((await storage.counts("alpha")).completed, 500);
+    // Past the first rounds (the backlog of events and the kept jobs filling up), flat.
+    assert.ok(pages[11] <= pages[3] * 1.1, `pages per round: ${pages.join(", ")}`);
+    await storage.close();
+  });
+
   test("calls after close fail with a StorageError; waits resolve at once", async () => {
     const storage = new SqliteStorage({ path: ":memory:" });
     await storage.queues();
