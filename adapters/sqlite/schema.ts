@@ -97,6 +97,9 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_waiting ON jobs (queue, priority DESC, seq) WHERE state = 'waiting';
 CREATE INDEX jobs_waiting_group ON jobs (queue, grp, priority DESC, seq)
   WHERE state = 'waiting' AND grp IS NOT NULL;
+-- The turns of a queue with groups take its ungrouped jobs apart from the lanes'.
+CREATE INDEX jobs_waiting_ungrouped ON jobs (queue, priority DESC, seq)
+  WHERE state = 'waiting' AND grp IS NULL;
 -- Promotion and the delayed listing: by run_at, then the order they were delayed.
 CREATE INDEX jobs_delayed ON jobs (queue, run_at, seq) WHERE state = 'delayed';
 -- Reclaims and nextAt: the earliest lease expiry; the active listing by startedAt.
