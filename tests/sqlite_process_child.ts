@@ -1,6 +1,6 @@
 // A process on a SqliteStorage file, for tests/sqlite_process_test.ts.
-// Configured by env: DB (the file), EVENT_BACKLOG, MODE, and per mode:
-// - "work": a Worker (WORKER_ID, CONCURRENCY) whose handler appends
+// Configured by env: DB (the file), EVENT_BACKLOG, POLL_MS, MODE, and per mode:
+// - "work": a Worker (WORKER_ID, CONCURRENCY, IDLE_WAIT_MS) whose handler appends
 //   "<job id> <attempt>" to RUNS_FILE before it returns; stops on SIGTERM.
 // - "enqueue": enqueues batches of BATCH jobs ("b<batch>-<i>") one call each,
 //   forever, printing "batch <n>" after each (the test SIGKILLs it).
@@ -16,7 +16,7 @@ import { SqliteStorage } from "../adapters/sqlite/mod.ts";
 const env = process.env;
 const storage = await SqliteStorage.open({
   path: env.DB!,
-  pollMs: 20,
+  pollMs: Number(env.POLL_MS ?? 20),
   eventBacklog: Number(env.EVENT_BACKLOG ?? 10_000),
 });
 const mode = env.MODE;
@@ -37,7 +37,7 @@ if (mode === "work") {
     storage,
     tasks: [record],
     concurrency: Number(env.CONCURRENCY ?? 10),
-    idleWaitMs: 200,
+    idleWaitMs: Number(env.IDLE_WAIT_MS ?? 200),
   });
   await worker.start();
   process.on("SIGTERM", async () => {
