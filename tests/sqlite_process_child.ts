@@ -7,7 +7,7 @@
 // - "settle": reserves every waiting job (LIMIT), prints "reserved", then
 //   settles them in calls of BATCH completions, printing "settled <n>" after
 //   each (the test SIGKILLs it).
-// Prints "ready" once the file is open.
+// Prints "ready" once the file is open (and a worker's SIGTERM handler is set).
 import process from "node:process";
 import { appendFileSync } from "node:fs";
 import { defineTask, Worker } from "../mod.ts";
@@ -20,7 +20,6 @@ const storage = await SqliteStorage.open({
   eventBacklog: Number(env.EVENT_BACKLOG ?? 10_000),
 });
 const mode = env.MODE;
-console.log("ready");
 
 if (mode === "work") {
   const workerId = env.WORKER_ID ?? `w${process.pid}`;
@@ -39,14 +38,19 @@ if (mode === "work") {
     concurrency: Number(env.CONCURRENCY ?? 10),
     idleWaitMs: Number(env.IDLE_WAIT_MS ?? 200),
   });
-  await worker.start();
+  // Before "ready": a SIGTERM right after it must find the handler in place.
+  const started = worker.start();
   process.on("SIGTERM", async () => {
+    await started;
     await worker.stop();
     await storage.close();
     console.log("stopped");
     process.exit(0);
   });
+  console.log("ready");
+  await started;
 } else if (mode === "enqueue") {
+  console.log("ready");
   const size = Number(env.BATCH);
   for (let batch = 0;; batch++) {
     const now = Date.now();
@@ -67,6 +71,7 @@ if (mode === "work") {
     console.log(`batch ${batch}`);
   }
 } else if (mode === "settle") {
+  console.log("ready");
   const now = Date.now();
   const { jobs } = await storage.reserve({
     queues: ["default"],

@@ -45,7 +45,12 @@ function spawnChild(env: Record<string, string>): Child {
   };
   child.stdout!.on("data", onData);
   child.stderr!.on("data", onData);
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on("exit", (code, signal) => {
+      if (signal !== null) output.push(`(killed by ${signal})`);
+      resolve(code);
+    })
+  );
   const printed = (pattern: RegExp) =>
     new Promise<void>((resolve, reject) => {
       const check = () => {
@@ -158,6 +163,39 @@ describe("SqliteStorage across processes", () => {
       });
       await storage.close();
       assert.equal(await integrity(path), "ok");
+    },
+  );
+
+  test(
+    "6 processes opening one new file at once all open it, and it is created once",
+    { timeout: 60_000 },
+    async () => {
+      for (let round = 0; round < 3; round++) {
+        const path = join(dir, `fresh-${round}.db`);
+        const children = Array.from({ length: 6 }, (_, i) =>
+          spawnChild({
+            DB: path,
+            MODE: "work",
+            WORKER_ID: `o${i}`,
+            RUNS_FILE: join(dir, `fresh-${round}-${i}.txt`),
+          }));
+        try {
+          await Promise.all(children.map((child) => child.printed(/ready/)));
+          for (const child of children) child.child.kill("SIGTERM");
+          await Promise.all(children.map((child) => child.printed(/stopped/)));
+        } finally {
+          for (const child of children) child.child.kill("SIGKILL");
+          await Promise.all(children.map((child) => child.exited));
+        }
+        assert.equal(await integrity(path), "ok");
+        const db = await openDatabase(path);
+        assert.equal(
+          db.prepare("SELECT count(*) AS n FROM taskmill_meta").get()!.n,
+          1,
+          "one application row: the schema was created once",
+        );
+        db.close();
+      }
     },
   );
 

@@ -20,7 +20,7 @@
 import type { Database } from "./database.ts";
 import { shownPath, SQLITE_CORRUPT, SQLITE_NOTADB, sqliteCode, SqliteFileError } from "./errors.ts";
 import { StorageError } from "../../core/errors.ts";
-import { type BusyPolicy, writeTransaction } from "./transaction.ts";
+import { type BusyPolicy, readTransaction, retryOnBusy, writeTransaction } from "./transaction.ts";
 
 /** The `application` that `taskmill_meta` names in a taskmill database. */
 export const APPLICATION = "taskmill";
@@ -274,11 +274,13 @@ export async function openSchema(db: Database, options: SchemaOptions): Promise<
   }
   // Setting the busy timeout changes nothing in the file.
   db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busy.busyTimeoutMs))}`);
-  const from = inspect(db, latest);
-  db.exec(`PRAGMA journal_mode = WAL`);
+  const path = shownPath(db.path);
+  // One snapshot for every read of the inspection: another process may be
+  // creating the file meanwhile, and must be seen before or after, never half.
+  const from = await readTransaction(db, `open ${path}`, options.busy, () => inspect(db, latest));
+  await retryOnBusy(db, `open ${path}`, options.busy, () => db.exec(`PRAGMA journal_mode = WAL`));
   db.exec(`PRAGMA synchronous = ${synchronous}`);
   if (from === latest) return { version: latest, from };
-  const path = shownPath(db.path);
   try {
     await writeTransaction(db, `migrate ${path}`, options.busy, () => {
       // Another process may have created or migrated the file since it was inspected.
