@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SqliteStorage, type SqliteStorageOptions } from "../adapters/sqlite/mod.ts";
+import { ChangeWatch } from "../adapters/sqlite/change_watch.ts";
 import { openDatabase } from "../adapters/sqlite/database.ts";
 import type { NewJob } from "../core/storage.ts";
 import { type ContractFixture, storageContract } from "./storage_contract.ts";
@@ -186,6 +187,45 @@ describe("SqliteStorage", () => {
     assert.deepEqual(page.cursors, { alpha: "2" });
     await reader.close();
     await writer.close();
+  });
+
+  test("a wait from a read's version misses no commit made after the read", async () => {
+    const path = freshPath();
+    (await SqliteStorage.open({ path })).close();
+    const db = await openDatabase(path);
+    const watch = new ChangeWatch(db, 60_000); // a poll would come far too late to count
+    const signal = new AbortController().signal;
+    const settled = async (wait: Promise<void>) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const outcome = await Promise.race([
+        wait.then(() => "resolved" as const),
+        new Promise<"waiting">((resolve) => timer = setTimeout(() => resolve("waiting"), 300)),
+      ]);
+      clearTimeout(timer);
+      return outcome;
+    };
+    // Nothing committed since the read: it waits, until this process's next commit.
+    let version = watch.version();
+    const quiet = watch.wait("events", ["alpha"], 10_000, signal, version);
+    assert.equal(await settled(quiet), "waiting");
+    watch.notify({ work: [], events: ["alpha"] });
+    assert.equal(await settled(quiet), "resolved");
+    // Another connection (process) committed after the read: at once.
+    version = watch.version();
+    await onFile(path, (other) => other.exec("INSERT INTO counters (name, value) VALUES ('x', 1)"));
+    assert.equal(
+      await settled(watch.wait("events", ["alpha"], 10_000, signal, version)),
+      "resolved",
+    );
+    // This process committed (on another stream) after the read: at once too.
+    version = watch.version();
+    watch.notify({ work: ["beta"], events: [] });
+    assert.equal(
+      await settled(watch.wait("events", ["alpha"], 10_000, signal, version)),
+      "resolved",
+    );
+    watch.close();
+    db.close();
   });
 
   test("two instances on one file never reserve a job twice", async () => {

@@ -23,6 +23,14 @@
 import type { Clock } from "../../core/clock.ts";
 import type { Database } from "./database.ts";
 
+/** A point in the database's history, as {@linkcode ChangeWatch.version} reads it. */
+export interface Version {
+  /** Commits of this storage so far. */
+  local: number;
+  /** `PRAGMA data_version`: moves when another connection commits. */
+  data: number;
+}
+
 /** One pending wait: what wakes it, and how to end it. */
 interface Waiter {
   /** Queues (for work) or streams (for events) it waits on. */
@@ -54,6 +62,8 @@ export class ChangeWatch {
   #clock: Clock | undefined;
   #waiters = new Set<Waiter>();
   #version = NaN;
+  /** Commits of this process notified so far. */
+  #local = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
@@ -71,14 +81,22 @@ export class ChangeWatch {
    * Resolves when a commit touches one of `keys` (queues for `"work"`,
    * streams for `"events"`), when another process commits, after
    * `maxWaitMs`, when `signal` aborts, or on `close()`. Never rejects.
+   * `since`: the {@linkcode ChangeWatch.version} of what the caller read
+   * before; if anything was committed since (by this process or another),
+   * the wait resolves at once, so no commit between that read and this wait
+   * is missed.
    */
   wait(
     kind: "work" | "events",
     keys: readonly string[],
     maxWaitMs: number,
     signal: AbortSignal | undefined,
+    since?: Version,
   ): Promise<void> {
     if (this.#closed || signal?.aborted) return Promise.resolve();
+    if (since !== undefined && (since.local !== this.#local || since.data !== this.#read())) {
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
       const stopTimer = new AbortController();
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -104,8 +122,17 @@ export class ChangeWatch {
     });
   }
 
+  /**
+   * Where the database is now: this process's commits counted, and the
+   * data version (read inside a transaction: that of its snapshot).
+   */
+  version(): Version {
+    return { local: this.#local, data: this.#read() };
+  }
+
   /** A commit of this process made work on `work` queues and wrote events to `events` streams. */
   notify(changes: { work: Iterable<string>; events: Iterable<string> }): void {
+    this.#local++;
     if (this.#waiters.size === 0) return;
     const work = new Set(changes.work);
     const events = new Set(changes.events);
