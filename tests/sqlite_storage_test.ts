@@ -4,12 +4,13 @@
 
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SqliteStorage, type SqliteStorageOptions } from "../adapters/sqlite/mod.ts";
 import { ChangeWatch } from "../adapters/sqlite/change_watch.ts";
 import { openDatabase } from "../adapters/sqlite/database.ts";
+import { WAL_SIZE_LIMIT } from "../adapters/sqlite/schema.ts";
 import type { NewJob } from "../core/storage.ts";
 import { type ContractFixture, storageContract } from "./storage_contract.ts";
 import { type DedupeFixture, storageDedupeContract } from "./storage_dedupe_contract.ts";
@@ -288,6 +289,24 @@ describe("SqliteStorage", () => {
     assert.equal((await storage.counts("alpha")).completed, 500);
     // Past the first rounds (the backlog of events and the kept jobs filling up), flat.
     assert.ok(pages[11] <= pages[3] * 1.1, `pages per round: ${pages.join(", ")}`);
+    await storage.close();
+  });
+
+  test("the WAL file is cut back after a large write is checkpointed", async () => {
+    const path = freshPath();
+    const storage = await SqliteStorage.open({ path, eventBacklog: 0 });
+    const pad = "x".repeat(200);
+    await storage.enqueue(
+      Array.from({ length: 100_000 }, (_, i) => newJob(`w${i}`, { payload: { i, pad } })),
+      T0,
+    );
+    const grown = statSync(`${path}-wal`).size;
+    assert.ok(grown > WAL_SIZE_LIMIT, `the batch made a WAL of ${grown} bytes`);
+    // Small writes after the automatic checkpoint start the WAL over, cut back.
+    for (let i = 0; i < 5; i++) await storage.pause(`q${i}`, T0);
+    const after = statSync(`${path}-wal`).size;
+    assert.ok(after <= WAL_SIZE_LIMIT, `the WAL is ${after} bytes`);
+    assert.equal((await storage.counts("alpha")).waiting, 100_000);
     await storage.close();
   });
 
