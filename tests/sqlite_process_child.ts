@@ -1,7 +1,8 @@
 // A process on a SqliteStorage file, for tests/sqlite_process_test.ts.
 // Configured by env: DB (the file), EVENT_BACKLOG, POLL_MS, MODE, and per mode:
 // - "work": a Worker (WORKER_ID, CONCURRENCY, IDLE_WAIT_MS) whose handler appends
-//   "<job id> <attempt>" to RUNS_FILE before it returns; stops on SIGTERM.
+//   "<job id> <attempt>" to RUNS_FILE before it returns, and prints its
+//   error events; stops on SIGTERM.
 // - "enqueue": enqueues batches of BATCH jobs ("b<batch>-<i>") one call each,
 //   forever, printing "batch <n>" after each (the test SIGKILLs it).
 // - "settle": reserves every waiting job (LIMIT), prints "reserved", then
@@ -37,6 +38,10 @@ if (mode === "work") {
     tasks: [record],
     concurrency: Number(env.CONCURRENCY ?? 10),
     idleWaitMs: Number(env.IDLE_WAIT_MS ?? 200),
+  });
+  // Any storage error (SQLITE_BUSY given up on, above all) is printed, and the test fails on it.
+  worker.on("error", ({ error, during }) => {
+    console.log(`worker error during ${during}: ${(error as Error)?.message ?? error}`);
   });
   // Before "ready": a SIGTERM right after it must find the handler in place.
   const started = worker.start();
