@@ -280,7 +280,12 @@ export class JobTable {
   }
 
   /** Applies finished attempts whose lease still holds, then prunes the touched queues. */
-  settle(step: Step, settlements: readonly Settlement[], now: number, retention?: Retention) {
+  settle(
+    step: Step,
+    settlements: readonly Settlement[],
+    now: number,
+    retention?: Retention,
+  ): boolean[] {
     const applied: boolean[] = new Array(settlements.length);
     // A retention that keeps no completed job: delete them at once.
     const dropCompleted = retention?.completed.count === 0;

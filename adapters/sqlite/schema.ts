@@ -31,7 +31,7 @@ import { type BusyPolicy, readTransaction, retryOnBusy, writeTransaction } from 
  * The size the WAL file is cut back to after a checkpoint, bytes (16 MiB):
  * SQLite otherwise keeps it as large as the largest write ever made it.
  */
-export const WAL_SIZE_LIMIT = 16 * 1024 * 1024;
+export const WAL_SIZE_LIMIT: number = 16 * 1024 * 1024;
 
 /** The `application` that `taskmill_meta` names in a taskmill database. */
 export const APPLICATION = "taskmill";
