@@ -69,7 +69,8 @@ export class ChangeWatch {
 
   /**
    * Watches `db`, polling its `data_version` every `pollMs` while a wait
-   * is pending; `maxWaitMs` bounds run on `clock` (default: real timers).
+   * is pending (never for `Infinity`: a private `:memory:` database has no
+   * other connection); `maxWaitMs` bounds run on `clock` (default: real timers).
    */
   constructor(db: Database, pollMs: number, clock?: Clock) {
     this.#db = db;
@@ -151,7 +152,7 @@ export class ChangeWatch {
   }
 
   #startPolling(): void {
-    if (this.#timer !== undefined || this.#closed) return;
+    if (this.#timer !== undefined || this.#closed || !Number.isFinite(this.#pollMs)) return;
     this.#version = this.#read();
     this.#timer = setTimeout(() => this.#poll(), this.#pollMs);
   }

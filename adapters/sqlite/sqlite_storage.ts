@@ -1007,7 +1007,9 @@ export class SqliteStorage implements Storage {
         workers: new WorkerTable(db),
         schedules: new ScheduleTable(db),
       };
-      this.#watch = new ChangeWatch(db, this.#pollMs, this.#clock);
+      // Nothing else can write to a private in-memory database: no polling.
+      const pollMs = this.path === ":memory:" ? Infinity : this.#pollMs;
+      this.#watch = new ChangeWatch(db, pollMs, this.#clock);
       if (this.#closed) this.#watch.close();
       this.#opened = opened;
       return opened;
