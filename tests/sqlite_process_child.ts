@@ -1,8 +1,9 @@
 // A process on a SqliteStorage file, for tests/sqlite_process_test.ts.
 // Configured by env: DB (the file), EVENT_BACKLOG, POLL_MS, MODE, and per mode:
-// - "work": a Worker (WORKER_ID, CONCURRENCY, IDLE_WAIT_MS) whose handler appends
-//   "<job id> <attempt>" to RUNS_FILE before it returns, and prints its
-//   error events; stops on SIGTERM.
+// - "work": a Worker (WORKER_ID, CONCURRENCY, IDLE_WAIT_MS, LEASE_MS) whose
+//   handler (after printing "started <id>" and sleeping SLOW_MS, when set)
+//   appends "<job id> <attempt>" to RUNS_FILE before it returns, and prints
+//   its error events; stops on SIGTERM.
 // - "enqueue": enqueues batches of BATCH jobs ("b<batch>-<i>") one call each,
 //   forever, printing "batch <n>" after each (the test SIGKILLs it).
 // - "settle": reserves every waiting job (LIMIT), prints "reserved", then
@@ -25,10 +26,15 @@ const mode = env.MODE;
 if (mode === "work") {
   const workerId = env.WORKER_ID ?? `w${process.pid}`;
   const runs = env.RUNS_FILE!;
+  const slowMs = Number(env.SLOW_MS ?? 0);
   const record = defineTask({
     name: "record",
     maxAttempts: 10,
-    handler: (_payload: unknown, ctx) => {
+    handler: async (_payload: unknown, ctx) => {
+      if (slowMs > 0) {
+        console.log(`started ${ctx.job.id}`);
+        await new Promise((resolve) => setTimeout(resolve, slowMs));
+      }
       appendFileSync(runs, `${ctx.job.id} ${ctx.job.attempt}\n`);
       return { by: workerId };
     },
@@ -38,6 +44,7 @@ if (mode === "work") {
     tasks: [record],
     concurrency: Number(env.CONCURRENCY ?? 10),
     idleWaitMs: Number(env.IDLE_WAIT_MS ?? 200),
+    leaseMs: Number(env.LEASE_MS ?? 30_000),
   });
   // Any storage error (SQLITE_BUSY given up on, above all) is printed, and the test fails on it.
   worker.on("error", ({ error, during }) => {

@@ -205,6 +205,67 @@ describe("SqliteStorage across processes", () => {
   );
 
   test(
+    "jobs of a worker SIGKILLed mid-job are reclaimed and run by a worker started after it",
+    { timeout: 60_000 },
+    async () => {
+      const path = join(dir, "restart.db");
+      const storage = await SqliteStorage.open({ path });
+      const now = Date.now();
+      const ids = Array.from({ length: 8 }, (_, i) => `k${i}`);
+      await storage.enqueue(ids.map((id) => job(id, now)), now);
+      const first = spawnChild({
+        DB: path,
+        MODE: "work",
+        WORKER_ID: "first",
+        CONCURRENCY: "8",
+        LEASE_MS: "600",
+        SLOW_MS: "600000",
+        RUNS_FILE: join(dir, "restart-first.txt"),
+      });
+      try {
+        // Every job started, in whatever order (a lookahead per job).
+        await first.printed(new RegExp(ids.map((id) => `(?=[\\s\\S]*started ${id}\\b)`).join("")));
+        first.child.kill("SIGKILL");
+        await first.exited;
+      } finally {
+        first.child.kill("SIGKILL");
+      }
+      assert.equal((await storage.counts("default")).active, 8, "killed holding all 8");
+      const runs = join(dir, "restart-second.txt");
+      const second = spawnChild({
+        DB: path,
+        MODE: "work",
+        WORKER_ID: "second",
+        LEASE_MS: "600",
+        RUNS_FILE: runs,
+      });
+      try {
+        await second.printed(/ready/);
+        await waitUntil(
+          "the reclaimed jobs completed",
+          async () => (await storage.counts("default")).completed === 8,
+          30_000,
+        );
+        second.child.kill("SIGTERM");
+        await second.printed(/stopped/);
+      } finally {
+        second.child.kill("SIGKILL");
+        await second.exited;
+      }
+      assert.ok(!existsSync(join(dir, "restart-first.txt")), "the killed worker finished nothing");
+      const lines = readFileSync(runs, "utf8").split("\n").filter(Boolean).sort();
+      assert.deepEqual(lines, ids.map((id) => `${id} 2`).sort(), "each ran once more, attempt 2");
+      for (const id of ids) {
+        const record = await storage.getJob(id);
+        assert.equal(record?.state, "completed");
+        assert.equal(record?.stalls, 1, "its stalled attempt was counted");
+        assert.deepEqual(record?.result, { by: "second" });
+      }
+      await storage.close();
+    },
+  );
+
+  test(
     "a process SIGKILLed during enqueues keeps every batch it was told of, and no part of one",
     { timeout: 60_000 },
     async () => {
