@@ -13,9 +13,11 @@
  * know which queues changed, so it wakes every pending wait (the port
  * allows spurious wake-ups; the woken worker reserves and finds out).
  *
- * The baseline of the counter is read when the first wait starts and after
- * every poll, so a commit made after a wait began is always seen: by the
- * next poll at the latest.
+ * The baseline of the counter is read when polling starts (with the first
+ * pending wait), so a commit made after a wait began is always seen, by the
+ * next poll at the latest. A caller that read the database before waiting
+ * (`readEvents`) passes the version of that read: a commit in between, of
+ * this process or another, ends the wait at once.
  *
  * @module
  */
