@@ -43,7 +43,7 @@ export interface BusyPolicy {
 
 /**
  * The default: 100 ms of busy timeout per try and 10 more tries with backoffs
- * from 5 ms doubling up to 1 s (jittered down by up to half): 3 to 4.5 s of
+ * from 5 ms doubling up to 1 s (jittered down by up to half): 2.7 to 4.4 s of
  * a lock held by others before a write gives up.
  */
 export const DEFAULT_BUSY_POLICY: Readonly<BusyPolicy> = Object.freeze({
