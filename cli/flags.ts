@@ -6,7 +6,11 @@ export type FlagKind = "string" | "int" | "bool" | "list";
 export type FlagSpec = Record<string, FlagKind>;
 export type FlagValues = Record<string, string | number | boolean | string[] | undefined>;
 
-export const STORAGE_FLAGS: FlagSpec = { "redis-url": "string", prefix: "string" };
+export const STORAGE_FLAGS: FlagSpec = {
+  "redis-url": "string",
+  prefix: "string",
+  sqlite: "string",
+};
 export const COMMAND_FLAGS: Record<string, FlagSpec> = {
   worker: {
     ...STORAGE_FLAGS,

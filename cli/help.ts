@@ -16,9 +16,11 @@ export const COMMANDS_HELP = `Usage:
   taskmill --help                          this text`;
 
 export const STORAGE_HELP = `Storage (every command):
-  --redis-url URL      Redis to use (or env TASKMILL_REDIS_URL). Every command but worker
-                       needs it; without it a worker runs on the in-memory store.
-  --prefix P           key prefix in Redis (or env TASKMILL_PREFIX). Default "taskmill".`;
+  --redis-url URL      Redis to use (or env TASKMILL_REDIS_URL).
+  --prefix P           key prefix in Redis (or env TASKMILL_PREFIX). Default "taskmill".
+  --sqlite PATH        a SQLite database file instead (or env TASKMILL_SQLITE), created
+                       when missing: durable, one machine, any number of processes.
+  Every command but worker needs one of them; without, a worker runs on the in-memory store.`;
 
 export const EXIT_HELP =
   `Exit codes: 0 ok, 1 failure (Redis unreachable, tasks module not loaded ...), 2 bad arguments,
@@ -49,7 +51,8 @@ export const COMMAND_HELP: Record<string, string> = {
   --max-memory-mb N    heap limit of each thread (Node) or process (Node, Deno), MiB.
   --max-failures N     stop after N failed attempts in a row (exit code 3).
   --processes N|auto   run N worker processes (auto: one per core) under a supervisor that
-                       restarts one that dies and stops all on SIGTERM. Needs --redis-url.
+                       restarts one that dies and stops all on SIGTERM. Needs --redis-url
+                       or --sqlite.
   --autoscale MIN:MAX  as --processes, between MIN and MAX by backlog and idle time.`,
   enqueue: `enqueue:
   --tasks FILE         the module the worker runs: TASK must be one of its tasks, and its

@@ -1,6 +1,8 @@
 /**
  * Opening the storage a command works on: Redis from `--redis-url` (or
- * `TASKMILL_REDIS_URL`), checked to answer before the command runs.
+ * `TASKMILL_REDIS_URL`), checked to answer before the command runs, or a
+ * SQLite file from `--sqlite` (or `TASKMILL_SQLITE`), checked to be a
+ * taskmill database (created when missing).
  *
  * @example
  * ```ts
@@ -86,26 +88,119 @@ export async function openRedis(
 }
 
 /**
- * The Redis URL and prefix of a command that needs Redis, or a usage error.
+ * Where a command's jobs are: a Redis server or a SQLite file.
  *
  * @example
  * ```ts
- * const { url, prefix } = redisTarget({ "redis-url": "redis://127.0.0.1:6379" }, "stats");
+ * const target: StorageTarget = { kind: "sqlite", path: "jobs.db" };
  * ```
  */
-export function redisTarget(flags: FlagValues, command: string): { url: string; prefix?: string } {
-  const url = (flags["redis-url"] as string | undefined) ?? rt.env("TASKMILL_REDIS_URL");
-  if (url === undefined) {
-    throw new UsageError(
-      `${command} needs a storage that outlives this process: give --redis-url URL or set ` +
-        "TASKMILL_REDIS_URL (the in-memory store would be empty here)",
-    );
+export type StorageTarget =
+  | { kind: "redis"; url: string; prefix?: string }
+  | { kind: "sqlite"; path: string };
+
+/**
+ * The storage the flags (else the environment) name, or undefined for none.
+ * Flags win over the environment; naming both Redis and SQLite in the same
+ * place is a usage error, as is `--prefix` with SQLite.
+ *
+ * @example
+ * ```ts
+ * console.log(storageTarget({ sqlite: "jobs.db" })); // { kind: "sqlite", path: "jobs.db" }
+ * ```
+ */
+export function storageTarget(flags: FlagValues): StorageTarget | undefined {
+  const url = flags["redis-url"] as string | undefined;
+  const path = flags.sqlite as string | undefined;
+  if (url !== undefined && path !== undefined) {
+    throw new UsageError("give --redis-url or --sqlite, not both");
   }
-  return { url, prefix: (flags.prefix as string | undefined) ?? rt.env("TASKMILL_PREFIX") };
+  const prefix = (flags.prefix as string | undefined) ?? rt.env("TASKMILL_PREFIX");
+  const redis = (url: string): StorageTarget => ({ kind: "redis", url, prefix });
+  const sqlite = (path: string): StorageTarget => {
+    if (flags.prefix !== undefined) throw new UsageError("--prefix is for Redis, not --sqlite");
+    if (path === "") throw new UsageError("--sqlite needs a file path");
+    return { kind: "sqlite", path };
+  };
+  if (url !== undefined) return redis(url);
+  if (path !== undefined) return sqlite(path);
+  const envUrl = rt.env("TASKMILL_REDIS_URL") || undefined;
+  const envPath = rt.env("TASKMILL_SQLITE") || undefined;
+  if (envUrl !== undefined && envPath !== undefined) {
+    throw new UsageError("TASKMILL_REDIS_URL and TASKMILL_SQLITE are both set: give one");
+  }
+  return envUrl !== undefined ? redis(envUrl) : envPath !== undefined ? sqlite(envPath) : undefined;
 }
 
 /**
- * Runs `run` with a Queue over the Redis the flags name, and closes it after.
+ * The storage of a command that needs one that outlives it, or a usage error.
+ *
+ * @example
+ * ```ts
+ * const target = requireTarget({ "redis-url": "redis://127.0.0.1:6379" }, "stats");
+ * ```
+ */
+export function requireTarget(flags: FlagValues, command: string): StorageTarget {
+  const target = storageTarget(flags);
+  if (target === undefined) {
+    throw new UsageError(
+      `${command} needs a storage that outlives this process: give --redis-url URL or ` +
+        "--sqlite PATH, or set TASKMILL_REDIS_URL or TASKMILL_SQLITE (the in-memory store " +
+        "would be empty here)",
+    );
+  }
+  return target;
+}
+
+/**
+ * Opens a SQLite file as a taskmill database: created when missing,
+ * migrated when older; a newer, foreign or corrupt file is refused, as is
+ * a runtime without a built-in SQLite.
+ *
+ * @example
+ * ```ts
+ * const { storage, label } = await openSqlite("jobs.db");
+ * ```
+ */
+export async function openSqlite(path: string): Promise<StorageChoice> {
+  let mod: typeof import("../adapters/sqlite/mod.ts");
+  try {
+    mod = await import("../adapters/sqlite/mod.ts");
+  } catch (error) {
+    throw new CliError(`cannot use SQLite: ${firstLine(error)}`);
+  }
+  try {
+    const storage = await mod.SqliteStorage.open({ path });
+    return { storage, label: `sqlite ${path}`, url: undefined };
+  } catch (error) {
+    throw new CliError(`--sqlite ${path}: ${firstLine(error)}`);
+  }
+}
+
+/**
+ * Opens what `target` names.
+ *
+ * @example
+ * ```ts
+ * const { storage } = await openTarget({ kind: "sqlite", path: "jobs.db" });
+ * ```
+ */
+export function openTarget(
+  target: StorageTarget,
+  onWarning?: (warning: Error) => void,
+): Promise<StorageChoice> {
+  return target.kind === "redis"
+    ? openRedis(target.url, target.prefix, onWarning)
+    : openSqlite(target.path);
+}
+
+/** The Redis URL to redact from messages, if the target has one. */
+export function secretOf(target: StorageTarget | undefined): string | undefined {
+  return target?.kind === "redis" ? target.url : undefined;
+}
+
+/**
+ * Runs `run` with a Queue over the storage the flags name, and closes it after.
  * A TypeError or RangeError from the queue (a bad name, a bad option) is a
  * usage error. `beforeConnect` runs first (e.g. loading a tasks module).
  *
@@ -123,9 +218,9 @@ export async function withStorage<T>(
   run: (queue: Queue) => Promise<T>,
   beforeConnect?: () => Promise<void>,
 ): Promise<T> {
-  const { url, prefix } = redisTarget(flags, command);
+  const target = requireTarget(flags, command);
   await beforeConnect?.();
-  const { storage } = await openRedis(url, prefix);
+  const { storage } = await openTarget(target);
   try {
     return await run(new Queue({ storage }));
   } catch (error) {

@@ -27,7 +27,7 @@ import * as rt from "./_runtime.ts";
 import { UsageError } from "./errors.ts";
 import { COMMAND_FLAGS, type FlagValues } from "./flags.ts";
 import { escapeText, redact } from "./output.ts";
-import { openRedis, redisTarget } from "./storage.ts";
+import { openTarget, requireTarget, secretOf } from "./storage.ts";
 
 /** Exit code of a worker stopped by `--max-failures` (see commands/worker.ts). */
 const MAX_FAILURES_EXIT = 3;
@@ -54,7 +54,8 @@ interface Slot {
  * ```
  */
 export async function supervise(flags: FlagValues): Promise<number> {
-  const { url, prefix } = redisTarget(flags, "worker --processes");
+  const target = requireTarget(flags, "worker --processes");
+  const url = secretOf(target);
   const [min, max] = processRange(flags);
   const stopTimeout = (flags["stop-timeout"] as number | undefined) ?? 30_000;
   const concurrency = (flags.concurrency as number | undefined) ?? 10;
@@ -125,7 +126,7 @@ export async function supervise(flags: FlagValues): Promise<number> {
   let scaler: ReturnType<typeof setInterval> | undefined;
   let closeStorage: (() => Promise<void>) | undefined;
   if (min < max) {
-    const { storage } = await openRedis(url, prefix);
+    const { storage } = await openTarget(target);
     closeStorage = () => storage.close().catch(() => {});
     const queues = flags.queues as string[] | undefined;
     let idleChecks = 0;

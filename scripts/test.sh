@@ -31,6 +31,7 @@ node scripts/check_lockfile.mjs
 deno fmt --check
 deno lint
 deno check mod.ts testing.ts adapters/memory/*.ts adapters/redis/*.ts adapters/redis/lua/*.ts \
+  adapters/sqlite/*.ts \
   runners/*.ts cli/*.ts cli/commands/*.ts dashboard/*.ts dashboard/**/*.ts tests/*.ts examples/*.ts \
   scripts/build_npm.ts scripts/smoke_npm.ts scripts/chaos.ts scripts/_chaos_worker.ts bench/*.ts
 
@@ -46,11 +47,13 @@ if grep -E '^(warning|error)\[' <(sed 's/\x1b\[[0-9;]*m//g' "$LOG_DIR/publish.lo
   echo "deno publish --dry-run: unexpected warnings (above)"
   jsr_status=1
 fi
-deno doc --lint mod.ts testing.ts adapters/memory/mod.ts adapters/redis/mod.ts runners/mod.ts cli/main.ts \
+deno doc --lint mod.ts testing.ts adapters/memory/mod.ts adapters/redis/mod.ts adapters/sqlite/mod.ts \
+  runners/mod.ts cli/main.ts \
   dashboard/mod.ts || jsr_status=1
 # Every example runs, except RedisStorage's: they name fixed servers
 # (127.0.0.1:6379, a cluster on :7000), so they are type-checked only.
-deno test -A --doc mod.ts testing.ts adapters/memory/ cli/main.ts core/ dashboard/ 2>&1 |
+deno test -A --doc mod.ts testing.ts adapters/memory/ adapters/sqlite/ cli/main.ts core/ dashboard/ \
+  2>&1 |
   tee "$LOG_DIR/doc.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || jsr_status=1
 deno test --doc --no-run adapters/redis/ || jsr_status=1

@@ -24,6 +24,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { Queue } from "../mod.ts";
 import { RedisStorage } from "../adapters/redis/mod.ts";
+import { SqliteStorage } from "../adapters/sqlite/mod.ts";
 import { freePort, type RedisServer, startRedis } from "./_redis_server.ts";
 import { promtoolCheck } from "./_promtool.ts";
 
@@ -286,7 +287,6 @@ describe(`CLI on ${RUNTIME}`, () => {
   after(async () => {
     for (const child of children) child.kill("SIGKILL");
     await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   test("--help prints the usage; COMMAND --help and help COMMAND print one command's", {
@@ -1364,6 +1364,113 @@ export const sleepy = defineTask({
       ], { TASKMILL_TEST_FAST: "1" });
       assert.equal(next.code, 0, next.stderr);
       assert.equal((await queue.getJob(long.id))?.state, "completed");
+    } finally {
+      await storage.close();
+    }
+  });
+});
+
+describe(`CLI on SQLite files, on ${RUNTIME}`, () => {
+  after(() => {
+    for (const child of children) child.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true }); // the last describe: the tasks files go too
+  });
+  let files = 0;
+  const dbFile = () => join(dir, `jobs-${++files}.db`);
+
+  test(
+    "every command works on --sqlite: enqueue, worker, stats, failed, workers, schedules, events, dashboard",
+    {
+      timeout: 90_000,
+    },
+    async () => {
+      const file = dbFile();
+      const db = ["--sqlite", file];
+      for (
+        const [task, payload] of [["sleepy", '{"ms":0}'], ["sleepy", '{"ms":1}'], ["broken", "{}"]]
+      ) {
+        const queued = await cli(["enqueue", task, payload, "--tasks", TASKS, ...db]);
+        assert.equal(queued.code, 0, queued.stderr);
+      }
+      const worker = await cli(["worker", "--tasks", TASKS, "--max-tasks", "3", ...db], {
+        TASKMILL_TEST_FAST: "1",
+      });
+      assert.equal(worker.code, 0, worker.stderr);
+      assert.match(worker.stdout, /started on .*: storage sqlite .*jobs-\d+\.db/);
+      const stats = await cli(["stats", "--json", ...db]);
+      assert.equal(stats.code, 0, stats.stderr);
+      const counts = JSON.parse(stats.stdout);
+      assert.equal(counts.default.completed, 2, stats.stdout);
+      assert.equal(counts.default.failed, 1, stats.stdout);
+      const failed = await cli(["failed", "list", ...db]);
+      assert.equal(failed.code, 0, failed.stderr);
+      assert.match(failed.stdout, /it broke/);
+      assert.equal((await cli(["workers", ...db])).stdout, "no live workers\n");
+      const schedules = await cli(["schedules", ...db]);
+      assert.equal(schedules.code, 0, schedules.stderr);
+      const tail = runCli(["events", "--from", "0", "--json", ...db]);
+      await tail.waitFor(/"type":"completed"/);
+      terminate(tail.child);
+      assert.equal(await tail.exited, 0, tail.stderr());
+      const server = runCli(["dashboard", "--port", "0", ...db]);
+      const line = await server.waitFor(/dashboard on http:\/\/127\.0\.0\.1:\d+\//);
+      const response = await fetch(line.match(/http:\/\/\S+/)![0]);
+      const body = await response.text();
+      assert.equal(response.status, 200, body);
+      assert.match(body, /data-queue="default"/);
+      terminate(server.child);
+      assert.equal(await server.exited, 0, server.stderr());
+    },
+  );
+
+  test(
+    "--sqlite with --redis-url or --prefix is a usage error; a file that is no taskmill database is refused, unchanged",
+    {
+      timeout: 60_000,
+    },
+    async () => {
+      const file = dbFile();
+      const both = await cli(["stats", "--sqlite", file, "--redis-url", "redis://127.0.0.1:1"]);
+      assert.equal(both.code, 2, both.stderr);
+      assert.match(both.stderr, /give --redis-url or --sqlite, not both/);
+      const prefixed = await cli(["stats", "--sqlite", file, "--prefix", "p"]);
+      assert.equal(prefixed.code, 2, prefixed.stderr);
+      assert.match(prefixed.stderr, /--prefix is for Redis/);
+      const foreign = join(dir, "notes.txt");
+      const text = "these are my notes, not a database\n".repeat(200);
+      writeFileSync(foreign, text);
+      const refused = await cli(["stats", "--sqlite", foreign]);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, /--sqlite .*notes\.txt: /);
+      assert.equal(readFileSync(foreign, "utf8"), text);
+    },
+  );
+
+  test("worker --processes 2 --sqlite: two processes on one file run each job once", {
+    timeout: 90_000,
+  }, async () => {
+    const file = dbFile();
+    const storage = await SqliteStorage.open({ path: file });
+    const queue = new Queue({ storage });
+    try {
+      const jobs = await queue.enqueueMany(
+        "sleepy",
+        Array.from({ length: 40 }, () => ({ ms: 20 })),
+      );
+      const run = runCli(["worker", "--tasks", TASKS, "--processes", "2", "--sqlite", file]);
+      await eventually(
+        "every job completed",
+        () => run.stdout().split("completed sleepy").length > 40,
+        60_000,
+      );
+      terminate(run.child);
+      assert.equal(await run.exited, 0, run.stderr());
+      for (const job of jobs) {
+        const stored = await queue.getJob(job.id);
+        assert.equal(stored?.state, "completed", JSON.stringify(stored));
+        assert.equal(stored?.attempt, 1, "ran once");
+      }
+      assert.equal(run.stdout().split("completed sleepy").length - 1, 40, "40 completions logged");
     } finally {
       await storage.close();
     }

@@ -35,6 +35,7 @@ describe("package exports", () => {
       "./cli",
       "./dashboard",
       "./runners",
+      "./sqlite",
     ]);
     for (const file of Object.values(deno.exports)) {
       const text = readFileSync(root(file), "utf8");

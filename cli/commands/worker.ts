@@ -20,7 +20,7 @@ import { UsageError } from "../errors.ts";
 import { type FlagValues, nonNegative } from "../flags.ts";
 import { escapeText, firstLine, redact } from "../output.ts";
 import { serveMetrics } from "../metrics_server.ts";
-import { openRedis, type StorageChoice } from "../storage.ts";
+import { openTarget, secretOf, type StorageChoice, storageTarget } from "../storage.ts";
 import { loadTasks } from "../tasks_module.ts";
 import { supervise } from "../supervisor.ts";
 import { pathToFileURL } from "node:url";
@@ -69,8 +69,8 @@ export async function worker(flags: FlagValues): Promise<number> {
   const stopTimeout = nonNegative(flags, "stop-timeout", 0) ?? 30_000;
   const maxFailures = nonNegative(flags, "max-failures", 1);
   const makeRunner = runnerOf(flags);
-  const url = (flags["redis-url"] as string | undefined) ?? rt.env("TASKMILL_REDIS_URL");
-  const prefix = (flags.prefix as string | undefined) ?? rt.env("TASKMILL_PREFIX");
+  const target = storageTarget(flags);
+  const url = secretOf(target);
 
   const threshold = LEVELS[level as Level];
   const log = (at: Level, message: string) => {
@@ -87,15 +87,15 @@ export async function worker(flags: FlagValues): Promise<number> {
     runner = makeRunner();
   }
   let choice: StorageChoice;
-  if (url === undefined) {
+  if (target === undefined) {
     rt.err(
-      "taskmill: no --redis-url or TASKMILL_REDIS_URL: running on the in-memory store " +
-        "(jobs live only in this process)",
+      "taskmill: no --redis-url or --sqlite (nor TASKMILL_REDIS_URL or TASKMILL_SQLITE): " +
+        "running on the in-memory store (jobs live only in this process)",
     );
     choice = { storage: new MemoryStorage(), label: "memory", url: undefined };
   } else {
     // The worker reports setup warnings as error events, logged below.
-    choice = await openRedis(url, prefix, () => {});
+    choice = await openTarget(target, () => {});
   }
 
   let instance: Worker;
