@@ -142,7 +142,7 @@ export function npmPackageJson(deno: DenoJson): Record<string, unknown> {
       "LICENSE",
     ],
     sideEffects: false,
-    // 22.5: node:sqlite, which the SQLite adapter to come needs; Node 20 is end-of-life.
+    // 22.5: node:sqlite, which SqliteStorage uses; Node 20 is end-of-life.
     engines: { node: ">=22.5" },
     peerDependencies: { ioredis: "^6.0.0" },
     peerDependenciesMeta: { ioredis: { optional: true } },

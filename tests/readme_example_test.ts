@@ -1,11 +1,13 @@
 // The README's "Testing your own handlers with FakeClock" example, verbatim
 // but for the import paths and the storage line, so the front door's code is
-// known to work, on MemoryStorage and (as the README says) on RedisStorage.
+// known to work, on MemoryStorage and (as the README says) on RedisStorage and
+// SqliteStorage.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import process from "node:process";
 import { defineTask, fixed, MemoryStorage, Queue, type Storage, Worker } from "../mod.ts";
 import { RedisStorage } from "../adapters/redis/mod.ts";
+import { SqliteStorage } from "../adapters/sqlite/mod.ts";
 import { FakeClock } from "../testing.ts";
 import { startRedis } from "./_redis_server.ts";
 
@@ -47,4 +49,8 @@ test(
 test(
   "retries every minute until the API is back (RedisStorage)",
   readmeExample(() => new RedisStorage({ url: server.url, prefix: `readme${process.pid}` })),
+);
+test(
+  "retries every minute until the API is back (SqliteStorage)",
+  readmeExample((clock) => new SqliteStorage({ path: ":memory:", clock })),
 );
