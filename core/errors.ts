@@ -201,6 +201,28 @@ export class StorageWarning extends Error {
   }
 }
 
+/**
+ * A copy of a stored {@linkcode JobError} that shares nothing with it (what
+ * an adapter hands out, so a caller's change cannot reach the store).
+ *
+ * @example
+ * ```ts
+ * import { copyError } from "./errors.ts";
+ * console.log(copyError({ message: "boom", name: "Error", attempt: 1, at: 0 }));
+ * // { message: "boom", name: "Error", attempt: 1, at: 0 }
+ * ```
+ */
+export function copyError(error: JobError): JobError {
+  const copy: JobError = {
+    message: error.message,
+    name: error.name,
+    attempt: error.attempt,
+    at: error.at,
+  };
+  if (error.stack !== undefined) copy.stack = error.stack;
+  return copy;
+}
+
 /** Converts anything thrown into a readable {@linkcode JobError}. */
 export function toJobError(thrown: unknown, attempt: number, at: number): JobError {
   if (thrown instanceof Error) {

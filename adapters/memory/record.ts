@@ -1,30 +1,9 @@
 // A stored job as the port hands it out: a `JobRecord` sharing nothing with the store.
 
-import type { JobError, JobRecord, JsonValue } from "../../core/task.ts";
+import { copyError } from "../../core/errors.ts";
+import type { JobRecord, JsonValue } from "../../core/task.ts";
 import { copyJson } from "./json_copy.ts";
 import type { Slot } from "./slot.ts";
-
-/**
- * A copy of a job error, with only the fields a `JobError` has.
- *
- * @example
- * ```ts
- * import { copyError } from "./record.ts";
- *
- * const error = { message: "boom", name: "Error", attempt: 1, at: 0 };
- * console.log(copyError(error)); // { message: "boom", name: "Error", attempt: 1, at: 0 }
- * ```
- */
-export function copyError(error: JobError): JobError {
-  const copy: JobError = {
-    message: error.message,
-    name: error.name,
-    attempt: error.attempt,
-    at: error.at,
-  };
-  if (error.stack !== undefined) copy.stack = error.stack;
-  return copy;
-}
 
 /**
  * A fresh `JobRecord` for a caller: nothing in it is shared with storage.

@@ -1,7 +1,7 @@
 import type { JobError, JsonValue } from "../../core/task.ts";
 import type { StorageEvent, WorkerInfo } from "../../core/storage_events.ts";
 import { copyJson } from "./json_copy.ts";
-import { copyError } from "./record.ts";
+import { copyError } from "../../core/errors.ts";
 
 /**
  * Event kinds as stored (numbers: one small monomorphic record per event

@@ -39,28 +39,6 @@ export function jsonText(value: unknown): string | null {
 }
 
 /**
- * A copy of a job error, with only the fields a `JobError` has.
- *
- * @example
- * ```ts
- * import { copyError } from "./job_row.ts";
- *
- * console.log(copyError({ message: "boom", name: "Error", attempt: 1, at: 0 }));
- * // { message: "boom", name: "Error", attempt: 1, at: 0 }
- * ```
- */
-export function copyError(error: JobError): JobError {
-  const copy: JobError = {
-    message: error.message,
-    name: error.name,
-    attempt: error.attempt,
-    at: error.at,
-  };
-  if (error.stack !== undefined) copy.stack = error.stack;
-  return copy;
-}
-
-/**
  * The record of a `jobs` row (`SELECT *`).
  *
  * @example

@@ -26,7 +26,8 @@ import {
 import type { JobError, JobRecord, JobState, JsonValue } from "../../core/task.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS } from "../../core/task.ts";
 import type { Database, Row } from "./database.ts";
-import { copyError, decodeRow, jsonText, rawText } from "./job_row.ts";
+import { copyError } from "../../core/errors.ts";
+import { decodeRow, jsonText, rawText } from "./job_row.ts";
 import type { Flow } from "./flow.ts";
 import type { Step } from "./step.ts";
 
