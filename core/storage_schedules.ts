@@ -139,3 +139,45 @@ export interface FireResult {
 export function scheduleJobId(scheduleId: string, tick: number): string {
   return `schedule:${scheduleId}:${tick}`;
 }
+
+/**
+ * The record an upsert stores, from the one stored before (null: none) and
+ * the new definition: the revision counts up, the creation and last tick
+ * stay, and the place in time (`startAt`, `nextRunAt`) stays unless the
+ * timing changed. The same on every adapter; the payload is not copied.
+ *
+ * @example
+ * ```ts
+ * import { upsertedSchedule } from "./storage_schedules.ts";
+ *
+ * const job = { name: "report", queue: "default", payload: null, priority: 0, maxAttempts: 3,
+ *   maxStalls: 1, timeout: 0 };
+ * const schedule = { id: "r", job, cron: null, tz: null, every: 60_000, missed: "latest" as const,
+ *   timing: "every 60000", startAt: 0, nextRunAt: 60_000 };
+ * const first = upsertedSchedule(null, schedule, 0);
+ * console.log(first.revision, upsertedSchedule(first, schedule, 5).revision); // 1 2
+ * ```
+ */
+export function upsertedSchedule(
+  old: ScheduleRecord | null,
+  schedule: NewSchedule,
+  now: number,
+): ScheduleRecord {
+  const same = old !== null && old.timing === schedule.timing;
+  return {
+    id: schedule.id,
+    job: schedule.job,
+    cron: schedule.cron,
+    tz: schedule.tz,
+    every: schedule.every,
+    startAt: same ? old.startAt : schedule.startAt,
+    missed: schedule.missed,
+    timing: schedule.timing,
+    nextRunAt: same ? old.nextRunAt : schedule.nextRunAt,
+    revision: old === null ? 1 : old.revision + 1,
+    createdAt: old?.createdAt ?? now,
+    updatedAt: now,
+    lastTickAt: old?.lastTickAt ?? null,
+    lastJobId: old?.lastJobId ?? null,
+  };
+}

@@ -7,6 +7,7 @@ import type {
   ScheduleRecord,
   UpsertScheduleResult,
 } from "../../core/storage_schedules.ts";
+import { upsertedSchedule } from "../../core/storage_schedules.ts";
 import { copyJson } from "./json_copy.ts";
 
 /**
@@ -34,23 +35,10 @@ export class ScheduleBook {
   /** Creates or updates (see `Storage.upsertSchedule`). */
   upsert(schedule: NewSchedule, now: number): UpsertScheduleResult {
     const old = this.#byId.get(schedule.id);
-    const same = old !== undefined && old.timing === schedule.timing;
-    const record: ScheduleRecord = {
-      id: schedule.id,
+    const record = upsertedSchedule(old ?? null, {
+      ...schedule,
       job: { ...schedule.job, payload: copyJson(schedule.job.payload) },
-      cron: schedule.cron,
-      tz: schedule.tz,
-      every: schedule.every,
-      startAt: same ? old.startAt : schedule.startAt,
-      missed: schedule.missed,
-      timing: schedule.timing,
-      nextRunAt: same ? old.nextRunAt : schedule.nextRunAt,
-      revision: old === undefined ? 1 : old.revision + 1,
-      createdAt: old?.createdAt ?? now,
-      updatedAt: now,
-      lastTickAt: old?.lastTickAt ?? null,
-      lastJobId: old?.lastJobId ?? null,
-    };
+    }, now);
     this.#byId.set(record.id, record);
     return { schedule: copyOf(record), created: old === undefined };
   }

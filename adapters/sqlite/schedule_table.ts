@@ -15,6 +15,7 @@ import type {
   ScheduleRecord,
   UpsertScheduleResult,
 } from "../../core/storage_schedules.ts";
+import { upsertedSchedule } from "../../core/storage_schedules.ts";
 import type { Database } from "./database.ts";
 
 /**
@@ -44,23 +45,7 @@ export class ScheduleTable {
   /** Creates or updates a schedule (see `Storage.upsertSchedule`). */
   upsert(schedule: NewSchedule, now: number): UpsertScheduleResult {
     const old = this.get(schedule.id);
-    const same = old !== null && old.timing === schedule.timing;
-    const record: ScheduleRecord = {
-      id: schedule.id,
-      job: { ...schedule.job, payload: copyJson(schedule.job.payload) },
-      cron: schedule.cron,
-      tz: schedule.tz,
-      every: schedule.every,
-      startAt: same ? old.startAt : schedule.startAt,
-      missed: schedule.missed,
-      timing: schedule.timing,
-      nextRunAt: same ? old.nextRunAt : schedule.nextRunAt,
-      revision: old === null ? 1 : old.revision + 1,
-      createdAt: old?.createdAt ?? now,
-      updatedAt: now,
-      lastTickAt: old?.lastTickAt ?? null,
-      lastJobId: old?.lastJobId ?? null,
-    };
+    const record = upsertedSchedule(old, schedule, now); // #put stores it as JSON text: a copy
     this.#put(record);
     return { schedule: this.get(record.id)!, created: old === null };
   }
@@ -128,10 +113,4 @@ export class ScheduleTable {
         "next_run_at = excluded.next_run_at, record = excluded.record",
     ).run(record.id, record.job.queue, record.nextRunAt, JSON.stringify(record));
   }
-}
-
-/** A JSON round trip of `value` (undefined stays undefined). */
-function copyJson(value: unknown): unknown {
-  const text = JSON.stringify(value);
-  return text === undefined ? undefined : JSON.parse(text);
 }
