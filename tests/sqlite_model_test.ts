@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { MemoryStorage } from "../adapters/memory/mod.ts";
 import { SqliteStorage } from "../adapters/sqlite/mod.ts";
 import type { NewJob, Retention, Settlement, Storage, TaskSettings } from "../core/storage.ts";
+import type { NewSchedule, ScheduleRecord } from "../core/storage_schedules.ts";
+import type { WorkerInfo } from "../core/storage_events.ts";
 import type { JobState } from "../core/task.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "taskmill-sqlite-model-"));
@@ -66,12 +68,17 @@ function normalize(value: unknown, tokens: Tokens): unknown {
   return copy;
 }
 
-async function runWorkload(seed: number, steps: number, path: string): Promise<void> {
+async function runWorkload(
+  seed: number,
+  steps: number,
+  path: string,
+  eventBacklog?: number,
+): Promise<void> {
   const rand = random(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.length)];
   const chance = (p: number) => rand() < p;
-  const memory = new MemoryStorage();
-  const sqlite = new SqliteStorage({ path });
+  const memory = new MemoryStorage({ eventBacklog });
+  const sqlite = new SqliteStorage({ path, eventBacklog });
   const sides: { storage: Storage; tokens: Tokens }[] = [
     { storage: memory, tokens: new Tokens() },
     { storage: sqlite, tokens: new Tokens() },
@@ -240,6 +247,76 @@ async function runWorkload(seed: number, steps: number, path: string): Promise<v
       const group = pick(["g1", "g2", "g3"]);
       const limits = chance(0.3) ? null : { concurrency: pick([null, 1, 2]), rate: null };
       await both(`step ${step} setGroupLimits`, (s) => s.setGroupLimits(queue, group, limits, now));
+    } else if (op < 0.945) {
+      const id = pick(["s1", "s2"]);
+      const every = pick([20, 50]);
+      const schedule: NewSchedule = {
+        id,
+        job: {
+          name: "t1",
+          queue: pick(QUEUES),
+          payload: { schedule: id },
+          priority: 0,
+          maxAttempts: null,
+          maxStalls: null,
+          timeout: null,
+        },
+        cron: null,
+        tz: null,
+        every,
+        startAt: now + every,
+        missed: "latest",
+        timing: `every ${every}`,
+        nextRunAt: now + every,
+      };
+      await both(`step ${step} upsertSchedule`, (s) => s.upsertSchedule(schedule, now));
+    } else if (op < 0.96) {
+      const queues = QUEUES.slice(0, 1 + Math.floor(rand() * 3));
+      const due = await both(`step ${step} dueSchedules`, (s) => s.dueSchedules(queues, now, 2));
+      for (const record of (due.ok?.due ?? []) as ScheduleRecord[]) {
+        // Sometimes a stale fire (revision or nextRunAt read before), which must be refused.
+        const stale = chance(0.2);
+        const tick = record.nextRunAt;
+        const fire = {
+          id: record.id,
+          revision: record.revision - (stale && chance(0.5) ? 1 : 0),
+          nextRunAt: tick - (stale ? 1 : 0),
+          jobs: chance(0.2)
+            ? []
+            : [{ ...record.job, id: `schedule:${record.id}:${tick}`, runAt: tick }],
+          lastTickAt: tick,
+          next: tick + (record.every ?? 20),
+        };
+        await both(`step ${step} fireSchedule`, (s) => s.fireSchedule(fire, now));
+      }
+      if (chance(0.1)) {
+        const id = pick(["s1", "s2"]);
+        await both(`step ${step} removeSchedule`, (s) => s.removeSchedule(id));
+      }
+    } else if (op < 0.975) {
+      const id = pick(["w1", "w2", "w3"]);
+      const info: WorkerInfo = {
+        id,
+        host: "h",
+        pid: 1,
+        runtime: "deno",
+        runtimeVersion: "1",
+        queues: QUEUES.slice(0, 2),
+        concurrency: 2,
+        running: step % 3,
+        processed: step,
+        failed: 0,
+        startedAt: now,
+        lastSeen: now,
+      };
+      const kind = chance(0.3) ? "online" : "heartbeat";
+      const ttl = pick([10, 40]);
+      const which = rand();
+      if (which < 0.6) {
+        await both(`step ${step} registerWorker`, (s) => s.registerWorker(info, kind, ttl, now));
+      } else if (which < 0.8) {
+        await both(`step ${step} unregisterWorker`, (s) => s.unregisterWorker(id, now));
+      } else await both(`step ${step} workers`, (s) => s.workers(now));
     } else {
       // Time moves on (rarely back: the port must not assume it only grows).
       now += chance(0.05) ? -3 : pick([1, 5, 10, 25, 60]);
@@ -261,8 +338,13 @@ async function runWorkload(seed: number, steps: number, path: string): Promise<v
       const after = Object.fromEntries(QUEUES.map((queue) => [queue, "0"]));
       await both(
         `step ${step} readEvents`,
-        (s) => s.readEvents({ queues: QUEUES, after, limit: 100_000, maxWaitMs: 0 }),
+        (s) => s.readEvents({ queues: QUEUES, workers: true, after, limit: 100_000, maxWaitMs: 0 }),
       );
+      await both(
+        `step ${step} readEvents from the ends`,
+        (s) => s.readEvents({ queues: QUEUES, workers: true, after: {}, limit: 3, maxWaitMs: 0 }),
+      );
+      await both(`step ${step} schedules`, (s) => s.schedules());
     }
   }
   await memory.close();
@@ -277,5 +359,9 @@ describe("SqliteStorage matches MemoryStorage", () => {
   }
   test("on a seeded random workload in :memory:", async () => {
     await runWorkload(99, 800, ":memory:");
+  });
+  test("on seeded random workloads keeping 7 events per stream, and none", async () => {
+    await runWorkload(100, 800, join(dir, "model-backlog-7.db"), 7);
+    await runWorkload(101, 400, join(dir, "model-backlog-0.db"), 0);
   });
 });

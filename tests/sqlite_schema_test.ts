@@ -265,6 +265,8 @@ describe("SQLite schema", () => {
     const plans: Record<string, string> = {
       reserve: "SELECT id FROM jobs WHERE queue = ? AND state = 'waiting' " +
         "ORDER BY priority DESC, seq LIMIT ?",
+      reserveUngrouped: "SELECT * FROM jobs WHERE queue = ? AND state = 'waiting' " +
+        "AND grp IS NULL ORDER BY priority DESC, seq LIMIT 1",
       reserveGroup: "SELECT id FROM jobs WHERE queue = ? AND state = 'waiting' AND grp = ? " +
         "ORDER BY priority DESC, seq LIMIT 1",
       promote: "SELECT id FROM jobs WHERE queue = ? AND state = 'delayed' AND run_at <= ? " +

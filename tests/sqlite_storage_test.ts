@@ -4,11 +4,13 @@
 
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SqliteStorage, type SqliteStorageOptions } from "../adapters/sqlite/mod.ts";
+import { ChangeWatch } from "../adapters/sqlite/change_watch.ts";
 import { openDatabase } from "../adapters/sqlite/database.ts";
+import { WAL_SIZE_LIMIT } from "../adapters/sqlite/schema.ts";
 import type { NewJob } from "../core/storage.ts";
 import { type ContractFixture, storageContract } from "./storage_contract.ts";
 import { type DedupeFixture, storageDedupeContract } from "./storage_dedupe_contract.ts";
@@ -188,6 +190,45 @@ describe("SqliteStorage", () => {
     await writer.close();
   });
 
+  test("a wait from a read's version misses no commit made after the read", async () => {
+    const path = freshPath();
+    (await SqliteStorage.open({ path })).close();
+    const db = await openDatabase(path);
+    const watch = new ChangeWatch(db, 60_000); // a poll would come far too late to count
+    const signal = new AbortController().signal;
+    const settled = async (wait: Promise<void>) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const outcome = await Promise.race([
+        wait.then(() => "resolved" as const),
+        new Promise<"waiting">((resolve) => timer = setTimeout(() => resolve("waiting"), 300)),
+      ]);
+      clearTimeout(timer);
+      return outcome;
+    };
+    // Nothing committed since the read: it waits, until this process's next commit.
+    let version = watch.version();
+    const quiet = watch.wait("events", ["alpha"], 10_000, signal, version);
+    assert.equal(await settled(quiet), "waiting");
+    watch.notify({ work: [], events: ["alpha"] });
+    assert.equal(await settled(quiet), "resolved");
+    // Another connection (process) committed after the read: at once.
+    version = watch.version();
+    await onFile(path, (other) => other.exec("INSERT INTO counters (name, value) VALUES ('x', 1)"));
+    assert.equal(
+      await settled(watch.wait("events", ["alpha"], 10_000, signal, version)),
+      "resolved",
+    );
+    // This process committed (on another stream) after the read: at once too.
+    version = watch.version();
+    watch.notify({ work: ["beta"], events: [] });
+    assert.equal(
+      await settled(watch.wait("events", ["alpha"], 10_000, signal, version)),
+      "resolved",
+    );
+    watch.close();
+    db.close();
+  });
+
   test("two instances on one file never reserve a job twice", async () => {
     const path = freshPath();
     const a = new SqliteStorage({ path });
@@ -213,6 +254,60 @@ describe("SqliteStorage", () => {
     assert.deepEqual(taken.slice().sort(), ids.slice().sort());
     await a.close();
     await b.close();
+  });
+
+  test("under steady load with retention the file stops growing (pages are reused)", async () => {
+    const path = freshPath();
+    const storage = new SqliteStorage({ path, eventBacklog: 5_000 });
+    const keep = { count: 500, age: 60_000 };
+    const retention = { completed: keep, failed: keep };
+    const pages: number[] = [];
+    let now = T0;
+    for (let round = 0; round < 12; round++) {
+      const jobs = Array.from({ length: 1_000 }, (_, i) => newJob(`r${round}-${i}`));
+      await storage.enqueue(jobs, now);
+      const { jobs: reserved } = await storage.reserve({
+        queues: ["alpha"],
+        limit: 1_000,
+        owner: "w",
+        leaseMs: 30_000,
+        now,
+      });
+      assert.equal(reserved.length, 1_000);
+      await storage.settle(
+        reserved.map((job) => ({ kind: "complete", id: job.id, token: job.lease!.token })),
+        { now, retention },
+      );
+      now += 10;
+      pages.push(
+        await onFile(path, (db) => {
+          db.exec("PRAGMA wal_checkpoint(TRUNCATE)"); // count the file's pages, WAL included
+          return Number(db.prepare("PRAGMA page_count").get()!.page_count);
+        }),
+      );
+    }
+    assert.equal((await storage.counts("alpha")).completed, 500);
+    // Past the first rounds (the backlog of events and the kept jobs filling up), flat.
+    assert.ok(pages[11] <= pages[3] * 1.1, `pages per round: ${pages.join(", ")}`);
+    await storage.close();
+  });
+
+  test("the WAL file is cut back after a large write is checkpointed", async () => {
+    const path = freshPath();
+    const storage = await SqliteStorage.open({ path, eventBacklog: 0 });
+    const pad = "x".repeat(200);
+    await storage.enqueue(
+      Array.from({ length: 100_000 }, (_, i) => newJob(`w${i}`, { payload: { i, pad } })),
+      T0,
+    );
+    const grown = statSync(`${path}-wal`).size;
+    assert.ok(grown > WAL_SIZE_LIMIT, `the batch made a WAL of ${grown} bytes`);
+    // Small writes after the automatic checkpoint start the WAL over, cut back.
+    for (let i = 0; i < 5; i++) await storage.pause(`q${i}`, T0);
+    const after = statSync(`${path}-wal`).size;
+    assert.ok(after <= WAL_SIZE_LIMIT, `the WAL is ${after} bytes`);
+    assert.equal((await storage.counts("alpha")).waiting, 100_000);
+    await storage.close();
   });
 
   test("calls after close fail with a StorageError; waits resolve at once", async () => {

@@ -13,15 +13,25 @@
  * know which queues changed, so it wakes every pending wait (the port
  * allows spurious wake-ups; the woken worker reserves and finds out).
  *
- * The baseline of the counter is read when the first wait starts and after
- * every poll, so a commit made after a wait began is always seen: by the
- * next poll at the latest.
+ * The baseline of the counter is read when polling starts (with the first
+ * pending wait), so a commit made after a wait began is always seen, by the
+ * next poll at the latest. A caller that read the database before waiting
+ * (`readEvents`) passes the version of that read: a commit in between, of
+ * this process or another, ends the wait at once.
  *
  * @module
  */
 
 import type { Clock } from "../../core/clock.ts";
 import type { Database } from "./database.ts";
+
+/** A point in the database's history, as {@linkcode ChangeWatch.version} reads it. */
+export interface Version {
+  /** Commits of this storage so far. */
+  local: number;
+  /** `PRAGMA data_version`: moves when another connection commits. */
+  data: number;
+}
 
 /** One pending wait: what wakes it, and how to end it. */
 interface Waiter {
@@ -54,12 +64,15 @@ export class ChangeWatch {
   #clock: Clock | undefined;
   #waiters = new Set<Waiter>();
   #version = NaN;
+  /** Commits of this process notified so far. */
+  #local = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
   /**
    * Watches `db`, polling its `data_version` every `pollMs` while a wait
-   * is pending; `maxWaitMs` bounds run on `clock` (default: real timers).
+   * is pending (never for `Infinity`: a private `:memory:` database has no
+   * other connection); `maxWaitMs` bounds run on `clock` (default: real timers).
    */
   constructor(db: Database, pollMs: number, clock?: Clock) {
     this.#db = db;
@@ -71,14 +84,22 @@ export class ChangeWatch {
    * Resolves when a commit touches one of `keys` (queues for `"work"`,
    * streams for `"events"`), when another process commits, after
    * `maxWaitMs`, when `signal` aborts, or on `close()`. Never rejects.
+   * `since`: the {@linkcode ChangeWatch.version} of what the caller read
+   * before; if anything was committed since (by this process or another),
+   * the wait resolves at once, so no commit between that read and this wait
+   * is missed.
    */
   wait(
     kind: "work" | "events",
     keys: readonly string[],
     maxWaitMs: number,
     signal: AbortSignal | undefined,
+    since?: Version,
   ): Promise<void> {
     if (this.#closed || signal?.aborted) return Promise.resolve();
+    if (since !== undefined && (since.local !== this.#local || since.data !== this.#read())) {
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
       const stopTimer = new AbortController();
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -104,8 +125,17 @@ export class ChangeWatch {
     });
   }
 
+  /**
+   * Where the database is now: this process's commits counted, and the
+   * data version (read inside a transaction: that of its snapshot).
+   */
+  version(): Version {
+    return { local: this.#local, data: this.#read() };
+  }
+
   /** A commit of this process made work on `work` queues and wrote events to `events` streams. */
   notify(changes: { work: Iterable<string>; events: Iterable<string> }): void {
+    this.#local++;
     if (this.#waiters.size === 0) return;
     const work = new Set(changes.work);
     const events = new Set(changes.events);
@@ -124,7 +154,7 @@ export class ChangeWatch {
   }
 
   #startPolling(): void {
-    if (this.#timer !== undefined || this.#closed) return;
+    if (this.#timer !== undefined || this.#closed || !Number.isFinite(this.#pollMs)) return;
     this.#version = this.#read();
     this.#timer = setTimeout(() => this.#poll(), this.#pollMs);
   }

@@ -8,6 +8,8 @@
  * @module
  */
 
+import { StorageError } from "../../core/errors.ts";
+
 /** A value bound to or read from SQLite (no blobs, no bigints: taskmill stores neither). */
 export type SqlValue = string | number | null;
 
@@ -96,7 +98,17 @@ function loadDriver(): Promise<{ name: Database["driver"]; open: DriverConstruct
       const mod = await import(specifier) as { Database: DriverConstructor };
       return { name: "bun:sqlite" as const, open: mod.Database };
     }
-    const mod = await import("node:sqlite") as unknown as { DatabaseSync: DriverConstructor };
+    let mod: { DatabaseSync: DriverConstructor };
+    try {
+      mod = await import("node:sqlite") as unknown as { DatabaseSync: DriverConstructor };
+    } catch (error) {
+      throw new StorageError(
+        "SqliteStorage needs the runtime's own SQLite: node:sqlite (Node 22.13+, or 22.5+ " +
+          "with --experimental-sqlite; Deno 2.2+) or bun:sqlite (Bun), and this runtime " +
+          `has neither (${(error as Error)?.message ?? error})`,
+        { cause: error },
+      );
+    }
     return { name: "node:sqlite" as const, open: mod.DatabaseSync };
   })();
   // A failed import (Node < 22.5) is tried again next time, with its own error.

@@ -85,7 +85,7 @@ export class Flow {
         if (lane.place === "full") {
           this.#setPlace(queue, group, "idle");
           // The job leaving is still active here: count the others' waiting jobs.
-          if (this.#waiting(queue, group) > 0) this.#makeReady(step, queue, group);
+          if (this.#waiting(queue, group, 1) > 0) this.#makeReady(step, queue, group);
           wake = true;
         } else if (this.#limitsOf(flow, lane)?.concurrency != null) wake = true;
       }
@@ -103,11 +103,6 @@ export class Flow {
     const allowed = this.#allowed(queue, flow, want, now);
     if (allowed <= 0) return;
     this.#releaseDue(step, queue, now);
-    let ungrouped = Number(
-      db.prepare(
-        "SELECT count(*) AS n FROM jobs WHERE queue = ? AND state = 'waiting' AND grp IS NULL",
-      ).get(queue)!.n,
-    );
     const nextUngrouped = db.prepare(
       "SELECT * FROM jobs WHERE queue = ? AND state = 'waiting' AND grp IS NULL " +
         "ORDER BY priority DESC, seq LIMIT 1",
@@ -123,17 +118,21 @@ export class Flow {
     let taken = 0;
     while (taken < allowed) {
       const lane = nextReady.get(queue);
-      if (ungrouped > 0 && (lane === undefined || ungroupedTurn < Number(lane.turn))) {
-        ungrouped--;
+      // The next ungrouped job, if any (those taken are active, or buried, by now).
+      const ungrouped = lane === undefined || ungroupedTurn < Number(lane.turn)
+        ? nextUngrouped.get(queue)
+        : undefined;
+      if (ungrouped !== undefined) {
         ungroupedTurn = step.seq();
-        take(nextUngrouped.get(queue)!);
+        take(ungrouped);
         taken++;
         continue;
       }
       if (lane === undefined) break;
       const group = String(lane.name);
       this.#setPlace(queue, group, "idle");
-      const count = this.#waiting(queue, group);
+      // Counted only as far as the loop needs: none, one, or more (a lane may hold thousands).
+      const count = this.#waiting(queue, group, 2);
       if (count === 0) continue; // its waiting jobs were removed meanwhile
       const limits = this.#limitsOf(flow, lane);
       const blocked = this.#blockedUntil(queue, group, lane, limits, now);
@@ -332,7 +331,7 @@ export class Flow {
     for (const { name } of due) {
       const group = String(name);
       this.#setPlace(queue, group, "idle");
-      if (this.#waiting(queue, group) > 0) this.#makeReady(step, queue, group);
+      if (this.#waiting(queue, group, 1) > 0) this.#makeReady(step, queue, group);
     }
   }
 
@@ -344,7 +343,7 @@ export class Flow {
     for (const { name } of blocked) {
       const group = String(name);
       this.#setPlace(queue, group, "idle");
-      if (this.#waiting(queue, group) > 0) this.#makeReady(step, queue, group);
+      if (this.#waiting(queue, group, 1) > 0) this.#makeReady(step, queue, group);
     }
   }
 
@@ -383,11 +382,13 @@ export class Flow {
       .run(step.seq(), queue, group);
   }
 
-  #waiting(queue: string, group: string): number {
+  /** Waiting jobs of the lane, counted up to `upTo` at most. */
+  #waiting(queue: string, group: string, upTo: number): number {
     return Number(
       this.#db.prepare(
-        "SELECT count(*) AS n FROM jobs WHERE queue = ? AND state = 'waiting' AND grp = ?",
-      ).get(queue, group)!.n,
+        "SELECT count(*) AS n FROM (SELECT 1 FROM jobs " +
+          "WHERE queue = ? AND state = 'waiting' AND grp = ? LIMIT ?)",
+      ).get(queue, group, upTo)!.n,
     );
   }
 

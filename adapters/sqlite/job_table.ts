@@ -280,7 +280,12 @@ export class JobTable {
   }
 
   /** Applies finished attempts whose lease still holds, then prunes the touched queues. */
-  settle(step: Step, settlements: readonly Settlement[], now: number, retention?: Retention) {
+  settle(
+    step: Step,
+    settlements: readonly Settlement[],
+    now: number,
+    retention?: Retention,
+  ): boolean[] {
     const applied: boolean[] = new Array(settlements.length);
     // A retention that keeps no completed job: delete them at once.
     const dropCompleted = retention?.completed.count === 0;
@@ -715,24 +720,31 @@ export class JobTable {
     now: number,
   ): number {
     const db = this.#db;
-    let count = Number(
+    const count = Number(
       db.prepare("SELECT count(*) AS n FROM jobs WHERE queue = ? AND state = ?").get(queue, state)!
         .n,
     );
     const oldestKept = now - policy.age;
-    let removed = 0;
     const oldest = db.prepare(
       "SELECT id, finished_at FROM jobs WHERE queue = ? AND state = ? ORDER BY seq LIMIT ?",
     );
-    for (;;) {
-      const rows = oldest.all(queue, state, PRUNE_BATCH);
-      if (rows.length === 0) return removed;
-      for (const row of rows) {
-        if (count <= policy.count && Number(row.finished_at) >= oldestKept) return removed;
+    let removed = 0;
+    // Beyond the count: the oldest go, whatever their age.
+    if (count > policy.count) {
+      for (const row of oldest.all(queue, state, count - policy.count)) {
         this.#delete(String(row.id));
-        count--;
         removed++;
       }
+    }
+    // Then the oldest while too old, read a few at a time (usually none is).
+    for (let batch = 4;; batch = Math.min(batch * 4, PRUNE_BATCH)) {
+      const rows = oldest.all(queue, state, batch);
+      for (const row of rows) {
+        if (Number(row.finished_at) >= oldestKept) return removed;
+        this.#delete(String(row.id));
+        removed++;
+      }
+      if (rows.length < batch) return removed;
     }
   }
 }

@@ -14,13 +14,24 @@
  * switch to WAL mode and create the schema (a new or empty file) or migrate
  * an older one, in one transaction.
  *
+ * Space: SQLite reuses the pages that deleted rows free (retention, trimmed
+ * events), so under steady load with retention the file stops growing; it
+ * does not shrink (no VACUUM). The WAL is cut back to
+ * {@linkcode WAL_SIZE_LIMIT} after each checkpoint.
+ *
  * @module
  */
 
 import type { Database } from "./database.ts";
 import { shownPath, SQLITE_CORRUPT, SQLITE_NOTADB, sqliteCode, SqliteFileError } from "./errors.ts";
 import { StorageError } from "../../core/errors.ts";
-import { type BusyPolicy, writeTransaction } from "./transaction.ts";
+import { type BusyPolicy, readTransaction, retryOnBusy, writeTransaction } from "./transaction.ts";
+
+/**
+ * The size the WAL file is cut back to after a checkpoint, bytes (16 MiB):
+ * SQLite otherwise keeps it as large as the largest write ever made it.
+ */
+export const WAL_SIZE_LIMIT: number = 16 * 1024 * 1024;
 
 /** The `application` that `taskmill_meta` names in a taskmill database. */
 export const APPLICATION = "taskmill";
@@ -97,6 +108,9 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_waiting ON jobs (queue, priority DESC, seq) WHERE state = 'waiting';
 CREATE INDEX jobs_waiting_group ON jobs (queue, grp, priority DESC, seq)
   WHERE state = 'waiting' AND grp IS NOT NULL;
+-- The turns of a queue with groups take its ungrouped jobs apart from the lanes'.
+CREATE INDEX jobs_waiting_ungrouped ON jobs (queue, priority DESC, seq)
+  WHERE state = 'waiting' AND grp IS NULL;
 -- Promotion and the delayed listing: by run_at, then the order they were delayed.
 CREATE INDEX jobs_delayed ON jobs (queue, run_at, seq) WHERE state = 'delayed';
 -- Reclaims and nextAt: the earliest lease expiry; the active listing by startedAt.
@@ -271,11 +285,17 @@ export async function openSchema(db: Database, options: SchemaOptions): Promise<
   }
   // Setting the busy timeout changes nothing in the file.
   db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busy.busyTimeoutMs))}`);
-  const from = inspect(db, latest);
-  db.exec(`PRAGMA journal_mode = WAL`);
-  db.exec(`PRAGMA synchronous = ${synchronous}`);
-  if (from === latest) return { version: latest, from };
   const path = shownPath(db.path);
+  // One snapshot for every read of the inspection: another process may be
+  // creating the file meanwhile, and must be seen before or after, never half.
+  const from = await readTransaction(db, `open ${path}`, options.busy, () => inspect(db, latest));
+  await retryOnBusy(db, `open ${path}`, options.busy, () => db.exec(`PRAGMA journal_mode = WAL`));
+  db.exec(`PRAGMA synchronous = ${synchronous}`);
+  // The WAL file keeps the size of the largest write between checkpoints
+  // (an enqueue of 100 000 jobs: some 30 MB) unless told otherwise: after a
+  // checkpoint it is cut back to this.
+  db.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT}`);
+  if (from === latest) return { version: latest, from };
   try {
     await writeTransaction(db, `migrate ${path}`, options.busy, () => {
       // Another process may have created or migrated the file since it was inspected.

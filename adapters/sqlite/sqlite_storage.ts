@@ -55,7 +55,7 @@ import {
 } from "../../core/storage_schedule_checks.ts";
 import type { JobRecord, JobState, JsonValue } from "../../core/task.ts";
 import { checkInt, checkKeys, optionNames } from "../../core/_validate.ts";
-import { ChangeWatch } from "./change_watch.ts";
+import { ChangeWatch, type Version } from "./change_watch.ts";
 import { type Database, openDatabase } from "./database.ts";
 import { shownPath } from "./errors.ts";
 import { collectEvents, startCursors, streamsOf } from "./event_reader.ts";
@@ -668,12 +668,15 @@ export class SqliteStorage implements Storage {
     const streams = streamsOf(request);
     let cursors: Record<string, string> = {};
     const collect = (o: Opened) => collectEvents(o.db, streams, cursors, request.limit);
+    let version: Version | undefined;
     let events = await this.#read("read events", (o) => {
       cursors = startCursors(o.db, streams, request.after);
-      return collect(o);
+      const found = collect(o);
+      version = this.#watch!.version(); // of this read's snapshot
+      return found;
     });
     if (events.length === 0 && request.maxWaitMs > 0 && !this.#closed) {
-      await this.#watch!.wait("events", streams, request.maxWaitMs, request.signal);
+      await this.#watch!.wait("events", streams, request.maxWaitMs, request.signal, version);
       if (!this.#closed) events = await this.#read("read events", collect);
     }
     return { events, cursors };
@@ -1004,7 +1007,9 @@ export class SqliteStorage implements Storage {
         workers: new WorkerTable(db),
         schedules: new ScheduleTable(db),
       };
-      this.#watch = new ChangeWatch(db, this.#pollMs, this.#clock);
+      // Nothing else can write to a private in-memory database: no polling.
+      const pollMs = this.path === ":memory:" ? Infinity : this.#pollMs;
+      this.#watch = new ChangeWatch(db, pollMs, this.#clock);
       if (this.#closed) this.#watch.close();
       this.#opened = opened;
       return opened;

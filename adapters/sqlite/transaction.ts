@@ -43,7 +43,8 @@ export interface BusyPolicy {
 
 /**
  * The default: 100 ms of busy timeout per try and 10 more tries with backoffs
- * from 5 ms up to 1 s: about 5 s in all before a write gives up.
+ * from 5 ms doubling up to 1 s (jittered down by up to half): 2.7 to 4.4 s of
+ * a lock held by others before a write gives up.
  */
 export const DEFAULT_BUSY_POLICY: Readonly<BusyPolicy> = Object.freeze({
   busyTimeoutMs: 100,
@@ -127,28 +128,55 @@ export async function readTransaction<T>(
   return await run(db, "BEGIN DEFERRED", what, policy, fn);
 }
 
-async function run<T>(
+function run<T>(
   db: Database,
   begin: string,
   what: string,
   policy: BusyPolicy,
   fn: () => T,
 ): Promise<T> {
+  return retryOnBusy(db, what, policy, () => once(db, begin, fn));
+}
+
+/**
+ * Runs `attempt` until it does not fail with SQLITE_BUSY, with the backoff
+ * of the module doc between tries; after the last try fails with a
+ * `StorageError` naming `what` and the file. For statements that cannot run
+ * in a transaction (`PRAGMA journal_mode`); `attempt` must be safe to repeat.
+ *
+ * @example
+ * ```ts
+ * import { openDatabase } from "./database.ts";
+ * import { DEFAULT_BUSY_POLICY, retryOnBusy } from "./transaction.ts";
+ *
+ * const db = await openDatabase(":memory:");
+ * await retryOnBusy(db, "set the journal mode", DEFAULT_BUSY_POLICY, () =>
+ *   db.exec("PRAGMA journal_mode = WAL")
+ * );
+ * db.close();
+ * ```
+ */
+export async function retryOnBusy<T>(
+  db: Database,
+  what: string,
+  policy: BusyPolicy,
+  attempt: () => T,
+): Promise<T> {
   const started = Date.now();
-  for (let attempt = 0;; attempt++) {
+  for (let tries = 0;; tries++) {
     try {
-      return once(db, begin, fn);
+      return attempt();
     } catch (error) {
       if (!isBusy(error)) throw error;
-      if (attempt >= policy.retries) {
+      if (tries >= policy.retries) {
         const waited = Date.now() - started;
         throw new StorageError(
           `Cannot ${what}: the SQLite database ${shownPath(db.path)} stayed locked by ` +
-            `another connection (SQLITE_BUSY) through ${attempt + 1} tries over ${waited} ms`,
+            `another connection (SQLITE_BUSY) through ${tries + 1} tries over ${waited} ms`,
           { cause: error },
         );
       }
-      const backoff = Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** attempt);
+      const backoff = Math.min(policy.maxBackoffMs, policy.backoffMs * 2 ** tries);
       // Jitter: processes that collided do not all come back at once.
       await sleep(backoff / 2 + Math.random() * backoff / 2);
     }
