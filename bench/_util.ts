@@ -21,6 +21,9 @@ export interface BenchOptions {
   /** Jobs of the CPU-bound run, and ms of hashing each. */
   cpuJobs: number;
   cpuMs: number;
+  /** Jobs per SQLite run, and its concurrencies. */
+  sqliteN: number;
+  sqliteC: number[];
   /** Rounds of every throughput measurement; tables show the median. */
   repeat: number;
   /** Which systems to run. */
@@ -29,7 +32,16 @@ export interface BenchOptions {
   json: boolean;
 }
 
-export const ALL_SYSTEMS = ["taskmill", "bullmq", "beequeue", "memory", "latency", "flow", "cpu"];
+export const ALL_SYSTEMS = [
+  "taskmill",
+  "bullmq",
+  "beequeue",
+  "memory",
+  "latency",
+  "flow",
+  "cpu",
+  "sqlite",
+];
 
 const HELP = `Usage: npm run bench -- [options]
 
@@ -42,6 +54,8 @@ const HELP = `Usage: npm run bench -- [options]
   --group-size S     jobs per group there (default 50)
   --cpu-jobs N       jobs of the CPU-bound run (default 400)
   --cpu-ms MS        ms of hashing per CPU-bound job (default 20)
+  --sqlite-n N       jobs per SQLite run (default 50000)
+  --sqlite-c 1,50    concurrencies of the SQLite runs (default 1,50)
   --repeat R         rounds of every throughput figure, interleaved; tables show
                      each figure's median (default 1)
   --systems LIST     any of ${ALL_SYSTEMS.join(",")} (default: all)
@@ -60,6 +74,8 @@ export function parseOptions(argv: string[] = process.argv.slice(2)): BenchOptio
     groupSize: 50,
     cpuJobs: 400,
     cpuMs: 20,
+    sqliteN: 50_000,
+    sqliteC: [1, 50],
     repeat: 1,
     systems: new Set(ALL_SYSTEMS),
     json: false,
@@ -97,6 +113,12 @@ export function parseOptions(argv: string[] = process.argv.slice(2)): BenchOptio
         break;
       case "--cpu-ms":
         options.cpuMs = count(next(), "cpu-ms");
+        break;
+      case "--sqlite-n":
+        options.sqliteN = count(next(), "sqlite-n");
+        break;
+      case "--sqlite-c":
+        options.sqliteC = list(next(), "sqlite-c");
         break;
       case "--latency-n":
         options.latencyN = count(next(), "latency-n");

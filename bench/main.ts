@@ -19,6 +19,7 @@ import { MemoryStorage } from "../mod.ts";
 import { RedisStorage } from "../adapters/redis/mod.ts";
 import * as tm from "./taskmill_redis.ts";
 import { Admin, type RedisRun, roundTrips, startRedis } from "./_redis.ts";
+import { findRuntimes, runOnce, type SqliteRun, sqliteSystems } from "./sqlite.ts";
 import { deadline, fmt, median, parseOptions, percentile, runtime, table } from "./_util.ts";
 
 const options = parseOptions();
@@ -338,6 +339,135 @@ try {
         "timer in its worker, as its lock renewal is.",
     );
     report.cpu = Object.fromEntries(systems.map(([label], i) => [label, runs[i]]));
+  }
+
+  if (options.systems.has("sqlite")) {
+    const n = options.sqliteN;
+    const cs = options.sqliteC;
+    const rt = findRuntimes();
+    const { systems, versions } = await sqliteSystems(rt, progress);
+    Object.assign(report.versions as Record<string, string>, versions, {
+      "Deno (runs)": rt.denoVersion,
+      "Bun (runs)": rt.bunVersion,
+      "Node (runs)": rt.node24Version,
+    });
+    const runs: Record<string, { enqueue: number[]; process: Record<number, number[]> }> = {};
+    const failed: Record<string, string> = {};
+    // Round by round, concurrency by concurrency, every system back to back.
+    for (let round = 1; round <= options.repeat; round++) {
+      for (const c of cs) {
+        for (const system of systems) {
+          if (!system.command || failed[system.key]) continue;
+          progress(
+            `sqlite: ${system.label} on ${system.runtime}, ${fmt(n)} jobs, concurrency ${c}` +
+              (options.repeat > 1 ? `, round ${round} of ${options.repeat}` : ""),
+          );
+          try {
+            const run: SqliteRun = await runOnce(system, n, c);
+            const r = runs[system.key] ??= { enqueue: [], process: {} };
+            r.enqueue.push(run.enqueue);
+            (r.process[c] ??= []).push(run.process);
+          } catch (error) {
+            failed[system.key] = `failed at concurrency ${c}: ${(error as Error).message}`;
+            progress(`sqlite: ${system.label} on ${system.runtime}: ${failed[system.key]}`);
+          }
+        }
+      }
+    }
+    const ran = (key: string) => runs[key] !== undefined && !failed[key];
+    const enq = (key: string) => median(runs[key].enqueue);
+    const proc = (key: string, c: number) => median(runs[key].process[c]);
+    const rows: (string | number)[][] = [];
+    const notes: string[] = [];
+    for (const s of systems) {
+      if (ran(s.key)) {
+        rows.push([s.label, s.runtime, enq(s.key), ...cs.map((c) => proc(s.key, c))]);
+      } else {
+        rows.push([s.label, s.runtime, "did not run", ...cs.map(() => "")]);
+        notes.push(`- ${s.label} on ${s.runtime}: ${s.skip ?? failed[s.key]}`);
+      }
+    }
+    // Each peer against taskmill on the peer's own runtime.
+    const taskmillOn = (runtime: string) =>
+      systems.find((s) => s.taskmill && s.runtime === runtime && ran(s.key));
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+    for (const p of systems.filter((s) => !s.key.startsWith("taskmill") && ran(s.key))) {
+      const t = taskmillOn(p.runtime);
+      if (!t) continue;
+      rows.push([
+        `taskmill / ${p.label.split(",")[0]}`,
+        p.runtime,
+        ratio(enq(t.key), enq(p.key)),
+        ...cs.map((c) => ratio(proc(t.key, c), proc(p.key, c))),
+      ]);
+    }
+    log();
+    log(
+      `## SQLite: ${fmt(n)} no-op jobs on a file, jobs/s (one process per run, one worker)` +
+        (options.repeat > 1 ? `, median of ${options.repeat} rounds` : ""),
+    );
+    log();
+    log(table(["system", "runtime", "bulk enqueue", ...cs.map((c) => `process C=${c}`)], rows));
+    log();
+    log(
+      "Every run: a fresh database file in a temporary directory (deleted after), WAL with " +
+        "synchronous = NORMAL on every system but Deno KV (its own settings); enqueue of all " +
+        "jobs (in batches of 1 000 where the system has a bulk call: taskmill enqueueMany, " +
+        "plainjob addMany, Deno KV atomic; liteque and sidequest have none and enqueue one " +
+        "at a time), then processing timed from the worker's start to the last completion. " +
+        "taskmill deletes completed jobs as they complete (retention completed.count 0), as " +
+        'liteque does; "keeping 1 000" is its default retention; plainjob and sidequest keep ' +
+        "them all. Deno KV's queue has no concurrency option: the same listenQueue in every " +
+        "column. Settings of each peer: bench/sqlite_peers/run.mjs. Ratios: taskmill on the " +
+        "peer's runtime.",
+    );
+    if (notes.length > 0) {
+      log();
+      log("Not run:");
+      for (const line of notes) log(line);
+    }
+    const top = Math.max(...cs);
+    const peersAtTop = systems.filter((s) => !s.key.startsWith("taskmill") && ran(s.key));
+    let goal: Record<string, unknown> | undefined;
+    if (peersAtTop.length > 0) {
+      const best = peersAtTop.reduce((a, b) => proc(a.key, top) >= proc(b.key, top) ? a : b);
+      const mine = systems.filter((s) => s.taskmill && ran(s.key));
+      const lines = mine.map((t) =>
+        `${t.runtime} ${fmt(proc(t.key, top))} (${ratio(proc(t.key, top), proc(best.key, top))})`
+      );
+      const deno = mine.find((t) => t.key === "taskmill-deno");
+      const met = deno ? proc(deno.key, top) >= 2 * proc(best.key, top) : false;
+      log();
+      log(
+        `Goal, taskmill at C=${top} at least 2x the fastest peer at C=${top} (${best.label} on ` +
+          `${best.runtime}: ${fmt(proc(best.key, top))} jobs/s): taskmill on ` + lines.join(", ") +
+          ` — ${met ? "met" : "not met"} on Deno.`,
+      );
+      goal = {
+        c: top,
+        fastestPeer: best.key,
+        fastestPeerRate: proc(best.key, top),
+        metOnDeno: met,
+      };
+    }
+    report.sqlite = {
+      n,
+      c: cs,
+      results: Object.fromEntries(
+        systems.map((s) => [
+          s.key,
+          ran(s.key)
+            ? {
+              label: s.label,
+              runtime: s.runtime,
+              enqueue: runs[s.key].enqueue,
+              process: runs[s.key].process,
+            }
+            : { label: s.label, runtime: s.runtime, notRun: s.skip ?? failed[s.key] },
+        ]),
+      ),
+      goal,
+    };
   }
 
   if (options.systems.has("memory")) {
