@@ -12,7 +12,8 @@
 // `npm ci` from the lockfiles in bench/sqlite_peers/. better-sqlite3, which
 // liteque and sidequest need everywhere and plainjob off Bun, fetches prebuilt
 // binaries from GitHub, which cannot be reached here; it is built from source
-// (node-gyp: python3, make and a C++ compiler) against Node 24's headers.
+// (node-gyp: python3, make and a C++ compiler, which scripts/ensure_build_tools.sh
+// installs from apt where they are missing) against Node 24's headers.
 // That takes about a minute per directory, once; a marker file remembers it.
 
 import { spawn, spawnSync } from "node:child_process";
@@ -155,6 +156,16 @@ export async function ensurePeers(
     log(
       `installing the SQLite peers into ${dir} (npm ci; better-sqlite3 built from source, ~1 min)`,
     );
+    // node-gyp's tool chain (g++, make, python3), from apt where it is missing.
+    const tools = await runProcess(
+      ["bash", join(ROOT, "scripts", "ensure_build_tools.sh")],
+      dir,
+      900_000,
+    );
+    if (tools.code !== 0) {
+      result.error = `no C++ tool chain to build better-sqlite3: ${reason(tools.stderr)}`;
+      return result;
+    }
     const npm = await runProcess(
       ["npm", "ci", "--no-audit", "--no-fund", `--nodedir=${nodedir}`],
       dir,
