@@ -633,3 +633,43 @@ export const DEFAULT_RETENTION: Retention = Object.freeze({
   completed: Object.freeze({ count: 1_000, age: 24 * 60 * 60 * 1000 }),
   failed: Object.freeze({ count: 10_000, age: 7 * 24 * 60 * 60 * 1000 }),
 });
+
+/**
+ * The record an enqueue returns for a job it stored: nothing run yet,
+ * waiting or delayed by its `runAt`. The same on every adapter; `payload`
+ * is the stored payload as the caller may keep it (a copy).
+ *
+ * @example
+ * ```ts
+ * import { enqueuedRecord } from "./storage.ts";
+ *
+ * const job = { id: "a", name: "send", queue: "default", payload: 1, priority: 0,
+ *   maxAttempts: 3, maxStalls: 1, timeout: 0, runAt: 5 };
+ * console.log(enqueuedRecord(job, 1, 0).state); // "delayed"
+ * ```
+ */
+export function enqueuedRecord(
+  job: NewJob,
+  payload: JsonValue | undefined,
+  now: number,
+): JobRecord {
+  const record: JobRecord = {
+    id: job.id,
+    name: job.name,
+    queue: job.queue,
+    payload,
+    priority: job.priority,
+    attempt: 0,
+    maxAttempts: job.maxAttempts,
+    stalls: 0,
+    maxStalls: job.maxStalls,
+    timeout: job.timeout,
+    enqueuedAt: now,
+    runAt: job.runAt,
+    state: job.runAt <= now ? "waiting" : "delayed",
+    errors: [],
+  };
+  if (job.dedupe !== undefined) record.dedupeKey = job.dedupe.key;
+  if (job.group !== undefined) record.group = job.group;
+  return record;
+}

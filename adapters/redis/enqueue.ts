@@ -5,7 +5,7 @@
  */
 
 import { checkWellFormed, validateName } from "../../core/_validate.ts";
-import type { EnqueueResult, NewJob } from "../../core/storage.ts";
+import { enqueuedRecord, type EnqueueResult, type NewJob } from "../../core/storage.ts";
 import { getJob } from "./admin.ts";
 import { packData, toRecord } from "./codec.ts";
 import type { Reply } from "./connection.ts";
@@ -190,27 +190,7 @@ export function packRuns(
 }
 
 export function stored(job: NewJob, payload: string, now: number): EnqueueResult {
-  return {
-    job: {
-      id: job.id,
-      name: job.name,
-      queue: job.queue,
-      payload: JSON.parse(payload),
-      priority: job.priority,
-      attempt: 0,
-      maxAttempts: job.maxAttempts,
-      stalls: 0,
-      maxStalls: job.maxStalls,
-      timeout: job.timeout,
-      enqueuedAt: now,
-      runAt: job.runAt,
-      state: job.runAt <= now ? "waiting" : "delayed",
-      errors: [],
-      ...(job.dedupe === undefined ? {} : { dedupeKey: job.dedupe.key }),
-      ...(job.group === undefined ? {} : { group: job.group }),
-    },
-    created: true,
-  };
+  return { job: enqueuedRecord(job, JSON.parse(payload), now), created: true };
 }
 
 /**

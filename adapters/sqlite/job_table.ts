@@ -14,6 +14,7 @@
 
 import {
   type Counts,
+  enqueuedRecord,
   type EnqueueResult,
   MAX_ERROR_HISTORY,
   type NewJob,
@@ -141,25 +142,8 @@ export class JobTable {
       });
       // Delayed jobs wake waiters too (see the port's decisions).
       step.work.add(job.queue);
-      const record: JobRecord = {
-        id: job.id,
-        name: job.name,
-        queue: job.queue,
-        payload: payload === null ? undefined : JSON.parse(payload),
-        priority: job.priority,
-        attempt: 0,
-        maxAttempts: job.maxAttempts,
-        stalls: 0,
-        maxStalls: job.maxStalls,
-        timeout: job.timeout,
-        enqueuedAt: now,
-        runAt: job.runAt,
-        state,
-        errors: [],
-      };
-      if (dedupe !== undefined) record.dedupeKey = dedupe.key;
-      if (job.group !== undefined) record.group = job.group;
-      results[i] = { job: record, created: true };
+      const stored = payload === null ? undefined : JSON.parse(payload);
+      results[i] = { job: enqueuedRecord(job, stored, now), created: true };
     }
     return results;
   }
