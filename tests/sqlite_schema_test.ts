@@ -260,30 +260,48 @@ describe("SQLite schema", () => {
     db.close();
   });
 
-  test("reserve and the listings run on indexes, without sorting", async () => {
+  test("reserve, settle, counts and the listings run on indexes, without sorting", async () => {
     const { db } = await openTaskmill(":memory:");
     const plans: Record<string, string> = {
-      reserve: "SELECT id FROM jobs WHERE queue = ? AND state = 'waiting' " +
+      reserve: "SELECT * FROM jobs WHERE queue = ? AND grp IS NULL AND state = 'waiting' " +
         "ORDER BY priority DESC, seq LIMIT ?",
       reserveUngrouped: "SELECT * FROM jobs WHERE queue = ? AND state = 'waiting' " +
         "AND grp IS NULL ORDER BY priority DESC, seq LIMIT 1",
-      reserveGroup: "SELECT id FROM jobs WHERE queue = ? AND state = 'waiting' AND grp = ? " +
+      reserveGroup: "SELECT * FROM jobs WHERE queue = ? AND state = 'waiting' AND grp = ? " +
         "ORDER BY priority DESC, seq LIMIT 1",
-      promote: "SELECT id FROM jobs WHERE queue = ? AND state = 'delayed' AND run_at <= ? " +
+      promote: "SELECT id, grp FROM jobs WHERE queue = ? AND state = 'delayed' AND run_at <= ? " +
         "ORDER BY run_at, seq",
-      reclaim: "SELECT id FROM jobs WHERE queue = ? AND state = 'active' AND lease_until <= ? " +
+      reclaim: "SELECT * FROM jobs WHERE queue = ? AND state = 'active' AND lease_until <= ? " +
         "ORDER BY lease_until, lease_seq",
-      active: "SELECT id FROM jobs WHERE queue = ? AND state = 'active' ORDER BY started_at, seq",
-      finished: "SELECT id FROM jobs WHERE queue = ? AND state = 'completed' ORDER BY seq DESC",
-      counts: "SELECT state, count(*) FROM jobs WHERE queue = ? GROUP BY state",
+      waiting: "SELECT * FROM jobs WHERE queue = ? AND state = 'waiting' " +
+        "ORDER BY grp, priority DESC, seq LIMIT ? OFFSET ?",
+      delayed: "SELECT * FROM jobs WHERE queue = ? AND state = 'delayed' " +
+        "ORDER BY run_at, seq LIMIT ? OFFSET ?",
+      completed: "SELECT * FROM jobs WHERE queue = ? AND state = 'completed' " +
+        "ORDER BY seq DESC LIMIT ? OFFSET ?",
+      failed: "SELECT * FROM jobs WHERE queue = ? AND state = 'failed' " +
+        "ORDER BY seq DESC LIMIT ? OFFSET ?",
+      pruneOldest: "SELECT id, finished_at, dedupe_key FROM jobs WHERE queue = ? " +
+        "AND state = 'completed' ORDER BY seq LIMIT ?",
+      settle: "DELETE FROM jobs WHERE id = ? AND state = 'active' AND lease_token = ? " +
+        "RETURNING queue, grp, dedupe_key",
+      counts: ["waiting", "delayed", "active", "completed", "failed"].map((state) =>
+        `SELECT count(*) FROM jobs WHERE queue = ?1 AND state = '${state}'`
+      ).join(" UNION ALL "),
     };
     for (const [name, sql] of Object.entries(plans)) {
       const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(
-        ...Array.from(sql.matchAll(/\?/g), () => "x"),
+        ...Array.from(sql.matchAll(/\?(?!1)/g), () => "x"),
       ).map((row) => String(row.detail)).join("; ");
-      assert.match(plan, /USING (COVERING )?INDEX jobs_/, `${name} uses an index: ${plan}`);
+      assert.match(plan, /USING (COVERING )?(INDEX jobs_|PRIMARY KEY)/, `${name}: ${plan}`);
       assert.doesNotMatch(plan, /TEMP B-TREE|SCAN jobs\b(?! USING)/, `${name}: ${plan}`);
     }
+    // The active listing sorts the active jobs (few: what workers hold) on the leases' index.
+    const active = db.prepare(
+      "EXPLAIN QUERY PLAN SELECT * FROM jobs WHERE queue = ? AND state = 'active' " +
+        "ORDER BY started_at, seq LIMIT ? OFFSET ?",
+    ).all("x", 1, 0).map((row) => String(row.detail)).join("; ");
+    assert.match(active, /USING INDEX jobs_leases/, active);
     db.close();
   });
 

@@ -78,17 +78,32 @@ export function collectEvents(
   limit: number,
 ): StorageEvent[] {
   const events: StorageEvent[] = [];
-  const after = db.prepare(
-    "SELECT id, body FROM events WHERE stream = ? AND id > ? ORDER BY id LIMIT ?",
+  const keptFrom = db.prepare("SELECT kept_from FROM streams WHERE name = ?");
+  // A few chunks at a time: a chunk holds at least one event, often hundreds.
+  const chunks = db.prepare(
+    "SELECT last_id, first_id, body FROM events WHERE stream = ? AND last_id > ? " +
+      "ORDER BY last_id LIMIT 4",
   );
   for (const name of streams) {
-    const rows = after.all(name, Number(cursors[name]), limit);
-    if (rows.length === 0) continue;
-    for (const row of rows) {
-      const event = JSON.parse(String(row.body));
-      events.push({ id: String(row.id), ...event });
+    const stream = keptFrom.get(name);
+    if (stream === undefined) continue;
+    // Past the cursor, and not before the oldest event the backlog keeps.
+    let from = Math.max(Number(cursors[name]) + 1, Number(stream.kept_from));
+    let taken = 0;
+    read: for (;;) {
+      const rows = chunks.all(name, from - 1);
+      for (const row of rows) {
+        const first = Number(row.first_id);
+        const body = JSON.parse(String(row.body)) as Record<string, unknown>[];
+        for (let id = Math.max(from, first); id <= Number(row.last_id); id++) {
+          events.push({ id: String(id), ...body[id - first] } as StorageEvent);
+          cursors[name] = String(id);
+          if (++taken === limit) break read;
+        }
+        from = Number(row.last_id) + 1;
+      }
+      if (rows.length < 4) break;
     }
-    cursors[name] = String(rows[rows.length - 1].id);
   }
   return events;
 }

@@ -256,7 +256,8 @@ export class Flow {
     const lanes = this.#db.prepare(
       "SELECT * FROM groups g WHERE queue = ? AND place = 'idle' AND override IS NULL " +
         "AND (hold_until IS NULL OR hold_until <= ?) AND NOT EXISTS (SELECT 1 FROM jobs " +
-        "WHERE queue = g.queue AND grp = g.name AND state IN ('waiting', 'active'))",
+        "WHERE queue = g.queue AND grp = g.name AND state = 'waiting') AND NOT EXISTS " +
+        "(SELECT 1 FROM jobs WHERE queue = g.queue AND grp = g.name AND state = 'active')",
     ).all(queue, now);
     for (const lane of lanes) {
       const group = String(lane.name);

@@ -35,6 +35,23 @@ import type { Step } from "./step.ts";
 /** Dedupe keys a dedupe enqueue frees at most (a `prune` frees every due one). */
 const DEDUPE_SWEEP = 16;
 
+/** The columns of a job's lease, cleared as it leaves active. */
+const NO_LEASE = "lease_owner = NULL, lease_token = NULL, lease_until = NULL, lease_seq = NULL";
+
+/** The states a queue's counts give, each read over its own index. */
+const COUNTED_STATES = ["waiting", "delayed", "active", "completed", "failed"] as const;
+
+/** The order of each state's listing, as MemoryStorage lists them. */
+const LIST_ORDER: Readonly<Record<JobState, string>> = Object.freeze({
+  // The jobs without a group first, then each group's (by name): the order of jobs_waiting.
+  waiting: "grp, priority DESC, seq",
+  delayed: "run_at, seq",
+  // The few active jobs are sorted, not indexed a second time.
+  active: "started_at, seq",
+  completed: "seq DESC",
+  failed: "seq DESC",
+});
+
 /** Finished jobs read per step of a prune. */
 const PRUNE_BATCH = 500;
 
@@ -242,7 +259,8 @@ export class JobTable {
         continue;
       }
       const rows = db.prepare(
-        "SELECT * FROM jobs WHERE queue = ? AND state = 'waiting' " +
+        // A queue that is not controlled has no lanes, so no grouped waiting job.
+        "SELECT * FROM jobs WHERE queue = ? AND grp IS NULL AND state = 'waiting' " +
           "ORDER BY priority DESC, seq LIMIT ?",
       ).all(queue, limit - jobs.length);
       for (const row of rows) take(row);
@@ -275,14 +293,22 @@ export class JobTable {
     // A retention that keeps no completed job: delete them at once.
     const dropCompleted = retention?.completed.count === 0;
     const touched = new Set<string>();
+    // Queues whose flow has heard that an ungrouped job left active (once is enough).
+    const left = new Set<string>();
     for (let i = 0; i < settlements.length; i++) {
       const settlement = settlements[i];
+      if (settlement.kind === "complete") {
+        const queue = this.#complete(step, settlement, now, dropCompleted, left);
+        applied[i] = queue !== undefined;
+        if (queue !== undefined) touched.add(queue);
+        continue;
+      }
       const row = this.#held(settlement.id, settlement.token);
       if (row === undefined) {
         applied[i] = false;
         continue;
       }
-      this.#apply(step, row, settlement, now, dropCompleted);
+      this.#apply(step, row, settlement, now, left);
       applied[i] = true;
       touched.add(String(row.queue));
     }
@@ -337,28 +363,32 @@ export class JobTable {
 
   /** Jobs in each state in `queue` (all zero for a queue never used). */
   counts(queue: string): Counts {
-    const counts: Counts = { waiting: 0, delayed: 0, active: 0, completed: 0, failed: 0 };
-    const rows = this.#db.prepare(
-      "SELECT state, count(*) AS n FROM jobs WHERE queue = ? GROUP BY state",
-    ).all(queue);
-    for (const row of rows) counts[String(row.state) as JobState] = Number(row.n);
-    return counts;
+    // One count per state, each over its partial index.
+    const row = this.#db.prepare(
+      "SELECT " +
+        COUNTED_STATES.map((state) =>
+          `(SELECT count(*) FROM jobs WHERE queue = ?1 AND state = '${state}') AS ${state}`
+        ).join(", "),
+    ).get(queue)!;
+    return {
+      waiting: Number(row.waiting),
+      delayed: Number(row.delayed),
+      active: Number(row.active),
+      completed: Number(row.completed),
+      failed: Number(row.failed),
+    };
   }
 
   /** Jobs of `queue` in `state`, in the port's order, from `offset`, at most `limit`. */
   list(queue: string, state: JobState, offset: number, limit: number): JobRecord[] {
     if (limit === 0) return [];
-    const order = {
-      // The jobs without a group first, then each group's (by name), as MemoryStorage lists them.
-      waiting: "grp IS NOT NULL, grp, priority DESC, seq",
-      delayed: "run_at, seq",
-      active: "started_at, seq",
-      completed: "seq DESC",
-      failed: "seq DESC",
-    }[state];
+    if (!Object.hasOwn(LIST_ORDER, state)) throw new TypeError(`Unknown job state: ${state}`);
+    const order = LIST_ORDER[state];
+    // The state is written into the text (checked above): a partial index serves only a literal.
     return this.#db.prepare(
-      `SELECT * FROM jobs WHERE queue = ? AND state = ? ORDER BY ${order} LIMIT ? OFFSET ?`,
-    ).all(queue, state, limit, offset).map((row) => decodeRow(row).record);
+      `SELECT * FROM jobs WHERE queue = ? AND state = '${state}' ORDER BY ${order} ` +
+        "LIMIT ? OFFSET ?",
+    ).all(queue, limit, offset).map((row) => decodeRow(row).record);
   }
 
   /** Moves a failed job back to waiting with `attempt` and `stalls` reset. */
@@ -393,10 +423,10 @@ export class JobTable {
 
   /** Deletes a job that is not active (`onlyFailed`: only a failed one). */
   remove(step: Step, id: string, onlyFailed: boolean, now: number): boolean {
-    const row = this.#db.prepare("SELECT queue, state FROM jobs WHERE id = ?").get(id);
+    const row = this.#db.prepare("SELECT queue, state, dedupe_key FROM jobs WHERE id = ?").get(id);
     if (row === undefined || row.state === "active") return false;
     if (onlyFailed && row.state !== "failed") return false;
-    this.#delete(id);
+    this.#delete(id, row.dedupe_key);
     const queue = String(row.queue);
     step.event(queue, { type: "removed", at: now, queue, jobId: id });
     return true;
@@ -449,9 +479,16 @@ export class JobTable {
       .get(id, token);
   }
 
-  /** Deletes job `id`, freeing its dedupe key (a deleted job holds none, ttl or not). */
-  #delete(id: string): void {
+  /**
+   * Deletes job `id`, freeing its dedupe key (a deleted job holds none, ttl
+   * or not); `dedupeKey` is the row's (null: it has none to free).
+   */
+  #delete(id: string, dedupeKey: unknown): void {
     this.#db.prepare("DELETE FROM jobs WHERE id = ?").run(id);
+    if (dedupeKey !== null) this.#freeKeys(id);
+  }
+
+  #freeKeys(id: string): void {
     this.#db.prepare("DELETE FROM dedupe_keys WHERE job_id = ?").run(id);
   }
 
@@ -615,35 +652,66 @@ export class JobTable {
     }
   }
 
-  #apply(step: Step, row: Row, settlement: Settlement, now: number, dropCompleted: boolean): void {
+  /**
+   * Applies a completion whose lease still holds, in one statement (the
+   * common case: a delete, or the update to completed); returns the job's
+   * queue, or undefined for a lost lease.
+   */
+  #complete(
+    step: Step,
+    settlement: Settlement & { kind: "complete" },
+    now: number,
+    dropCompleted: boolean,
+    left: Set<string>,
+  ): string | undefined {
+    const db = this.#db;
+    const { id, token } = settlement;
+    const result = jsonText(settlement.result);
+    const row = dropCompleted
+      ? db.prepare(
+        "DELETE FROM jobs WHERE id = ? AND state = 'active' AND lease_token = ? " +
+          "RETURNING queue, grp, dedupe_key",
+      ).get(id, token)
+      : db.prepare(
+        "UPDATE jobs SET state = 'completed', finished_at = ?, seq = ?, result = ?, " +
+          `${NO_LEASE} WHERE id = ? AND state = 'active' AND lease_token = ? ` +
+          "RETURNING id, queue, grp, dedupe_key, hold_until",
+      ).get(now, step.seq(), result, id, token);
+    if (row === undefined) return undefined;
+    const queue = String(row.queue);
+    this.#leftActive(step, queue, row.grp as string | null, left);
+    if (row.dedupe_key !== null) {
+      if (dropCompleted) this.#freeKeys(id);
+      else this.#releaseKey(row, now);
+    }
+    const event: Record<string, unknown> = { type: "completed", at: now, queue, jobId: id };
+    if (result !== null) event.result = JSON.parse(result);
+    step.event(queue, event as { type: string; at: number });
+    return queue;
+  }
+
+  /** Tells the flow a job left active (for ungrouped jobs once per queue and call: `left`). */
+  #leftActive(step: Step, queue: string, group: string | null, left: Set<string>): void {
+    if (group === null) {
+      if (left.has(queue)) return;
+      left.add(queue);
+    }
+    this.#flow.leftActive(step, queue, group);
+  }
+
+  /** Applies a failure, a retry or a release whose lease still holds (`row` is the job's). */
+  #apply(step: Step, row: Row, settlement: Settlement, now: number, left: Set<string>): void {
     const db = this.#db;
     const id = String(row.id);
     const queue = String(row.queue);
     const group = row.grp === null ? undefined : String(row.grp);
-    this.#flow.leftActive(step, queue, group);
-    const noLease = "lease_owner = NULL, lease_token = NULL, lease_until = NULL, lease_seq = NULL";
+    this.#leftActive(step, queue, group ?? null, left);
     switch (settlement.kind) {
-      case "complete": {
-        const result = jsonText(settlement.result);
-        const event: Record<string, unknown> = { type: "completed", at: now, queue, jobId: id };
-        if (result !== null) event.result = JSON.parse(result);
-        if (dropCompleted) this.#delete(id);
-        else {
-          db.prepare(
-            "UPDATE jobs SET state = 'completed', finished_at = ?, seq = ?, result = ?, " +
-              `${noLease} ` +
-              "WHERE id = ?",
-          ).run(now, step.seq(), result, id);
-          this.#releaseKey(row, now);
-        }
-        step.event(queue, event as { type: string; at: number });
-        return;
-      }
       case "fail": {
         const error = this.#recordError(row, settlement.error);
         db.prepare(
           `UPDATE jobs SET state = 'failed', finished_at = ?, seq = ?, error = ?, errors = ?, ` +
-            `${noLease} WHERE id = ?`,
+            `${NO_LEASE} WHERE id = ?`,
         ).run(now, step.seq(), error.text, error.history, id);
         this.#releaseKey(row, now);
         step.event(queue, { type: "failed", at: now, queue, jobId: id, error: error.error });
@@ -653,7 +721,7 @@ export class JobTable {
         const error = this.#recordError(row, settlement.error);
         const runAt = settlement.runAt;
         db.prepare(
-          `UPDATE jobs SET state = ?, run_at = ?, seq = ?, error = ?, errors = ?, ${noLease} ` +
+          `UPDATE jobs SET state = ?, run_at = ?, seq = ?, error = ?, errors = ?, ${NO_LEASE} ` +
             "WHERE id = ?",
         ).run(
           runAt <= now ? "waiting" : "delayed",
@@ -681,7 +749,7 @@ export class JobTable {
         const runAt = settlement.runAt ?? Number(row.run_at);
         db.prepare(
           `UPDATE jobs SET state = ?, run_at = ?, seq = ?, attempt = max(attempt - 1, 0), ` +
-            `${noLease} WHERE id = ?`,
+            `${NO_LEASE} WHERE id = ?`,
         ).run(runAt <= now ? "waiting" : "delayed", runAt, step.seq(), id);
         if (runAt <= now) this.#flow.pushWaiting(step, queue, group);
         step.event(queue, { type: "waiting", at: now, queue, jobId: id, reason: "released" });
@@ -705,28 +773,30 @@ export class JobTable {
     now: number,
   ): number {
     const db = this.#db;
+    // The state is written into the text (one of two): a partial index serves only a literal.
     const count = Number(
-      db.prepare("SELECT count(*) AS n FROM jobs WHERE queue = ? AND state = ?").get(queue, state)!
-        .n,
+      db.prepare(`SELECT count(*) AS n FROM jobs WHERE queue = ? AND state = '${state}'`)
+        .get(queue)!.n,
     );
     const oldestKept = now - policy.age;
     const oldest = db.prepare(
-      "SELECT id, finished_at FROM jobs WHERE queue = ? AND state = ? ORDER BY seq LIMIT ?",
+      `SELECT id, finished_at, dedupe_key FROM jobs WHERE queue = ? AND state = '${state}' ` +
+        "ORDER BY seq LIMIT ?",
     );
     let removed = 0;
     // Beyond the count: the oldest go, whatever their age.
     if (count > policy.count) {
-      for (const row of oldest.all(queue, state, count - policy.count)) {
-        this.#delete(String(row.id));
+      for (const row of oldest.all(queue, count - policy.count)) {
+        this.#delete(String(row.id), row.dedupe_key);
         removed++;
       }
     }
     // Then the oldest while too old, read a few at a time (usually none is).
     for (let batch = 4;; batch = Math.min(batch * 4, PRUNE_BATCH)) {
-      const rows = oldest.all(queue, state, batch);
+      const rows = oldest.all(queue, batch);
       for (const row of rows) {
         if (Number(row.finished_at) >= oldestKept) return removed;
-        this.#delete(String(row.id));
+        this.#delete(String(row.id), row.dedupe_key);
         removed++;
       }
       if (rows.length < batch) return removed;

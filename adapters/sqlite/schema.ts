@@ -196,10 +196,55 @@ CREATE INDEX schedules_due ON schedules (queue, next_run_at);
 `;
 
 /**
+ * Version 2: fewer index entries per job, and events in chunks. A job's
+ * changes of state cost index writes, so the jobs' indexes are cut to one
+ * per state a query reads by: the waiting jobs by lane (the jobs without a
+ * group, `grp` NULL, sort first), which both plain reserves and the turns
+ * read, and the finished jobs by state; the active listing sorts the few
+ * active jobs instead of indexing them twice. Events were one row each
+ * (three writes and three deletes per job); now each transaction appends
+ * one chunk per stream (`body` a JSON array of the events `first_id` to
+ * `last_id`), trimmed a chunk at a time, and `streams.kept_from` is the
+ * oldest event id still kept, so readers see exactly the backlog.
+ */
+const SCHEMA_2 = `
+DROP INDEX jobs_waiting;
+DROP INDEX jobs_waiting_group;
+DROP INDEX jobs_waiting_ungrouped;
+DROP INDEX jobs_started;
+DROP INDEX jobs_state;
+-- Reserve, the turns, counts and the waiting listing: a queue's lanes (NULL first), each in
+-- priority order, then the order its jobs became waiting. Plain reserves read the NULL lane:
+-- a queue with grouped waiting jobs has their lanes, so it reserves through the turns.
+CREATE INDEX jobs_waiting ON jobs (queue, grp, priority DESC, seq) WHERE state = 'waiting';
+-- Counts, listing (newest first) and retention (oldest first) of finished jobs.
+CREATE INDEX jobs_completed ON jobs (queue, seq) WHERE state = 'completed';
+CREATE INDEX jobs_failed ON jobs (queue, seq) WHERE state = 'failed';
+
+ALTER TABLE streams ADD COLUMN kept_from INTEGER NOT NULL DEFAULT 1;
+UPDATE streams SET kept_from = coalesce(
+  (SELECT min(id) FROM events WHERE events.stream = streams.name), last_id + 1);
+ALTER TABLE events RENAME TO events_1;
+CREATE TABLE events (
+  stream TEXT NOT NULL,
+  last_id INTEGER NOT NULL,
+  first_id INTEGER NOT NULL,
+  body TEXT NOT NULL,        -- JSON array: the StorageEvents first_id..last_id without their ids
+  PRIMARY KEY (stream, last_id)
+) WITHOUT ROWID;
+INSERT INTO events (stream, last_id, first_id, body)
+  SELECT stream, id, id, '[' || body || ']' FROM events_1;
+DROP TABLE events_1;
+`;
+
+/**
  * Every schema step, in order: the file's version is the number of steps
  * applied. A new step goes at the end (never change one that shipped).
  */
-export const MIGRATIONS: readonly Migration[] = Object.freeze([{ version: 1, sql: SCHEMA_1 }]);
+export const MIGRATIONS: readonly Migration[] = Object.freeze([
+  { version: 1, sql: SCHEMA_1 },
+  { version: 2, sql: SCHEMA_2 },
+]);
 
 /** The schema version this taskmill writes: the last migration's. */
 export const SCHEMA_VERSION: number = MIGRATIONS.length;

@@ -80,22 +80,29 @@ export class Step {
     for (const [stream, events] of this.#events) this.#append(stream, events);
   }
 
+  /**
+   * Appends `events` to `stream` as one chunk (see schema 2), and drops the
+   * chunks wholly beyond the backlog; `kept_from` marks the exact start.
+   */
   #append(stream: string, events: StoredEvent[]): void {
     const db = this.#db;
-    const row = db.prepare("SELECT last_id FROM streams WHERE name = ?").get(stream);
+    const row = db.prepare("SELECT last_id, kept_from FROM streams WHERE name = ?").get(stream);
     const first = (row === undefined ? 0 : Number(row.last_id)) + 1;
     const last = first + events.length - 1;
     // Events that the backlog would drop at once are counted, never written.
-    const keepFrom = Math.max(first, last - this.#backlog + 1);
-    const insert = db.prepare("INSERT INTO events (stream, id, body) VALUES (?, ?, ?)");
-    for (let id = keepFrom; id <= last; id++) {
-      insert.run(stream, id, JSON.stringify(events[id - first]));
-    }
+    const keptFrom = Math.max(
+      row === undefined ? 1 : Number(row.kept_from),
+      last - this.#backlog + 1,
+    );
+    const writeFrom = Math.max(first, keptFrom);
+    const body = writeFrom === first ? events : events.slice(writeFrom - first);
+    db.prepare("INSERT INTO events (stream, last_id, first_id, body) VALUES (?, ?, ?, ?)")
+      .run(stream, last, writeFrom, JSON.stringify(body));
     db.prepare(
-      "INSERT INTO streams (name, last_id) VALUES (?, ?) " +
-        "ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id",
-    ).run(stream, last);
-    db.prepare("DELETE FROM events WHERE stream = ? AND id <= ?").run(stream, last - this.#backlog);
+      "INSERT INTO streams (name, last_id, kept_from) VALUES (?, ?, ?) " +
+        "ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, kept_from = excluded.kept_from",
+    ).run(stream, last, keptFrom);
+    db.prepare("DELETE FROM events WHERE stream = ? AND last_id < ?").run(stream, keptFrom);
     this.streams.add(stream);
   }
 }
