@@ -23,6 +23,7 @@ import {
   writeTransaction,
 } from "../adapters/sqlite/transaction.ts";
 import { StorageError } from "../core/errors.ts";
+import { SqliteStorage } from "../adapters/sqlite/mod.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "taskmill-sqlite-schema-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -358,6 +359,75 @@ describe("SQLite schema", () => {
     assert.ok(tableNames(v3.db).includes("notes"));
     assert.equal(v3.db.prepare("SELECT value FROM counters WHERE name = 'seq'").get()!.value, 3);
     v3.db.close();
+  });
+
+  test("migrates a schema 1 store to the current one: jobs, events and the backlog kept", async () => {
+    const path = freshPath();
+    const v1 = await openTaskmill(path, { migrations: [MIGRATIONS[0]] });
+    const insert = v1.db.prepare(
+      "INSERT INTO jobs (id, queue, name, payload, state, priority, seq, run_at, max_attempts, " +
+        "max_stalls, timeout, enqueued_at, finished_at, grp) " +
+        "VALUES (?, 'q', 't', ?, ?, ?, ?, 0, 3, 1, 0, 0, ?, ?)",
+    );
+    insert.run("w-low", "1", "waiting", 0, 1, null, null);
+    insert.run("w-high", "2", "waiting", 5, 2, null, null);
+    insert.run("w-group", "3", "waiting", 9, 3, null, "g");
+    insert.run("done", "4", "completed", 0, 4, 10, null);
+    insert.run("broke", "5", "failed", 0, 5, 11, null);
+    v1.db.prepare(
+      "INSERT INTO groups (queue, name, born, place, turn) VALUES ('q', 'g', 3, " +
+        "'ready', 3)",
+    ).run();
+    v1.db.prepare("INSERT INTO queues (name) VALUES ('q')").run();
+    v1.db.prepare("INSERT INTO counters (name, value) VALUES ('seq', 5)").run();
+    // A stream whose events 1-4 the backlog dropped: 5, 6, 7 kept.
+    for (const id of [5, 6, 7]) {
+      v1.db.prepare("INSERT INTO events (stream, id, body) VALUES ('q', ?, ?)").run(
+        id,
+        JSON.stringify({ type: "paused", at: id, queue: "q" }),
+      );
+    }
+    v1.db.prepare("INSERT INTO streams (name, last_id) VALUES ('q', 7)").run();
+    v1.db.close();
+
+    const storage = new SqliteStorage({ path });
+    const read = async (after: string) =>
+      (await storage.readEvents({ queues: ["q"], after: { q: after }, limit: 10, maxWaitMs: 0 }))
+        .events.map((event) => [event.id, event.at]);
+    try {
+      assert.deepEqual(await storage.counts("q"), {
+        waiting: 3,
+        delayed: 0,
+        active: 0,
+        completed: 1,
+        failed: 1,
+      });
+      assert.deepEqual(
+        (await storage.list("q", "waiting")).map((job) => job.id),
+        ["w-high", "w-low", "w-group"],
+      );
+      assert.deepEqual((await storage.list("q", "failed")).map((job) => job.id), ["broke"]);
+      assert.deepEqual(await read("0"), [["5", 5], ["6", 6], ["7", 7]]);
+      assert.deepEqual(await read("6"), [["7", 7]]);
+      // New events go on from the stream's last id; the queue still takes its lanes in turns.
+      await storage.pause("q", 20);
+      await storage.resume("q", 21);
+      assert.deepEqual(await read("7"), [["8", 20], ["9", 21]]);
+      const reserved = await storage.reserve({
+        queues: ["q"],
+        limit: 3,
+        owner: "w",
+        leaseMs: 1_000,
+        now: 30,
+      });
+      assert.deepEqual(reserved.jobs.map((job) => job.id).sort(), ["w-group", "w-high", "w-low"]);
+    } finally {
+      await storage.close();
+    }
+    const db = await openDatabase(path);
+    assert.equal(db.prepare("PRAGMA user_version").get()!.user_version, SCHEMA_VERSION);
+    assert.ok(!tableNames(db).includes("events_1"));
+    db.close();
   });
 
   test("a failing migration rolls back every step and leaves the old version", async () => {
