@@ -213,10 +213,16 @@ export class JobTable {
 
   /** Drops up to `budget` keys of `queue` whose job finished and whose ttl is over. */
   sweepKeys(queue: string, now: number, budget: number): void {
+    if (!Number.isFinite(budget)) {
+      this.#db.prepare(
+        "DELETE FROM dedupe_keys WHERE queue = ? AND hold_until IS NOT NULL AND hold_until <= ?",
+      ).run(queue, now);
+      return;
+    }
     this.#db.prepare(
       "DELETE FROM dedupe_keys WHERE (queue, key) IN (SELECT queue, key FROM dedupe_keys " +
         "WHERE queue = ? AND hold_until IS NOT NULL AND hold_until <= ? LIMIT ?)",
-    ).run(queue, now, Number.isFinite(budget) ? budget : -1);
+    ).run(queue, now, budget);
   }
 
   /** Makes `queue` a queue of the store (`queues()` lists it). */
@@ -778,6 +784,7 @@ export class JobTable {
       db.prepare(`SELECT count(*) AS n FROM jobs WHERE queue = ? AND state = '${state}'`)
         .get(queue)!.n,
     );
+    if (count === 0) return 0;
     const oldestKept = now - policy.age;
     const oldest = db.prepare(
       `SELECT id, finished_at, dedupe_key FROM jobs WHERE queue = ? AND state = '${state}' ` +

@@ -10,6 +10,9 @@
 
 import type { Database } from "./database.ts";
 
+/** Events a stream's kept start moves past between two trims of its chunks. */
+const TRIM_EVERY = 256;
+
 /** An event as stored: the public event without its `id` (its place in the stream). */
 export type StoredEvent = Record<string, unknown> & { type: string; at: number };
 
@@ -102,7 +105,12 @@ export class Step {
       "INSERT INTO streams (name, last_id, kept_from) VALUES (?, ?, ?) " +
         "ON CONFLICT (name) DO UPDATE SET last_id = excluded.last_id, kept_from = excluded.kept_from",
     ).run(stream, last, keptFrom);
-    db.prepare("DELETE FROM events WHERE stream = ? AND last_id < ?").run(stream, keptFrom);
+    // Whole chunks go once the kept start has passed another TRIM_EVERY ids
+    // (readers never see what is before kept_from, so the backlog stays exact).
+    const keptBefore = row === undefined ? 1 : Number(row.kept_from);
+    if (Math.floor(keptFrom / TRIM_EVERY) !== Math.floor(keptBefore / TRIM_EVERY)) {
+      db.prepare("DELETE FROM events WHERE stream = ? AND last_id < ?").run(stream, keptFrom);
+    }
     this.streams.add(stream);
   }
 }
