@@ -9,6 +9,9 @@ import type { EventRead, StorageEvent } from "../../core/storage_events.ts";
 import { WORKER_STREAM } from "../../core/storage_events.ts";
 import type { Database } from "./database.ts";
 
+/** Chunks read per statement: a chunk holds at least one event, often hundreds. */
+const CHUNKS_PER_READ = 4;
+
 /**
  * The streams a read covers: its queues, and the workers' when asked.
  *
@@ -79,31 +82,30 @@ export function collectEvents(
 ): StorageEvent[] {
   const events: StorageEvent[] = [];
   const keptFrom = db.prepare("SELECT kept_from FROM streams WHERE name = ?");
-  // A few chunks at a time: a chunk holds at least one event, often hundreds.
   const chunks = db.prepare(
     "SELECT last_id, first_id, body FROM events WHERE stream = ? AND last_id > ? " +
-      "ORDER BY last_id LIMIT 4",
+      "ORDER BY last_id LIMIT ?",
   );
   for (const name of streams) {
     const stream = keptFrom.get(name);
     if (stream === undefined) continue;
     // Past the cursor, and not before the oldest event the backlog keeps.
     let from = Math.max(Number(cursors[name]) + 1, Number(stream.kept_from));
-    let taken = 0;
+    const start = events.length;
     read: for (;;) {
-      const rows = chunks.all(name, from - 1);
+      const rows = chunks.all(name, from - 1, CHUNKS_PER_READ);
       for (const row of rows) {
         const first = Number(row.first_id);
         const body = JSON.parse(String(row.body)) as Record<string, unknown>[];
         for (let id = Math.max(from, first); id <= Number(row.last_id); id++) {
           events.push({ id: String(id), ...body[id - first] } as StorageEvent);
-          cursors[name] = String(id);
-          if (++taken === limit) break read;
+          if (events.length - start === limit) break read;
         }
         from = Number(row.last_id) + 1;
       }
-      if (rows.length < 4) break;
+      if (rows.length < CHUNKS_PER_READ) break;
     }
+    if (events.length > start) cursors[name] = events[events.length - 1].id;
   }
   return events;
 }

@@ -25,7 +25,7 @@ import {
   type Settlement,
 } from "../../core/storage.ts";
 import type { JobError, JobRecord, JobState, JsonValue } from "../../core/task.ts";
-import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS } from "../../core/task.ts";
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_STALLS, JOB_STATES } from "../../core/task.ts";
 import type { Database, Row } from "./database.ts";
 import { copyError } from "../../core/errors.ts";
 import { decodeRow, jsonText, rawText } from "./job_row.ts";
@@ -38,8 +38,11 @@ const DEDUPE_SWEEP = 16;
 /** The columns of a job's lease, cleared as it leaves active. */
 const NO_LEASE = "lease_owner = NULL, lease_token = NULL, lease_until = NULL, lease_seq = NULL";
 
-/** The states a queue's counts give, each read over its own index. */
-const COUNTED_STATES = ["waiting", "delayed", "active", "completed", "failed"] as const;
+/** A queue's count of jobs in each state, each read over that state's index. */
+const COUNTS_SQL = "SELECT " +
+  JOB_STATES.map((state) =>
+    `(SELECT count(*) FROM jobs WHERE queue = ?1 AND state = '${state}') AS ${state}`
+  ).join(", ");
 
 /** The order of each state's listing, as MemoryStorage lists them. */
 const LIST_ORDER: Readonly<Record<JobState, string>> = Object.freeze({
@@ -242,14 +245,16 @@ export class JobTable {
     const queues = [...new Set(request.queues)]; // a repeated name adds nothing
     const jobs: JobRecord[] = [];
     let quarantined = false;
-    const known: string[] = [];
+    // The queues reserved from, and whether each reserves through the turns.
+    const known: { queue: string; controlled: boolean }[] = [];
     for (const queue of queues) {
       const data = db.prepare("SELECT paused FROM queues WHERE name = ?").get(queue);
       if (data === undefined) continue;
       this.#reclaim(step, queue, now);
       this.#promote(step, queue, now);
       if (Number(data.paused) === 1) continue;
-      known.push(queue);
+      const controlled = this.#flow.controls(queue);
+      known.push({ queue, controlled });
       if (jobs.length >= limit) continue;
       const take = (row: Row): void => {
         const decoded = decodeRow(row);
@@ -260,7 +265,7 @@ export class JobTable {
         }
         jobs.push(this.#activate(step, decoded.record, owner, leaseMs, now, taskDefaults));
       };
-      if (this.#flow.controls(queue)) {
+      if (controlled) {
         this.#flow.take(step, queue, limit - jobs.length, now, take);
         continue;
       }
@@ -275,7 +280,7 @@ export class JobTable {
     const earlier = (at: number | null) => {
       if (at !== null && (nextAt === null || at < nextAt)) nextAt = at;
     };
-    for (const queue of known) {
+    for (const { queue, controlled } of known) {
       const row = db.prepare(
         "SELECT (SELECT min(run_at) FROM jobs WHERE queue = ?1 AND state = 'delayed') " +
           "AS delayed, " +
@@ -283,7 +288,7 @@ export class JobTable {
       ).get(queue)!;
       earlier(row.delayed === null ? null : Number(row.delayed));
       earlier(row.lease === null ? null : Number(row.lease));
-      if (this.#flow.controls(queue)) earlier(this.#flow.nextAt(queue, now));
+      if (controlled) earlier(this.#flow.nextAt(queue, now));
     }
     return quarantined && jobs.length < limit ? { jobs, nextAt, more: true } : { jobs, nextAt };
   }
@@ -299,25 +304,21 @@ export class JobTable {
     // A retention that keeps no completed job: delete them at once.
     const dropCompleted = retention?.completed.count === 0;
     const touched = new Set<string>();
-    // Queues whose flow has heard that an ungrouped job left active (once is enough).
-    const left = new Set<string>();
+    // Queues that ungrouped jobs left active from: the flow hears of each once, after the loop.
+    const ungrouped = new Set<string>();
     for (let i = 0; i < settlements.length; i++) {
       const settlement = settlements[i];
-      if (settlement.kind === "complete") {
-        const queue = this.#complete(step, settlement, now, dropCompleted, left);
-        applied[i] = queue !== undefined;
-        if (queue !== undefined) touched.add(queue);
-        continue;
-      }
-      const row = this.#held(settlement.id, settlement.token);
-      if (row === undefined) {
-        applied[i] = false;
-        continue;
-      }
-      this.#apply(step, row, settlement, now, left);
-      applied[i] = true;
-      touched.add(String(row.queue));
+      const row = settlement.kind === "complete"
+        ? this.#complete(step, settlement, now, dropCompleted)
+        : this.#held(settlement.id, settlement.token);
+      applied[i] = row !== undefined;
+      if (row === undefined) continue;
+      if (settlement.kind !== "complete") this.#apply(step, row, settlement, now);
+      const queue = String(row.queue);
+      touched.add(queue);
+      if (row.grp === null) ungrouped.add(queue);
     }
+    for (const queue of ungrouped) this.#flow.leftActive(step, queue, null);
     if (retention !== undefined) {
       for (const queue of touched) this.#prune(queue, retention, now);
     }
@@ -370,12 +371,7 @@ export class JobTable {
   /** Jobs in each state in `queue` (all zero for a queue never used). */
   counts(queue: string): Counts {
     // One count per state, each over its partial index.
-    const row = this.#db.prepare(
-      "SELECT " +
-        COUNTED_STATES.map((state) =>
-          `(SELECT count(*) FROM jobs WHERE queue = ?1 AND state = '${state}') AS ${state}`
-        ).join(", "),
-    ).get(queue)!;
+    const row = this.#db.prepare(COUNTS_SQL).get(queue)!;
     return {
       waiting: Number(row.waiting),
       delayed: Number(row.delayed),
@@ -661,15 +657,14 @@ export class JobTable {
   /**
    * Applies a completion whose lease still holds, in one statement (the
    * common case: a delete, or the update to completed); returns the job's
-   * queue, or undefined for a lost lease.
+   * queue and group, or undefined for a lost lease.
    */
   #complete(
     step: Step,
     settlement: Settlement & { kind: "complete" },
     now: number,
     dropCompleted: boolean,
-    left: Set<string>,
-  ): string | undefined {
+  ): Row | undefined {
     const db = this.#db;
     const { id, token } = settlement;
     const result = jsonText(settlement.result);
@@ -685,7 +680,8 @@ export class JobTable {
       ).get(now, step.seq(), result, id, token);
     if (row === undefined) return undefined;
     const queue = String(row.queue);
-    this.#leftActive(step, queue, row.grp as string | null, left);
+    // An ungrouped job's leaving is told once per queue by `settle`.
+    if (row.grp !== null) this.#flow.leftActive(step, queue, String(row.grp));
     if (row.dedupe_key !== null) {
       if (dropCompleted) this.#freeKeys(id);
       else this.#releaseKey(row, now);
@@ -693,25 +689,17 @@ export class JobTable {
     const event: Record<string, unknown> = { type: "completed", at: now, queue, jobId: id };
     if (result !== null) event.result = JSON.parse(result);
     step.event(queue, event as { type: string; at: number });
-    return queue;
-  }
-
-  /** Tells the flow a job left active (for ungrouped jobs once per queue and call: `left`). */
-  #leftActive(step: Step, queue: string, group: string | null, left: Set<string>): void {
-    if (group === null) {
-      if (left.has(queue)) return;
-      left.add(queue);
-    }
-    this.#flow.leftActive(step, queue, group);
+    return row;
   }
 
   /** Applies a failure, a retry or a release whose lease still holds (`row` is the job's). */
-  #apply(step: Step, row: Row, settlement: Settlement, now: number, left: Set<string>): void {
+  #apply(step: Step, row: Row, settlement: Settlement, now: number): void {
     const db = this.#db;
     const id = String(row.id);
     const queue = String(row.queue);
     const group = row.grp === null ? undefined : String(row.grp);
-    this.#leftActive(step, queue, group ?? null, left);
+    // An ungrouped job's leaving is told once per queue by `settle`.
+    if (group !== undefined) this.#flow.leftActive(step, queue, group);
     switch (settlement.kind) {
       case "fail": {
         const error = this.#recordError(row, settlement.error);

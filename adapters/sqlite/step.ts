@@ -92,11 +92,9 @@ export class Step {
     const row = db.prepare("SELECT last_id, kept_from FROM streams WHERE name = ?").get(stream);
     const first = (row === undefined ? 0 : Number(row.last_id)) + 1;
     const last = first + events.length - 1;
+    const keptBefore = row === undefined ? 1 : Number(row.kept_from);
     // Events that the backlog would drop at once are counted, never written.
-    const keptFrom = Math.max(
-      row === undefined ? 1 : Number(row.kept_from),
-      last - this.#backlog + 1,
-    );
+    const keptFrom = Math.max(keptBefore, last - this.#backlog + 1);
     const writeFrom = Math.max(first, keptFrom);
     const body = writeFrom === first ? events : events.slice(writeFrom - first);
     db.prepare("INSERT INTO events (stream, last_id, first_id, body) VALUES (?, ?, ?, ?)")
@@ -107,7 +105,6 @@ export class Step {
     ).run(stream, last, keptFrom);
     // Whole chunks go once the kept start has passed another TRIM_EVERY ids
     // (readers never see what is before kept_from, so the backlog stays exact).
-    const keptBefore = row === undefined ? 1 : Number(row.kept_from);
     if (Math.floor(keptFrom / TRIM_EVERY) !== Math.floor(keptBefore / TRIM_EVERY)) {
       db.prepare("DELETE FROM events WHERE stream = ? AND last_id < ?").run(stream, keptFrom);
     }
